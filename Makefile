@@ -1,0 +1,37 @@
+# baomi — the two commands of the README: `make run` and `make test`.
+UV_VERSION := 0.13.9
+UV := python3 -m uv
+export UV_PROJECT_ENVIRONMENT := .venv
+
+.PHONY: run test lint typecheck unit bench setup postgres clean
+
+setup:
+	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
+	@$(UV) sync --frozen --quiet
+
+## Start the web service on embedded SQLite with the demo company (http://127.0.0.1:8000).
+run: setup
+	$(UV) run --frozen baomi demo
+
+## Lint, type-check and run the whole suite on SQLite and PostgreSQL.
+test: setup postgres lint typecheck unit
+
+lint:
+	$(UV) run --frozen ruff check src tests benchmarks migrations
+	$(UV) run --frozen ruff format --check src tests benchmarks migrations
+
+typecheck:
+	$(UV) run --frozen mypy src
+
+unit:
+	$(UV) run --frozen pytest -n 2 --dist loadgroup
+
+postgres:
+	@scripts/ensure-postgres
+
+## Benchmarks: each figure beside a floor measured in the same run.
+bench: setup
+	$(UV) run --frozen python -m benchmarks
+
+clean:
+	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache

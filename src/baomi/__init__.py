@@ -1,0 +1,1 @@
+"""baomi — 保密: a customer-data vault that makes the confidentiality policy real."""

@@ -1,0 +1,107 @@
+"""RFC 9457 problem details for every error the API returns, each with a stable `code`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from baomi.errors import BaomiError
+
+PROBLEM_JSON = "application/problem+json"
+log = structlog.get_logger("baomi.api")
+
+_HTTP_CODES = {
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+}
+
+
+def problem(
+    request: Request,
+    *,
+    status: int,
+    code: str,
+    title: str,
+    detail: str,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body = {
+        "type": f"urn:baomi:problem:{code}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+        "instance": request.url.path,
+        "code": code,
+        "request_id": getattr(request.state, "request_id", None),
+        **extra,
+    }
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def install(app: FastAPI) -> None:
+    """Register the handlers that turn every failure into problem+json."""
+
+    @app.exception_handler(BaomiError)
+    async def _domain(request: Request, exc: BaomiError) -> JSONResponse:
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        return problem(
+            request,
+            status=exc.status,
+            code=exc.code,
+            title=exc.title,
+            detail=exc.detail,
+            headers=headers,
+            **exc.extra,
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = [
+            {
+                "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body",
+                "message": str(err.get("msg", "invalid")),
+            }
+            for err in exc.errors()
+        ]
+        return problem(
+            request,
+            status=422,
+            code="validation_failed",
+            title="Validation failed",
+            detail="; ".join(f"{e['field']}: {e['message']}" for e in errors),
+            errors=errors,
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+        return problem(
+            request,
+            status=exc.status_code,
+            code=code,
+            title=str(exc.detail),
+            detail=str(exc.detail),
+            headers=dict(exc.headers or {}),
+        )
+
+    @app.exception_handler(Exception)
+    async def _crash(request: Request, exc: Exception) -> JSONResponse:
+        # The exception type only: messages may quote values, and values may be customer data.
+        log.error("unhandled_error", error_type=type(exc).__name__, path=request.url.path)
+        return problem(
+            request,
+            status=500,
+            code="internal_error",
+            title="Internal error",
+            detail="the server failed; the request was rolled back",
+        )

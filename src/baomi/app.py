@@ -1,0 +1,68 @@
+"""create_app(): middleware, routers and error handlers."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Awaitable, Callable
+
+from fastapi import FastAPI, Request, Response
+from sqlalchemy import Engine
+
+from baomi.api import problem
+from baomi.auth.api import router as auth_router
+from baomi.config import Settings
+from baomi.customers.api import router as customers_router
+from baomi.customers.vault import Vault
+from baomi.grants.api import router as grants_router
+from baomi.users.api import router as users_router
+
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+}
+# The interactive docs load their own script and style; they carry no customer data.
+DOCS_CSP = (
+    "default-src 'self'; script-src 'self' 'unsafe-inline' cdn.jsdelivr.net; "
+    "style-src 'self' 'unsafe-inline' cdn.jsdelivr.net; img-src 'self' data: fastapi.tiangolo.com; "
+    "frame-ancestors 'none'"
+)
+
+
+def create_app(*, settings: Settings, engine: Engine, vault: Vault) -> FastAPI:
+    """Build the web application around an engine and a vault (tests pass their own)."""
+    app = FastAPI(
+        title="baomi (保密)",
+        summary="Confidential customer-data vault for sales teams",
+        version="0.1.0",
+        openapi_url="/api/openapi.json",
+        docs_url="/api/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.vault = vault
+    problem.install(app)
+
+    @app.middleware("http")
+    async def _envelope(
+        request: Request, call_next: Callable[[Request], Awaitable[Response]]
+    ) -> Response:
+        supplied = request.headers.get("x-request-id", "")
+        request.state.request_id = (
+            supplied if 0 < len(supplied) <= 64 and supplied.isprintable() else secrets.token_hex(8)
+        )
+        response = await call_next(request)
+        response.headers["X-Request-ID"] = request.state.request_id
+        for name, value in SECURITY_HEADERS.items():
+            response.headers.setdefault(name, value)
+        if request.url.path == "/api/docs":
+            response.headers["Content-Security-Policy"] = DOCS_CSP
+        # C4.2.2: customer data must not linger in browser or proxy caches.
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    for router in (auth_router, customers_router, grants_router, users_router):
+        app.include_router(router)
+    return app

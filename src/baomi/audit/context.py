@@ -1,0 +1,31 @@
+"""Who is acting and from where: carried from the request, command or job into every event."""
+
+from __future__ import annotations
+
+import getpass
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RequestContext:
+    """Request id and client address of the unit of work that is being audited.
+
+    `operator` names who acts when no user is logged in: the operating-system account running a
+    CLI command on the server, or a scheduled job (C1.3: nothing is anonymous).
+    """
+
+    request_id: str | None = None
+    client_addr: str | None = None
+    operator: str | None = None
+
+
+def cli_context() -> RequestContext:
+    """Return the context of a CLI command run on this machine."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "unknown"
+    return RequestContext(client_addr="cli", operator=f"os:{user}")
+
+
+CLI_CONTEXT = cli_context()

@@ -1,0 +1,56 @@
+"""Append audit events in the caller's transaction, and read them back for auditors."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import insert
+from sqlalchemy.engine import Connection
+
+from baomi.audit.context import RequestContext
+from baomi.audit.models import audit_events
+from baomi.audit.tags import Action, Decision
+from baomi.clock import utcnow
+
+_INSERT = insert(audit_events)
+
+
+def event(
+    *,
+    ctx: RequestContext,
+    actor_id: str | None,
+    actor_username: str | None,
+    action: Action,
+    decision: Decision,
+    reason: str,
+    customer_id: str | None = None,
+    object_id: str | None = None,
+    fields: Iterable[str] | None = None,
+    details: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Return the row of one audit event (no plaintext customer values, ever)."""
+    return {
+        "occurred_at": utcnow(),
+        "actor_id": actor_id,
+        "actor_username": actor_username,
+        "action": action.value,
+        "customer_id": customer_id,
+        "object_id": object_id,
+        "fields": sorted(fields) if fields is not None else None,
+        "decision": decision.value,
+        "reason": reason,
+        "request_id": ctx.request_id,
+        "client_addr": ctx.client_addr,
+        "details": dict(details) if details else None,
+    }
+
+
+def append(conn: Connection, row: dict[str, Any]) -> None:
+    """Insert one event row; it commits or rolls back with the action it describes."""
+    conn.execute(_INSERT, row)
+
+
+def record(conn: Connection, **kwargs: Any) -> None:
+    """Build and append one event in the caller's transaction."""
+    append(conn, event(**kwargs))

@@ -1,0 +1,221 @@
+"""Customer routes: thin wrappers over the one door (customers.service, search, timeline)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, Query, UploadFile
+from fastapi.responses import StreamingResponse
+
+from baomi.api.deps import Conn, Ctx, CurrentActor, EngineDep, VaultDep
+from baomi.customers import search, service, timeline
+from baomi.customers.schemas import (
+    AttachmentOut,
+    CheckOut,
+    CommunicationIn,
+    CommunicationOut,
+    CustomerIn,
+    CustomerOut,
+    CustomerPage,
+    CustomerPatch,
+    RevealIn,
+    RevealOut,
+)
+from baomi.errors import ValidationFailed
+
+router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
+
+
+@router.get("", response_model=CustomerPage)
+def list_customers(
+    conn: Conn,
+    ctx: Ctx,
+    actor: CurrentActor,
+    vault: VaultDep,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    level: str | None = None,
+    handler_id: str | None = None,
+    page: Annotated[int, Query(ge=1)] = 1,
+    page_size: Annotated[int, Query(ge=1, le=search.MAX_PAGE_SIZE)] = 50,
+) -> CustomerPage:
+    """Customers I may see, newest first; `q` searches name, contacts and phones."""
+    return search.list_customers(
+        conn,
+        actor=actor,
+        ctx=ctx,
+        vault=vault,
+        query=q,
+        level=level,
+        handler_id=handler_id,
+        page=page,
+        page_size=page_size,
+    )
+
+
+@router.post("", response_model=CustomerOut, status_code=201)
+def create_customer(
+    body: CustomerIn, conn: Conn, ctx: Ctx, actor: CurrentActor, vault: VaultDep
+) -> CustomerOut:
+    return service.create(conn, actor=actor, ctx=ctx, vault=vault, customer_in=body)
+
+
+@router.get("/check", response_model=CheckOut)
+def check_customer(
+    conn: Conn,
+    ctx: Ctx,
+    actor: CurrentActor,
+    vault: VaultDep,
+    phone: Annotated[str | None, Query(max_length=64)] = None,
+    email: Annotated[str | None, Query(max_length=254)] = None,
+    id_number: Annotated[str | None, Query(max_length=64)] = None,
+    name: Annotated[str | None, Query(max_length=200)] = None,
+) -> CheckOut:
+    """查重 (C4.1.3): exists anywhere in the company? who handles it? never its data."""
+    given = {
+        k: v
+        for k, v in (("phone", phone), ("email", email), ("id_number", id_number), ("name", name))
+        if v is not None
+    }
+    if len(given) != 1:
+        raise ValidationFailed(
+            [{"field": "query", "message": "give exactly one of phone, email, id_number, name"}]
+        )
+    [(kind, value)] = given.items()
+    return search.check_duplicate(conn, actor=actor, ctx=ctx, vault=vault, kind=kind, value=value)
+
+
+@router.get("/{customer_id}", response_model=CustomerOut)
+def get_customer(
+    customer_id: str, conn: Conn, ctx: Ctx, actor: CurrentActor, vault: VaultDep
+) -> CustomerOut:
+    return service.get(conn, actor=actor, ctx=ctx, vault=vault, customer_id=customer_id)
+
+
+@router.patch("/{customer_id}", response_model=CustomerOut)
+def patch_customer(
+    customer_id: str,
+    body: CustomerPatch,
+    conn: Conn,
+    ctx: Ctx,
+    actor: CurrentActor,
+    vault: VaultDep,
+) -> CustomerOut:
+    return service.update(
+        conn, actor=actor, ctx=ctx, vault=vault, customer_id=customer_id, patch=body
+    )
+
+
+@router.delete("/{customer_id}", status_code=204)
+def delete_customer(customer_id: str, conn: Conn, ctx: Ctx, actor: CurrentActor) -> None:
+    service.remove(conn, actor=actor, ctx=ctx, customer_id=customer_id)
+
+
+@router.post("/{customer_id}/reveal", response_model=RevealOut)
+def reveal_fields(
+    customer_id: str,
+    body: RevealIn,
+    conn: Conn,
+    ctx: Ctx,
+    actor: CurrentActor,
+    vault: VaultDep,
+) -> RevealOut:
+    """Show masked fields in the clear; the reason is kept in the audit log (C4.3.2)."""
+    return service.reveal(
+        conn,
+        actor=actor,
+        ctx=ctx,
+        vault=vault,
+        customer_id=customer_id,
+        fields=body.fields,
+        reason=body.reason,
+    )
+
+
+@router.get("/{customer_id}/communications", response_model=list[CommunicationOut])
+def list_communications(
+    customer_id: str, conn: Conn, ctx: Ctx, actor: CurrentActor, vault: VaultDep
+) -> list[CommunicationOut]:
+    return timeline.list_communications(
+        conn, actor=actor, ctx=ctx, vault=vault, customer_id=customer_id
+    )
+
+
+@router.post("/{customer_id}/communications", status_code=201)
+def add_communication(
+    customer_id: str,
+    body: CommunicationIn,
+    conn: Conn,
+    ctx: Ctx,
+    actor: CurrentActor,
+    vault: VaultDep,
+) -> dict[str, str]:
+    entry_id = timeline.add_communication(
+        conn, actor=actor, ctx=ctx, vault=vault, customer_id=customer_id, entry=body
+    )
+    return {"id": entry_id}
+
+
+@router.post(
+    "/{customer_id}/communications/{communication_id}/attachments",
+    response_model=AttachmentOut,
+    status_code=201,
+)
+def add_attachment(
+    customer_id: str,
+    communication_id: str,
+    file: UploadFile,
+    conn: Conn,
+    ctx: Ctx,
+    actor: CurrentActor,
+    vault: VaultDep,
+) -> AttachmentOut:
+    """Upload a file; it is encrypted chunk by chunk as it is read."""
+
+    def pieces() -> Iterator[bytes]:
+        while piece := file.file.read(timeline.CHUNK_BYTES):
+            yield piece
+
+    return timeline.add_attachment(
+        conn,
+        actor=actor,
+        ctx=ctx,
+        vault=vault,
+        customer_id=customer_id,
+        communication_id=communication_id,
+        filename=file.filename or "attachment",
+        content_type=file.content_type or "application/octet-stream",
+        chunks=pieces(),
+    )
+
+
+@router.get("/{customer_id}/attachments/{attachment_id}")
+def download_attachment(
+    customer_id: str,
+    attachment_id: str,
+    conn: Conn,
+    ctx: Ctx,
+    actor: CurrentActor,
+    vault: VaultDep,
+    engine: EngineDep,
+) -> StreamingResponse:
+    """Stream a file back, decrypting one chunk at a time (the download is audited)."""
+    download = timeline.open_attachment(
+        conn,
+        engine=engine,
+        actor=actor,
+        ctx=ctx,
+        vault=vault,
+        customer_id=customer_id,
+        attachment_id=attachment_id,
+    )
+    disposition = f"attachment; filename*=UTF-8''{quote(download.meta.filename)}"
+    return StreamingResponse(
+        download.chunks,
+        media_type=download.meta.content_type,
+        headers={
+            "Content-Disposition": disposition,
+            "Content-Length": str(download.meta.size_bytes),
+        },
+    )

@@ -1,0 +1,101 @@
+"""Customer tables. Sensitive values are stored only as AES-256-GCM ciphertext (`*_ct`).
+
+The plaintext columns hold what access control and routing need (level, handler, department,
+source, lawful basis) and nothing that identifies the customer. Exact lookups use the keyed,
+truncated blind indexes in `customer_index`, never a decryption of the table.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    String,
+    Table,
+)
+
+from baomi.db import UTCDateTime, metadata
+
+# The encrypted fields of a customer record; their meaning lives in customers/fields.py.
+ENCRYPTED_COLUMNS = (
+    "name",
+    "contacts",
+    "phones",
+    "emails",
+    "address",
+    "id_number",
+    "purchases",
+    "contract_terms",
+    "prices",
+    "payment_methods",
+    "requirements",
+    "purchase_intent",
+    "competitor_products",
+    "notes",
+)
+
+customers = Table(
+    "customers",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("level", String(16), nullable=False, index=True),
+    # "ric" (resident ID), "uscc" (unified social credit code) or "" when none is on file.
+    Column("id_type", String(8), nullable=False, default=""),
+    Column("handler_id", String(36), ForeignKey("users.id"), nullable=False, index=True),
+    Column("department_id", String(36), ForeignKey("departments.id"), nullable=False, index=True),
+    # C4.1.1: where the data came from and on what lawful basis it is held.
+    Column("source", String(200), nullable=False),
+    Column("lawful_basis", String(32), nullable=False),
+    Column("data_key_id", String(36), ForeignKey("data_keys.id"), nullable=False),
+    Column("created_by", String(36), ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("updated_at", UTCDateTime(), nullable=False),
+    Column("deleted_at", UTCDateTime(), nullable=True),
+    *(Column(f"{name}_ct", LargeBinary, nullable=True) for name in ENCRYPTED_COLUMNS),
+)
+
+customer_index = Table(
+    "customer_index",
+    metadata,
+    Column("customer_id", String(36), ForeignKey("customers.id"), primary_key=True),
+    Column("field", String(16), primary_key=True),
+    Column("value", Integer, primary_key=True, autoincrement=False),
+    Index("ix_customer_index_field_value", "field", "value"),
+)
+
+communications = Table(
+    "communications",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("occurred_at", UTCDateTime(), nullable=False),
+    Column("channel", String(20), nullable=False),
+    Column("author_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("body_ct", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+attachments = Table(
+    "attachments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("customer_id", String(36), ForeignKey("customers.id"), nullable=False, index=True),
+    Column("communication_id", String(36), ForeignKey("communications.id"), nullable=False),
+    Column("filename_ct", LargeBinary, nullable=False),
+    Column("content_type", String(100), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("chunk_count", Integer, nullable=False),
+    Column("created_by", String(36), ForeignKey("users.id"), nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+attachment_chunks = Table(
+    "attachment_chunks",
+    metadata,
+    Column("attachment_id", String(36), ForeignKey("attachments.id"), primary_key=True),
+    Column("seq", Integer, primary_key=True, autoincrement=False),
+    Column("ct", LargeBinary, nullable=False),
+)

@@ -1,0 +1,231 @@
+"""Finding customers: paged search inside what the actor may see, and company-wide 查重.
+
+Search decrypts only the names, contacts and phones of customers the actor may already see
+(C4.2.1); the duplicate check (C4.1.3) looks through the blind indexes company-wide and answers
+only whether the customer exists and who handles it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Row, func, select
+from sqlalchemy.engine import Connection
+
+from baomi.audit.context import RequestContext
+from baomi.audit.tags import Action
+from baomi.clock import utcnow
+from baomi.crypto import normalize
+from baomi.customers.access import CUSTOMER_ROW, audit, decide_on_row, denial
+from baomi.customers.fields import FIELDS
+from baomi.customers.models import customer_index, customers
+from baomi.customers.schemas import (
+    CheckOut,
+    CustomerPage,
+    CustomerSummary,
+    DepartmentRef,
+    PersonRef,
+)
+from baomi.customers.vault import Vault, index_terms, normalized_for, open_fields
+from baomi.errors import Forbidden, ValidationFailed
+from baomi.security.actor import Actor
+from baomi.security.levels import rule_of
+from baomi.security.policy import CustomerAction, visibility_filter
+from baomi.security.roles import Permission
+
+MAX_PAGE_SIZE = 200
+_SEARCHED_FIELDS = ("name", "contacts", "phones")
+
+
+def _summary(row: Row[Any], name: str | None, access: str) -> CustomerSummary:
+    return CustomerSummary(
+        id=row.id,
+        name=name,
+        level=row.level,
+        level_label=rule_of(row.level).label_zh,
+        handler=PersonRef(
+            id=row.handler_id,
+            username=row.handler_username,
+            display_name=row.handler_display_name,
+        ),
+        department=DepartmentRef(id=row.department_id, name=row.department_name),
+        updated_at=row.updated_at,
+        access=access,
+    )
+
+
+def _matches(values: dict[str, Any], needle: str) -> bool:
+    haystack = [values.get("name") or ""]
+    for contact in values.get("contacts") or []:
+        haystack.append(contact.get("name", ""))
+        haystack.extend(contact.get("phones", []))
+    haystack.extend(values.get("phones") or [])
+    return any(needle in normalize.name(item) for item in haystack)
+
+
+def list_customers(
+    conn: Connection,
+    *,
+    actor: Actor,
+    ctx: RequestContext,
+    vault: Vault,
+    query: str | None = None,
+    level: str | None = None,
+    handler_id: str | None = None,
+    page: int = 1,
+    page_size: int = 50,
+) -> CustomerPage:
+    """List customers the actor may see, newest first, optionally searched by substring."""
+    if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
+        raise ValidationFailed(
+            [{"field": "page", "message": f"page ≥ 1 and 1 ≤ page_size ≤ {MAX_PAGE_SIZE}"}]
+        )
+    if not actor.can(Permission.CUSTOMER_WORK):
+        raise Forbidden(
+            "your role gives no access to customer data", code="role_without_customer_access"
+        ).with_audit(
+            denial(
+                ctx=ctx,
+                actor=actor,
+                action=Action.CUSTOMER_LIST,
+                reason="role_without_customer_access",
+            )
+        )
+    now = utcnow()
+    where = [
+        customers.c.deleted_at.is_(None),
+        visibility_filter(
+            actor,
+            customer_id=customers.c.id,
+            handler_id=customers.c.handler_id,
+            department_id=customers.c.department_id,
+            now=now,
+        ),
+    ]
+    if level:
+        where.append(customers.c.level == level)
+    if handler_id:
+        where.append(customers.c.handler_id == handler_id)
+    ordered = CUSTOMER_ROW.where(*where).order_by(customers.c.updated_at.desc(), customers.c.id)
+    needle = normalize.name(query) if query and query.strip() else None
+    if needle is None:
+        total = conn.execute(select(func.count()).select_from(customers).where(*where)).scalar_one()
+        rows = conn.execute(ordered.limit(page_size).offset((page - 1) * page_size)).all()
+        items = [_visible_summary(conn, actor, vault, row, now, None) for row in rows]
+        found = [item for item, _ in items]
+    else:
+        matched = []
+        for row in conn.execute(ordered):
+            item, values = _visible_summary(conn, actor, vault, row, now, _SEARCHED_FIELDS)
+            if values is not None and _matches(values, needle):
+                matched.append(item)
+        total = len(matched)
+        found = matched[(page - 1) * page_size : page * page_size]
+    audit(
+        conn,
+        ctx=ctx,
+        actor=actor,
+        action=Action.CUSTOMER_SEARCH if needle else Action.CUSTOMER_LIST,
+        reason="visible_set",
+        fields=["name"],
+        details={"total": total, "page": page, "customer_ids": [i.id for i in found]},
+    )
+    return CustomerPage(items=found, total=total, page=page, page_size=page_size)
+
+
+def _visible_summary(
+    conn: Connection,
+    actor: Actor,
+    vault: Vault,
+    row: Row[Any],
+    now: Any,
+    searched: tuple[str, ...] | None,
+) -> tuple[CustomerSummary, dict[str, Any] | None]:
+    decision = decide_on_row(conn, actor, CustomerAction.READ, row, now)
+    wanted = [f for f in (searched or ("name",)) if f in decision.visible]
+    cipher = vault.cipher(
+        customer_id=row.id,
+        data_key_id=row.data_key_id,
+        version=row.master_version,
+        wrapped=row.wrapped,
+    )
+    values = {
+        name: FIELDS[name].mask(value) if name in decision.masked and value is not None else value
+        for name, value in open_fields(cipher, row, row.id, wanted).items()
+    }
+    # Masked fields are searched in their masked form: a search must not become a way to
+    # guess a hidden phone number digit by digit (C4.3.2).
+    return _summary(row, values.get("name"), decision.reason.value), values
+
+
+CHECK_KINDS = ("phone", "email", "id_number", "name")
+_FIELD_OF_INDEX = {"phone": "phones", "email": "emails", "id_number": "id_number", "name": "name"}
+
+
+def check_duplicate(
+    conn: Connection,
+    *,
+    actor: Actor,
+    ctx: RequestContext,
+    vault: Vault,
+    kind: str,
+    value: str,
+) -> CheckOut:
+    """C4.1.3 查重: does a customer with this exact value exist anywhere, and who handles it?"""
+    if not actor.can(Permission.CUSTOMER_CHECK):
+        raise Forbidden(
+            "your role cannot check for duplicates", code="role_without_customer_access"
+        ).with_audit(
+            denial(
+                ctx=ctx,
+                actor=actor,
+                action=Action.CUSTOMER_CHECK,
+                reason="role_without_customer_access",
+            )
+        )
+    try:
+        term = normalized_for(kind, value)
+    except ValueError:
+        raise ValidationFailed([{"field": kind, "message": f"not a valid {kind}"}]) from None
+    if not term:
+        raise ValidationFailed([{"field": kind, "message": "must not be blank"}])
+    probe = vault.indexer.index(kind, term)
+    candidates = conn.execute(
+        CUSTOMER_ROW.join(customer_index, customer_index.c.customer_id == customers.c.id)
+        .where(
+            customer_index.c.field == kind,
+            customer_index.c.value == probe,
+            customers.c.deleted_at.is_(None),
+        )
+        .order_by(customers.c.created_at)
+    ).all()
+    match = next((row for row in candidates if _confirms(vault, row, kind, term)), None)
+    audit(
+        conn,
+        ctx=ctx,
+        actor=actor,
+        action=Action.CUSTOMER_CHECK,
+        reason="match" if match else "no_match",
+        customer_id=match.id if match else None,
+        fields=[_FIELD_OF_INDEX[kind]],
+        details={"kind": kind, "candidates": len(candidates)},
+    )
+    if match is None:
+        return CheckOut(exists=False, handler=None)
+    return CheckOut(
+        exists=True,
+        handler={"username": match.handler_username, "department": match.department_name},
+    )
+
+
+def _confirms(vault: Vault, row: Row[Any], kind: str, term: str) -> bool:
+    """Re-check a truncated-index candidate against the decrypted value (never returned)."""
+    cipher = vault.cipher(
+        customer_id=row.id,
+        data_key_id=row.data_key_id,
+        version=row.master_version,
+        wrapped=row.wrapped,
+    )
+    fields = [_FIELD_OF_INDEX[kind]] + (["contacts"] if kind in ("phone", "email") else [])
+    values = open_fields(cipher, row, row.id, fields)
+    return any(index == kind and t == term for index, t in index_terms(values))

@@ -1,0 +1,400 @@
+"""The one door to customer records (C4.2.1, C4.3.2): authorize, decrypt, mask, audit.
+
+Every read, reveal, create, update and delete of a customer goes through these functions; routes,
+CLI commands and jobs call them and nothing else touches the customer tables. Each function works
+inside the caller's transaction and appends its audit event there, never committing.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import update as sql_update
+from sqlalchemy.engine import Connection
+
+from baomi.audit.context import RequestContext
+from baomi.audit.models import audit_events
+from baomi.audit.tags import Action
+from baomi.clock import utcnow
+from baomi.config import get_settings
+from baomi.crypto.envelope import FieldCipher
+from baomi.customers.access import audit, authorize, denial
+from baomi.customers.fields import FIELDS, SENSITIVITY
+from baomi.customers.models import customer_index, customers
+from baomi.customers.schemas import (
+    CustomerIn,
+    CustomerOut,
+    CustomerPatch,
+    DepartmentRef,
+    PersonRef,
+    RevealOut,
+)
+from baomi.customers.validation import validated_fields
+from baomi.customers.vault import Vault, index_rows, open_fields, seal
+from baomi.errors import BaomiError, Conflict, Forbidden, NotFound, ValidationFailed
+from baomi.ids import new_id
+from baomi.keystore.service import create_data_key
+from baomi.security.actor import Actor
+from baomi.security.levels import parse_level, rule_of
+from baomi.security.policy import CustomerAction, CustomerFacts, Reason, decide
+from baomi.users.models import users
+
+
+class RevealRateLimited(BaomiError):
+    status = 429
+    code = "reveal_rate_limited"
+    title = "Too many reveals"
+
+
+def _cipher(vault: Vault, row: Row[Any]) -> FieldCipher:
+    return vault.cipher(
+        customer_id=row.id,
+        data_key_id=row.data_key_id,
+        version=row.master_version,
+        wrapped=row.wrapped,
+    )
+
+
+def _out(
+    row: Row[Any],
+    reason: str,
+    data: dict[str, Any],
+    masked: frozenset[str],
+    visible: frozenset[str],
+) -> CustomerOut:
+    rule = rule_of(row.level)
+    return CustomerOut(
+        id=row.id,
+        level=row.level,
+        level_label=rule.label_zh,
+        handler=PersonRef(
+            id=row.handler_id, username=row.handler_username, display_name=row.handler_display_name
+        ),
+        department=DepartmentRef(id=row.department_id, name=row.department_name),
+        source=row.source,
+        lawful_basis=row.lawful_basis,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        access=reason,
+        data=data,
+        masked=sorted(masked & set(data)),
+        withheld=sorted(set(FIELDS) - visible),
+    )
+
+
+def get(
+    conn: Connection, *, actor: Actor, ctx: RequestContext, vault: Vault, customer_id: str
+) -> CustomerOut:
+    """Read one customer: visible fields decrypted, sensitive ones masked (C4.3.2)."""
+    now = utcnow()
+    auth = authorize(
+        conn,
+        actor=actor,
+        ctx=ctx,
+        action=CustomerAction.READ,
+        tag=Action.CUSTOMER_READ,
+        customer_id=customer_id,
+        now=now,
+    )
+    decision, row = auth.decision, auth.row
+    readable = [name for name in FIELDS if name in decision.visible]
+    values = open_fields(_cipher(vault, row), row, row.id, readable)
+    data = {
+        name: (FIELDS[name].mask(value) if name in decision.masked and value is not None else value)
+        for name, value in values.items()
+    }
+    audit(
+        conn,
+        ctx=ctx,
+        actor=actor,
+        action=Action.CUSTOMER_READ,
+        reason=decision.reason.value,
+        customer_id=row.id,
+        fields=readable,
+    )
+    return _out(row, decision.reason.value, data, decision.masked, decision.visible)
+
+
+def reveal(
+    conn: Connection,
+    *,
+    actor: Actor,
+    ctx: RequestContext,
+    vault: Vault,
+    customer_id: str,
+    fields: list[str],
+    reason: str,
+) -> RevealOut:
+    """Show masked fields in the clear, for a stated reason, rate-limited (C4.3.2)."""
+    unknown = [f for f in fields if f not in FIELDS]
+    if unknown:
+        raise ValidationFailed(
+            [{"field": "fields", "message": f"unknown field {f!r}"} for f in unknown]
+        )
+    now = utcnow()
+    auth = authorize(
+        conn,
+        actor=actor,
+        ctx=ctx,
+        action=CustomerAction.REVEAL,
+        tag=Action.CUSTOMER_REVEAL,
+        customer_id=customer_id,
+        now=now,
+        requested=fields,
+    )
+    limit = get_settings().reveal_limit_per_hour
+    recent = conn.execute(
+        select(func.count())
+        .select_from(audit_events)
+        .where(
+            audit_events.c.actor_id == actor.user_id,
+            audit_events.c.action == Action.CUSTOMER_REVEAL.value,
+            audit_events.c.decision == "allow",
+            audit_events.c.occurred_at >= now - timedelta(hours=1),
+        )
+    ).scalar_one()
+    if recent >= limit:
+        raise RevealRateLimited(
+            f"at most {limit} reveals per hour; ask your head if you need more"
+        ).with_audit(
+            denial(
+                ctx=ctx,
+                actor=actor,
+                action=Action.CUSTOMER_REVEAL,
+                reason="rate_limited",
+                customer_id=customer_id,
+                fields=fields,
+            )
+        )
+    row = auth.row
+    data = open_fields(_cipher(vault, row), row, row.id, fields)
+    audit(
+        conn,
+        ctx=ctx,
+        actor=actor,
+        action=Action.CUSTOMER_REVEAL,
+        reason=auth.decision.reason.value,
+        customer_id=row.id,
+        fields=fields,
+        details={"reason_text": reason[:500]},
+    )
+    return RevealOut(id=row.id, data=data)
+
+
+def _handler_placement(conn: Connection, handler_id: str) -> tuple[str, str]:
+    row = conn.execute(
+        select(users.c.id, users.c.department_id).where(
+            users.c.id == handler_id, users.c.is_active.is_(True)
+        )
+    ).first()
+    if row is None or row.department_id is None:
+        raise ValidationFailed(
+            [
+                {
+                    "field": "handler_id",
+                    "message": "the handler must be an active user in a department",
+                }
+            ]
+        )
+    return str(row.id), str(row.department_id)
+
+
+def create(
+    conn: Connection, *, actor: Actor, ctx: RequestContext, vault: Vault, customer_in: CustomerIn
+) -> CustomerOut:
+    """File a new customer with its handler, level, source and lawful basis (C1.3, C4.1.1)."""
+    level = parse_level(customer_in.level)
+    values, id_type = validated_fields(customer_in)
+    handler_id, department_id = _handler_placement(conn, customer_in.handler_id or actor.user_id)
+    decision = decide(
+        actor=actor,
+        action=CustomerAction.CREATE,
+        customer=CustomerFacts(
+            id="", level=level.code, handler_id=handler_id, department_id=department_id
+        ),
+        fields=SENSITIVITY,
+        now=utcnow(),
+    )
+    if not decision.allowed:
+        raise Forbidden(
+            "you may only file customers you handle or your department handles",
+            code=decision.reason.value,
+        ).with_audit(
+            denial(
+                ctx=ctx, actor=actor, action=Action.CUSTOMER_CREATE, reason=decision.reason.value
+            )
+        )
+    customer_id = new_id()
+    data_key_id, key = create_data_key(conn, vault.provider, owner_id=customer_id)
+    cipher = FieldCipher(key, data_key_id)
+    now = utcnow()
+    conn.execute(
+        insert(customers).values(
+            id=customer_id,
+            level=level.code,
+            id_type=id_type or "",
+            handler_id=handler_id,
+            department_id=department_id,
+            source=customer_in.source,
+            lawful_basis=customer_in.lawful_basis.value,
+            data_key_id=data_key_id,
+            created_by=actor.user_id,
+            created_at=now,
+            updated_at=now,
+            **{
+                f"{name}_ct": seal(cipher, record_id=customer_id, field=name, value=value)
+                for name, value in values.items()
+            },
+        )
+    )
+    if rows := index_rows(vault.indexer, customer_id, values):
+        conn.execute(insert(customer_index), rows)
+    audit(
+        conn,
+        ctx=ctx,
+        actor=actor,
+        action=Action.CUSTOMER_CREATE,
+        reason=decision.reason.value,
+        customer_id=customer_id,
+        fields=sorted(values),
+        details={"level": level.code},
+    )
+    return get(conn, actor=actor, ctx=ctx, vault=vault, customer_id=customer_id)
+
+
+def update(
+    conn: Connection,
+    *,
+    actor: Actor,
+    ctx: RequestContext,
+    vault: Vault,
+    customer_id: str,
+    patch: CustomerPatch,
+) -> CustomerOut:
+    """Change fields, level, source or handler; indexes follow the new values."""
+    now = utcnow()
+    auth = authorize(
+        conn,
+        actor=actor,
+        ctx=ctx,
+        action=CustomerAction.UPDATE,
+        tag=Action.CUSTOMER_UPDATE,
+        customer_id=customer_id,
+        now=now,
+    )
+    row = auth.row
+    values, id_type = validated_fields(patch)
+    changes: dict[str, Any] = {"updated_at": now}
+    details: dict[str, Any] = {}
+    if patch.level is not None:
+        level = parse_level(patch.level)
+        if level.rank < rule_of(row.level).rank:
+            # C2.2: lowering a level is an approved action (the level-change request workflow).
+            raise Conflict(
+                "lowering a level needs approval through a level-change request",
+                code="level_lowering_requires_approval",
+            ).with_audit(
+                denial(
+                    ctx=ctx,
+                    actor=actor,
+                    action=Action.CUSTOMER_UPDATE,
+                    reason="level_lowering_requires_approval",
+                    customer_id=customer_id,
+                )
+            )
+        changes["level"] = level.code
+        details["level"] = {"from": row.level, "to": level.code}
+    if patch.handler_id is not None and patch.handler_id != row.handler_id:
+        if auth.decision.reason is not Reason.DEPARTMENT_HEAD:
+            raise Forbidden(
+                "only the department head reassigns a customer", code="reassign_requires_head"
+            ).with_audit(
+                denial(
+                    ctx=ctx,
+                    actor=actor,
+                    action=Action.CUSTOMER_UPDATE,
+                    reason="reassign_requires_head",
+                    customer_id=customer_id,
+                )
+            )
+        handler_id, department_id = _handler_placement(conn, patch.handler_id)
+        if department_id not in actor.headed_departments:
+            raise ValidationFailed(
+                [{"field": "handler_id", "message": "the new handler must be in your department"}]
+            )
+        changes.update(handler_id=handler_id, department_id=department_id)
+        details["handler_changed"] = True
+    if patch.source is not None:
+        changes["source"] = patch.source
+    if patch.lawful_basis is not None:
+        changes["lawful_basis"] = patch.lawful_basis.value
+    if id_type is not None:
+        changes["id_type"] = id_type
+    cipher = _cipher(vault, row)
+    for name, value in values.items():
+        changes[f"{name}_ct"] = seal(cipher, record_id=row.id, field=name, value=value)
+    conn.execute(sql_update(customers).where(customers.c.id == row.id).values(**changes))
+    if any(FIELDS[name].index for name in values) or "contacts" in values:
+        _reindex(conn, vault, cipher, row.id)
+    audit(
+        conn,
+        ctx=ctx,
+        actor=actor,
+        action=Action.CUSTOMER_UPDATE,
+        reason=auth.decision.reason.value,
+        customer_id=row.id,
+        fields=sorted(values),
+        details=details or None,
+    )
+    return get(conn, actor=actor, ctx=ctx, vault=vault, customer_id=row.id)
+
+
+def _reindex(conn: Connection, vault: Vault, cipher: FieldCipher, customer_id: str) -> None:
+    row = conn.execute(select(customers).where(customers.c.id == customer_id)).one()
+    indexed = [name for name, spec in FIELDS.items() if spec.index] + ["contacts"]
+    values = open_fields(cipher, row, customer_id, indexed)
+    conn.execute(delete(customer_index).where(customer_index.c.customer_id == customer_id))
+    if rows := index_rows(vault.indexer, customer_id, values):
+        conn.execute(insert(customer_index), rows)
+
+
+def remove(conn: Connection, *, actor: Actor, ctx: RequestContext, customer_id: str) -> None:
+    """Withdraw a customer from use: hidden from everyone and from 查重 (C4.5.1 follows)."""
+    now = utcnow()
+    auth = authorize(
+        conn,
+        actor=actor,
+        ctx=ctx,
+        action=CustomerAction.DELETE,
+        tag=Action.CUSTOMER_DELETE,
+        customer_id=customer_id,
+        now=now,
+    )
+    conn.execute(
+        sql_update(customers)
+        .where(customers.c.id == customer_id)
+        .values(deleted_at=now, updated_at=now)
+    )
+    conn.execute(delete(customer_index).where(customer_index.c.customer_id == customer_id))
+    audit(
+        conn,
+        ctx=ctx,
+        actor=actor,
+        action=Action.CUSTOMER_DELETE,
+        reason=auth.decision.reason.value,
+        customer_id=customer_id,
+    )
+
+
+def exists(conn: Connection, customer_id: str) -> bool:
+    """Whether a live customer has this id (for other services' validation only)."""
+    found = conn.execute(
+        select(customers.c.id).where(
+            customers.c.id == customer_id, customers.c.deleted_at.is_(None)
+        )
+    ).first()
+    if found is None:
+        raise NotFound("no such customer")
+    return True

@@ -1,0 +1,140 @@
+"""Validate and normalise customer input field by field (C4.1.1: keep data true and complete).
+
+Every problem is collected with its field path, so one response names all of them.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from stdnum import luhn
+from stdnum.cn import ric, uscc
+from stdnum.exceptions import ValidationError as StdnumError
+
+from baomi.crypto import normalize
+from baomi.customers.schemas import CustomerData
+from baomi.errors import ValidationFailed
+
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+PAYMENT_TYPES = frozenset({"bank_card", "bank_transfer", "alipay", "wechat_pay", "cash", "other"})
+CHANNELS = frozenset({"phone", "visit", "meeting", "email", "wechat", "other"})
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.items: list[dict[str, str]] = []
+
+    def add(self, field: str, message: str) -> None:
+        self.items.append({"field": field, "message": message})
+
+
+def _phone(value: str, path: str, errors: _Errors) -> str | None:
+    try:
+        return normalize.phone(value)
+    except ValueError:
+        errors.add(path, "not a valid phone number (mainland numbers may omit +86)")
+        return None
+
+
+def _email(value: str, path: str, errors: _Errors) -> str | None:
+    value = value.strip()
+    if not _EMAIL.match(value) or len(value) > 254:
+        errors.add(path, "not a valid email address")
+        return None
+    return value
+
+
+def id_number(value: str, path: str = "id_number") -> tuple[str, str]:
+    """Return (compact value, "ric" | "uscc") or raise ValidationFailed."""
+    compact = normalize.id_number(value)
+    for kind, module in (("ric", ric), ("uscc", uscc)):
+        try:
+            module.validate(compact)
+            return compact, kind
+        except StdnumError:
+            continue
+    raise ValidationFailed(
+        [
+            {
+                "field": path,
+                "message": "not a valid resident ID number (居民身份证号) or unified social "
+                "credit code (统一社会信用代码): check digit or format is wrong",
+            }
+        ]
+    )
+
+
+def _purchase(item: dict[str, Any], path: str, errors: _Errors) -> None:
+    try:
+        date.fromisoformat(item["date"])
+    except ValueError:
+        errors.add(f"{path}.date", "use an ISO date, YYYY-MM-DD")
+    try:
+        amount = Decimal(item["amount"])
+        if not amount.is_finite() or amount < 0:
+            raise InvalidOperation
+    except InvalidOperation:
+        errors.add(f"{path}.amount", "use a non-negative decimal amount, e.g. 12800.00")
+
+
+def _payment(item: dict[str, Any], path: str, errors: _Errors) -> None:
+    if item["type"] not in PAYMENT_TYPES:
+        errors.add(f"{path}.type", f"use one of {', '.join(sorted(PAYMENT_TYPES))}")
+    if item["type"] == "bank_card":
+        digits = item["account"].replace(" ", "")
+        if not (digits.isdigit() and 12 <= len(digits) <= 19):
+            errors.add(f"{path}.account", "a bank card number has 12 to 19 digits")
+        else:
+            try:
+                luhn.validate(digits)
+                item["account"] = digits
+            except StdnumError:
+                errors.add(f"{path}.account", "bank card number fails its check digit (Luhn)")
+
+
+def validated_fields(data: CustomerData) -> tuple[dict[str, Any], str | None]:
+    """Return the given fields as plain, normalised values and the ID type if an ID was given."""
+    errors = _Errors()
+    values = data.model_dump(
+        exclude_unset=True, exclude={"level", "source", "lawful_basis", "handler_id"}
+    )
+    id_type: str | None = None
+    if values.get("name") is not None:
+        values["name"] = values["name"].strip()
+        if not values["name"]:
+            errors.add("name", "must not be blank")
+    for key, check in (("phones", _phone), ("emails", _email)):
+        if values.get(key) is not None:
+            values[key] = [check(v, f"{key}[{i}]", errors) for i, v in enumerate(values[key])]
+    for i, contact in enumerate(values.get("contacts") or []):
+        contact["phones"] = [
+            _phone(p, f"contacts[{i}].phones[{j}]", errors) for j, p in enumerate(contact["phones"])
+        ]
+        contact["emails"] = [
+            _email(e, f"contacts[{i}].emails[{j}]", errors) for j, e in enumerate(contact["emails"])
+        ]
+    if values.get("id_number"):
+        try:
+            values["id_number"], id_type = id_number(values["id_number"])
+        except ValidationFailed as exc:
+            errors.items.extend(exc.extra["errors"])
+    elif "id_number" in values:
+        values["id_number"], id_type = None, ""
+    for i, purchase in enumerate(values.get("purchases") or []):
+        _purchase(purchase, f"purchases[{i}]", errors)
+    for i, method in enumerate(values.get("payment_methods") or []):
+        _payment(method, f"payment_methods[{i}]", errors)
+    if errors.items:
+        raise ValidationFailed(errors.items)
+    return values, id_type
+
+
+def channel(value: str) -> str:
+    if value not in CHANNELS:
+        raise ValidationFailed(
+            [{"field": "channel", "message": f"use one of {', '.join(sorted(CHANNELS))}"}]
+        )
+    return value

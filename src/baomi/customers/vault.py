@@ -1,0 +1,101 @@
+"""How customer fields become ciphertext and blind-index entries, and back.
+
+Values are serialised as compact UTF-8 JSON, then sealed with the customer's own data key
+(AES-256-GCM; AAD binds table, field, record and data-key id: see crypto/envelope.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Row
+
+from baomi.crypto import normalize
+from baomi.crypto.blind_index import BlindIndexer
+from baomi.crypto.envelope import FieldCipher, unwrap_data_key
+from baomi.crypto.keys import KeyProvider
+from baomi.customers.fields import FIELDS
+
+TABLE = "customers"
+
+
+@dataclass(frozen=True, slots=True)
+class Vault:
+    """The key provider and blind indexer that customer services work with."""
+
+    provider: KeyProvider
+    indexer: BlindIndexer
+
+    @classmethod
+    def from_provider(cls, provider: KeyProvider) -> Vault:
+        return cls(provider=provider, indexer=BlindIndexer(provider.index_root_key()))
+
+    def cipher(
+        self, *, customer_id: str, data_key_id: str, version: int, wrapped: bytes
+    ) -> FieldCipher:
+        """Unwrap a customer's data key (bound to the customer and master version)."""
+        key = unwrap_data_key(self.provider, owner_id=customer_id, version=version, wrapped=wrapped)
+        return FieldCipher(key, data_key_id)
+
+
+def seal(cipher: FieldCipher, *, record_id: str, field: str, value: Any) -> bytes | None:
+    if value is None:
+        return None
+    plaintext = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
+    return cipher.encrypt(table=TABLE, field=field, record_id=record_id, plaintext=plaintext)
+
+
+def open_(cipher: FieldCipher, *, record_id: str, field: str, ciphertext: bytes | None) -> Any:
+    if ciphertext is None:
+        return None
+    plaintext = cipher.decrypt(table=TABLE, field=field, record_id=record_id, ciphertext=ciphertext)
+    return json.loads(plaintext)
+
+
+def open_fields(
+    cipher: FieldCipher, row: Row[Any], record_id: str, fields: Iterable[str]
+) -> dict[str, Any]:
+    """Decrypt the named fields of a customers row (only those: C4.2.1 need-to-know)."""
+    columns = row._mapping
+    return {
+        name: open_(cipher, record_id=record_id, field=name, ciphertext=columns[f"{name}_ct"])
+        for name in fields
+    }
+
+
+def index_terms(values: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
+    """Yield (index name, normalised value) for every indexed value, contacts' included."""
+    for name, value in values.items():
+        spec = FIELDS.get(name)
+        if spec is None or spec.index is None or value is None:
+            continue
+        for item in value if isinstance(value, list) else [value]:
+            yield spec.index, normalized_for(spec.index, item)
+    for contact in values.get("contacts") or []:
+        for phone in contact.get("phones", []):
+            yield "phone", normalized_for("phone", phone)
+        for email in contact.get("emails", []):
+            yield "email", normalized_for("email", email)
+
+
+NORMALIZERS = {
+    "name": normalize.name,
+    "phone": normalize.phone,
+    "email": normalize.email,
+    "id_number": normalize.id_number,
+}
+
+
+def normalized_for(index: str, value: str) -> str:
+    return NORMALIZERS[index](value)
+
+
+def index_rows(
+    indexer: BlindIndexer, customer_id: str, values: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Return the distinct customer_index rows for these values."""
+    keys = {(index, indexer.index(index, term)) for index, term in index_terms(values)}
+    return [{"customer_id": customer_id, "field": f, "value": v} for f, v in sorted(keys)]

@@ -1,0 +1,63 @@
+"""Domain errors with a stable code; the API turns them into RFC 9457 problem+json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class BaomiError(Exception):
+    """A failure the caller can act on, identified by a stable machine-readable code."""
+
+    status: int = 400
+    code: str = "bad_request"
+    title: str = "Bad request"
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None, **extra: Any) -> None:
+        super().__init__(detail or self.title)
+        self.detail = detail or self.title
+        if code is not None:
+            self.code = code
+        self.extra = extra
+        # Audit events of a refused action: written after the rollback, in their own transaction,
+        # so a denial is recorded even though the work it refused is not (see baomi.uow).
+        self.audit_events: list[dict[str, Any]] = []
+
+    def with_audit(self, event: dict[str, Any]) -> BaomiError:
+        self.audit_events.append(event)
+        return self
+
+
+class ValidationFailed(BaomiError):
+    """Input that breaks a rule; `errors` lists each field and what is wrong with it."""
+
+    status = 422
+    code = "validation_failed"
+    title = "Validation failed"
+
+    def __init__(self, errors: list[dict[str, str]], detail: str | None = None) -> None:
+        super().__init__(detail or "; ".join(f"{e['field']}: {e['message']}" for e in errors))
+        self.extra = {"errors": errors}
+
+
+class NotFound(BaomiError):
+    status = 404
+    code = "not_found"
+    title = "Not found"
+
+
+class NotAuthenticated(BaomiError):
+    status = 401
+    code = "not_authenticated"
+    title = "Not authenticated"
+
+
+class Forbidden(BaomiError):
+    status = 403
+    code = "forbidden"
+    title = "Forbidden"
+
+
+class Conflict(BaomiError):
+    status = 409
+    code = "conflict"
+    title = "Conflict"

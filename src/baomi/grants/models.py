@@ -1,0 +1,26 @@
+"""Explicit, time-bound access grants (C4.2.1, C4.3.1)."""
+
+from __future__ import annotations
+
+from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text
+
+from baomi.db import UTCDateTime, metadata
+
+access_grants = Table(
+    "access_grants",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("customer_id", String(36), ForeignKey("customers.id"), nullable=False),
+    # Field names the grant covers; NULL means the whole record.
+    Column("fields", JSON, nullable=True),
+    # Valid in [starts_at, ends_at).
+    Column("starts_at", UTCDateTime(), nullable=False),
+    Column("ends_at", UTCDateTime(), nullable=False),
+    Column("purpose", Text, nullable=False),
+    Column("created_by", String(36), ForeignKey("users.id"), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("revoked_at", UTCDateTime(), nullable=True),
+    Column("revoked_by", String(36), ForeignKey("users.id"), nullable=True),
+    Index("ix_access_grants_user_customer", "user_id", "customer_id"),
+)

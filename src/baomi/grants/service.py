@@ -1,0 +1,177 @@
+"""Explicit, time-bound grants (C4.2.1, C4.3.1): created and revoked by the security officer.
+
+The request-and-approval workflow builds on these functions; a grant is valid in [start, end)
+and expires by itself because the policy compares it with the clock on every decision.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.engine import Connection
+
+from baomi.audit.context import RequestContext
+from baomi.audit.service import record
+from baomi.audit.tags import Action, Decision
+from baomi.clock import utcnow
+from baomi.customers.fields import SENSITIVITY
+from baomi.customers.service import exists as customer_exists
+from baomi.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from baomi.grants.models import access_grants
+from baomi.grants.schemas import GrantIn, GrantOut
+from baomi.ids import new_id
+from baomi.security.actor import Actor
+from baomi.security.roles import Permission, Role
+from baomi.users.service import load_actor
+
+
+def _require_officer(actor: Actor | None) -> None:
+    if actor is not None and not actor.can(Permission.GRANT_MANAGE):
+        raise Forbidden("only the security officer manages grants", code="not_security_officer")
+
+
+def _out(row: Any, now: datetime) -> GrantOut:
+    return GrantOut(
+        id=row.id,
+        user_id=row.user_id,
+        customer_id=row.customer_id,
+        fields=row.fields,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        purpose=row.purpose,
+        created_by=row.created_by,
+        created_at=row.created_at,
+        revoked_at=row.revoked_at,
+        active=row.revoked_at is None and row.starts_at <= now < row.ends_at,
+    )
+
+
+def _window(grant_in: GrantIn, now: datetime) -> tuple[datetime, datetime]:
+    starts_at = grant_in.starts_at or now
+    if grant_in.ends_at is not None and grant_in.duration_hours is not None:
+        raise ValidationFailed(
+            [{"field": "ends_at", "message": "give ends_at or duration_hours, not both"}]
+        )
+    if grant_in.ends_at is not None:
+        ends_at = grant_in.ends_at
+    elif grant_in.duration_hours is not None:
+        ends_at = starts_at + timedelta(hours=grant_in.duration_hours)
+    else:
+        raise ValidationFailed([{"field": "ends_at", "message": "a grant must have an end"}])
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise ValidationFailed(
+            [{"field": "starts_at", "message": "times need a UTC offset, e.g. 2026-01-01T09:00Z"}]
+        )
+    if ends_at <= starts_at:
+        raise ValidationFailed([{"field": "ends_at", "message": "must be after starts_at"}])
+    return starts_at, ends_at
+
+
+def create_grant(
+    conn: Connection, *, actor: Actor | None, ctx: RequestContext, grant_in: GrantIn
+) -> GrantOut:
+    """Give one user time-bound access to one customer's record or named fields."""
+    _require_officer(actor)
+    now = utcnow()
+    starts_at, ends_at = _window(grant_in, now)
+    if grant_in.fields is not None:
+        unknown = sorted(set(grant_in.fields) - set(SENSITIVITY))
+        if unknown or not grant_in.fields:
+            raise ValidationFailed(
+                [{"field": "fields", "message": f"unknown or empty field list: {unknown}"}]
+            )
+    grantee = load_actor(conn, grant_in.user_id)
+    if grantee is None:
+        raise ValidationFailed([{"field": "user_id", "message": "no active user with that id"}])
+    if not grantee.can(Permission.CUSTOMER_WORK) or grantee.roles & {
+        Role.ADMINISTRATOR,
+        Role.AUDITOR,
+    }:
+        raise ValidationFailed(
+            [{"field": "user_id", "message": "this user's role may not hold customer data"}]
+        )
+    customer_exists(conn, grant_in.customer_id)
+    grant_id = new_id()
+    values = {
+        "id": grant_id,
+        "user_id": grant_in.user_id,
+        "customer_id": grant_in.customer_id,
+        "fields": sorted(grant_in.fields) if grant_in.fields is not None else None,
+        "starts_at": starts_at,
+        "ends_at": ends_at,
+        "purpose": grant_in.purpose,
+        # None: granted by the local operator through the CLI, named in the audit event.
+        "created_by": actor.user_id if actor else None,
+        "created_at": now,
+    }
+    conn.execute(insert(access_grants).values(**values))
+    record(
+        conn,
+        ctx=ctx,
+        actor_id=actor.user_id if actor else None,
+        actor_username=actor.username if actor else ctx.operator,
+        action=Action.GRANT_CREATE,
+        decision=Decision.ALLOW,
+        reason="ok",
+        customer_id=grant_in.customer_id,
+        object_id=grant_id,
+        fields=values["fields"],
+        details={"grantee": grant_in.user_id, "hours": (ends_at - starts_at) / timedelta(hours=1)},
+    )
+    return get_grant(conn, grant_id)
+
+
+def revoke_grant(
+    conn: Connection, *, actor: Actor | None, ctx: RequestContext, grant_id: str
+) -> GrantOut:
+    """End a grant now; the next decision no longer sees it."""
+    _require_officer(actor)
+    row = conn.execute(select(access_grants).where(access_grants.c.id == grant_id)).first()
+    if row is None:
+        raise NotFound("no such grant")
+    if row.revoked_at is not None:
+        raise Conflict("the grant is already revoked", code="grant_already_revoked")
+    conn.execute(
+        update(access_grants)
+        .where(access_grants.c.id == grant_id)
+        .values(revoked_at=utcnow(), revoked_by=actor.user_id if actor else None)
+    )
+    record(
+        conn,
+        ctx=ctx,
+        actor_id=actor.user_id if actor else None,
+        actor_username=actor.username if actor else ctx.operator,
+        action=Action.GRANT_REVOKE,
+        decision=Decision.ALLOW,
+        reason="ok",
+        customer_id=row.customer_id,
+        object_id=grant_id,
+    )
+    return get_grant(conn, grant_id)
+
+
+def get_grant(conn: Connection, grant_id: str) -> GrantOut:
+    row = conn.execute(select(access_grants).where(access_grants.c.id == grant_id)).first()
+    if row is None:
+        raise NotFound("no such grant")
+    return _out(row, utcnow())
+
+
+def list_grants(
+    conn: Connection, *, actor: Actor | None, user_id: str | None = None, active_only: bool = False
+) -> list[GrantOut]:
+    """List grants (the security officer's view); ids and windows, no customer data."""
+    _require_officer(actor)
+    now = utcnow()
+    query = select(access_grants).order_by(access_grants.c.created_at.desc())
+    if user_id:
+        query = query.where(access_grants.c.user_id == user_id)
+    if active_only:
+        query = query.where(
+            access_grants.c.revoked_at.is_(None),
+            access_grants.c.starts_at <= now,
+            access_grants.c.ends_at > now,
+        )
+    return [_out(r, now) for r in conn.execute(query)]

@@ -1,0 +1,177 @@
+"""Data keys through the database: create, load, shred, and the bookkeeping of master versions.
+
+Functions take a `Connection` inside the caller's transaction and never commit. Rotation and
+retirement, which run their own transactions, live in `baomi.keystore.rotation`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy.engine import Connection
+
+from baomi.clock import utcnow
+from baomi.crypto.envelope import new_data_key, unwrap_data_key, wrap_data_key
+from baomi.crypto.keys import KeyProvider
+from baomi.errors import NotFound
+from baomi.ids import new_id
+from baomi.keystore.errors import DataKeyShredded
+from baomi.keystore.models import data_keys, key_rotations, master_key_versions
+
+
+class VersionState(StrEnum):
+    ACTIVE = "active"
+    PREVIOUS = "previous"
+    RETIRED = "retired"
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    version: int
+    status: str
+    data_keys: int
+    created_at: datetime
+    retired_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class KeyStatus:
+    active_version: int
+    versions: list[VersionInfo]
+    shredded: int
+    # Target version of an unfinished rotation, if one is waiting to be resumed.
+    rotation_target: int | None
+
+
+# Compiled once: load_data_key runs on every customer read (one SELECT by primary key).
+_LOAD = select(
+    data_keys.c.owner_id,
+    data_keys.c.master_version,
+    data_keys.c.wrapped,
+    data_keys.c.shredded_at,
+).where(data_keys.c.id == bindparam("data_key_id"))
+_INSERT = insert(data_keys)
+_VERSION_STATUS = select(master_key_versions.c.status).where(
+    master_key_versions.c.version == bindparam("version")
+)
+
+
+def ensure_master_versions(conn: Connection, provider: KeyProvider) -> None:
+    """Mirror the provider's versions into master_key_versions: active, previous or retired."""
+    active = provider.active_version()
+    usable = set(provider.versions())
+    known = {
+        row.version: row.status
+        for row in conn.execute(select(master_key_versions.c.version, master_key_versions.c.status))
+    }
+    now = utcnow()
+    for version in sorted(usable | known.keys()):
+        if version == active:
+            wanted = VersionState.ACTIVE
+        elif version in usable:
+            wanted = VersionState.PREVIOUS
+        else:
+            wanted = VersionState.RETIRED
+        current = known.get(version)
+        # Retirement is final: the material was erased, so nothing may bring the row back.
+        if current == wanted or current == VersionState.RETIRED:
+            continue
+        retired_at = now if wanted == VersionState.RETIRED else None
+        if current is None:
+            conn.execute(
+                insert(master_key_versions).values(
+                    version=version, status=wanted, created_at=now, retired_at=retired_at
+                )
+            )
+        else:
+            conn.execute(
+                update(master_key_versions)
+                .where(master_key_versions.c.version == version)
+                .values(status=wanted, retired_at=retired_at)
+            )
+
+
+def create_data_key(conn: Connection, provider: KeyProvider, *, owner_id: str) -> tuple[str, bytes]:
+    """Create the owner's data key wrapped under the active version; return (id, plaintext)."""
+    version = provider.active_version()
+    status = conn.execute(_VERSION_STATUS, {"version": version}).scalar_one_or_none()
+    if status != VersionState.ACTIVE:
+        ensure_master_versions(conn, provider)
+    data_key_id = new_id()
+    key = new_data_key()
+    conn.execute(
+        _INSERT,
+        {
+            "id": data_key_id,
+            "owner_id": owner_id,
+            "master_version": version,
+            "wrapped": wrap_data_key(provider, owner_id=owner_id, version=version, data_key=key),
+            "created_at": utcnow(),
+        },
+    )
+    return data_key_id, key
+
+
+def load_data_key(conn: Connection, provider: KeyProvider, *, data_key_id: str) -> bytes:
+    """Return the plaintext data key; DataKeyShredded if C4.5.1 destruction removed it."""
+    row = conn.execute(_LOAD, {"data_key_id": data_key_id}).first()
+    if row is None:
+        raise NotFound(f"data key {data_key_id} does not exist")
+    if row.shredded_at is not None or row.wrapped is None:
+        raise DataKeyShredded(f"data key {data_key_id} was destroyed")
+    return unwrap_data_key(
+        provider, owner_id=row.owner_id, version=row.master_version, wrapped=row.wrapped
+    )
+
+
+def shred_data_key(conn: Connection, *, data_key_id: str) -> None:
+    """C4.5.1 crypto-shredding: erase the wrapped key so every copy of the data is unreadable."""
+    result = conn.execute(
+        update(data_keys)
+        .where(data_keys.c.id == data_key_id, data_keys.c.shredded_at.is_(None))
+        .values(wrapped=None, shredded_at=utcnow())
+    )
+    if result.rowcount == 0:
+        row = conn.execute(_LOAD, {"data_key_id": data_key_id}).first()
+        if row is None:
+            raise NotFound(f"data key {data_key_id} does not exist")
+
+
+def key_status(conn: Connection, provider: KeyProvider) -> KeyStatus:
+    """Report every known master version with the number of live data keys under it."""
+    counts: dict[int, int] = {
+        version: count
+        for version, count in conn.execute(
+            select(data_keys.c.master_version, func.count())
+            .where(data_keys.c.wrapped.is_not(None))
+            .group_by(data_keys.c.master_version)
+        )
+    }
+    shredded = conn.execute(
+        select(func.count()).select_from(data_keys).where(data_keys.c.wrapped.is_(None))
+    ).scalar_one()
+    versions = [
+        VersionInfo(
+            version=row.version,
+            status=row.status,
+            data_keys=counts.get(row.version, 0),
+            created_at=row.created_at,
+            retired_at=row.retired_at,
+        )
+        for row in conn.execute(select(master_key_versions).order_by(master_key_versions.c.version))
+    ]
+    target = conn.execute(
+        select(key_rotations.c.target_version)
+        .where(key_rotations.c.finished_at.is_(None))
+        .order_by(key_rotations.c.started_at.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    return KeyStatus(
+        active_version=provider.active_version(),
+        versions=versions,
+        shredded=shredded,
+        rotation_target=target,
+    )

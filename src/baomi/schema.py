@@ -1,0 +1,23 @@
+"""The whole schema: importing this registers every table on `baomi.db.metadata`."""
+
+from __future__ import annotations
+
+from baomi import db
+from baomi.audit import models as audit_models
+from baomi.auth import models as auth_models
+from baomi.customers import models as customer_models
+from baomi.grants import models as grant_models
+from baomi.keystore import models as keystore_models
+from baomi.users import models as user_models
+
+metadata = db.metadata
+
+__all__ = [
+    "audit_models",
+    "auth_models",
+    "customer_models",
+    "grant_models",
+    "keystore_models",
+    "metadata",
+    "user_models",
+]

@@ -1,0 +1,171 @@
+"""The access policy: one function decides who may do what with which customer fields.
+
+C4.2.1 need-to-know and default deny: a person works with a customer because they handle it
+(C1.3), because they head its department's subtree, or because an explicit, time-bound grant
+covers it (C4.3.1). The system administrator and the auditor get nothing by their role. C4.3.2:
+sensitive fields (and contacts of customers at levels that say so) are masked for everyone until
+revealed with a reason.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import ColumnElement, and_, false, or_, select
+
+from baomi.security.actor import Actor
+from baomi.security.levels import rule_of
+from baomi.security.roles import Permission
+
+
+class CustomerAction(StrEnum):
+    READ = "read"
+    REVEAL = "reveal"
+    CREATE = "create"
+    UPDATE = "update"
+    DELETE = "delete"
+
+
+class Sensitivity(StrEnum):
+    NORMAL = "normal"
+    # Masked at levels whose rule says mask_contacts (机密 and above by default).
+    CONTACT = "contact"
+    # Masked for everyone, always, until revealed: ID numbers, payment details, sensitive notes.
+    SENSITIVE = "sensitive"
+
+
+class Reason(StrEnum):
+    HANDLER = "handler"
+    DEPARTMENT_HEAD = "department_head"
+    GRANT = "grant"
+    ROLE_WITHOUT_CUSTOMER_ACCESS = "role_without_customer_access"
+    NO_RELATION = "no_relation"
+    FIELDS_NOT_GRANTED = "fields_not_granted"
+    GRANT_IS_READ_ONLY = "grant_is_read_only"
+    OUTSIDE_OWN_SCOPE = "outside_own_scope"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerFacts:
+    """The plaintext facts about a customer that access decisions need."""
+
+    id: str
+    level: str
+    handler_id: str
+    department_id: str
+
+
+@dataclass(frozen=True, slots=True)
+class GrantFacts:
+    fields: frozenset[str] | None  # None: the whole record
+    starts_at: datetime
+    ends_at: datetime
+    revoked_at: datetime | None
+
+    def active_at(self, now: datetime) -> bool:
+        """A grant is valid in [starts_at, ends_at) unless revoked."""
+        return self.revoked_at is None and self.starts_at <= now < self.ends_at
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    reason: Reason
+    # Fields the actor may see at all (masked or not).
+    visible: frozenset[str] = frozenset()
+    # Of the visible fields, those shown masked until revealed.
+    masked: frozenset[str] = frozenset()
+
+
+def _deny(reason: Reason) -> Decision:
+    return Decision(allowed=False, reason=reason)
+
+
+def decide(
+    *,
+    actor: Actor,
+    action: CustomerAction,
+    customer: CustomerFacts | None,
+    fields: Mapping[str, Sensitivity],
+    requested: Collection[str] | None = None,
+    grants: Iterable[GrantFacts] = (),
+    now: datetime,
+) -> Decision:
+    """Decide one action on one customer; `fields` is the catalog, `requested` a subset."""
+    if not actor.can(Permission.CUSTOMER_WORK):
+        return _deny(Reason.ROLE_WITHOUT_CUSTOMER_ACCESS)
+
+    if action is CustomerAction.CREATE:
+        return _decide_create(actor, customer)
+    if customer is None:
+        return _deny(Reason.NO_RELATION)
+
+    all_fields = frozenset(fields)
+    if customer.handler_id == actor.user_id:
+        reason, visible = Reason.HANDLER, all_fields
+    elif customer.department_id in actor.headed_departments:
+        reason, visible = Reason.DEPARTMENT_HEAD, all_fields
+    else:
+        reason, visible = Reason.GRANT, _granted_fields(grants, all_fields, now)
+        if not visible:
+            return _deny(Reason.NO_RELATION)
+        if action in (CustomerAction.UPDATE, CustomerAction.DELETE):
+            return _deny(Reason.GRANT_IS_READ_ONLY)
+
+    if requested is not None and not set(requested) <= visible:
+        return _deny(Reason.FIELDS_NOT_GRANTED)
+    mask_contacts = rule_of(customer.level).mask_contacts
+    masked = frozenset(
+        name
+        for name in visible
+        if fields[name] is Sensitivity.SENSITIVE
+        or (fields[name] is Sensitivity.CONTACT and mask_contacts)
+    )
+    return Decision(allowed=True, reason=reason, visible=visible, masked=masked)
+
+
+def _decide_create(actor: Actor, customer: CustomerFacts | None) -> Decision:
+    # A salesperson files customers as their own; a head may file one for their subtree.
+    if customer is None or customer.handler_id == actor.user_id:
+        return Decision(allowed=True, reason=Reason.HANDLER)
+    if customer.department_id in actor.headed_departments:
+        return Decision(allowed=True, reason=Reason.DEPARTMENT_HEAD)
+    return _deny(Reason.OUTSIDE_OWN_SCOPE)
+
+
+def _granted_fields(
+    grants: Iterable[GrantFacts], all_fields: frozenset[str], now: datetime
+) -> frozenset[str]:
+    covered: set[str] = set()
+    for grant in grants:
+        if grant.active_at(now):
+            covered |= all_fields if grant.fields is None else (grant.fields & all_fields)
+    return frozenset(covered)
+
+
+def visibility_filter(
+    actor: Actor,
+    *,
+    customer_id: ColumnElement[str],
+    handler_id: ColumnElement[str],
+    department_id: ColumnElement[str],
+    now: datetime,
+) -> ColumnElement[bool]:
+    """The same rule as `decide`, as SQL: which customers may this actor list at all."""
+    if not actor.can(Permission.CUSTOMER_WORK):
+        return false()
+    from baomi.grants.models import access_grants as g
+
+    granted = select(g.c.customer_id).where(
+        g.c.user_id == actor.user_id,
+        g.c.revoked_at.is_(None),
+        g.c.starts_at <= now,
+        g.c.ends_at > now,
+    )
+    clauses: list[ColumnElement[bool]] = [handler_id == actor.user_id, customer_id.in_(granted)]
+    if actor.headed_departments:
+        clauses.append(department_id.in_(sorted(actor.headed_departments)))
+    return and_(or_(*clauses))

@@ -1,0 +1,55 @@
+"""Roles, permissions and separation of duties (三员分立)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    SALESPERSON = "salesperson"
+    DEPARTMENT_HEAD = "department_head"
+    SECURITY_OFFICER = "security_officer"
+    AUDITOR = "auditor"
+    ADMINISTRATOR = "administrator"
+
+
+class Permission(StrEnum):
+    CUSTOMER_WORK = "customer:work"
+    CUSTOMER_CHECK = "customer:check"
+    GRANT_MANAGE = "grant:manage"
+    USER_MANAGE = "user:manage"
+    AUDIT_READ = "audit:read"
+    KEY_MANAGE = "key:manage"
+
+
+# C4.2.1: the administrator and the auditor hold no customer permission by their role.
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.SALESPERSON: frozenset({Permission.CUSTOMER_WORK, Permission.CUSTOMER_CHECK}),
+    Role.DEPARTMENT_HEAD: frozenset({Permission.CUSTOMER_WORK, Permission.CUSTOMER_CHECK}),
+    Role.SECURITY_OFFICER: frozenset(
+        {Permission.GRANT_MANAGE, Permission.KEY_MANAGE, Permission.CUSTOMER_CHECK}
+    ),
+    Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
+    Role.ADMINISTRATOR: frozenset({Permission.USER_MANAGE}),
+}
+
+# MLPS 2.0 三员分立: system, security and audit administration never meet in one person.
+SEPARATED_ROLES = frozenset({Role.ADMINISTRATOR, Role.SECURITY_OFFICER, Role.AUDITOR})
+
+
+def separation_violation(roles: set[Role]) -> str | None:
+    """Return why a role set breaks 三员分立, or None when it is allowed."""
+    held = sorted(r.value for r in roles & SEPARATED_ROLES)
+    if len(held) > 1:
+        return f"roles {', '.join(held)} must be held by different people (三员分立)"
+    if held and roles & {Role.SALESPERSON, Role.DEPARTMENT_HEAD}:
+        return f"role {held[0]} cannot also work with customer data (三员分立)"
+    return None
+
+
+def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
+    """Return the union of the permissions the roles carry."""
+    out: set[Permission] = set()
+    for role in roles:
+        out |= ROLE_PERMISSIONS[role]
+    return frozenset(out)

@@ -1,0 +1,40 @@
+"""Organisation tables: departments (a tree), users and their roles."""
+
+from __future__ import annotations
+
+from sqlalchemy import Boolean, Column, ForeignKey, String, Table
+
+from baomi.db import UTCDateTime, metadata
+
+departments = Table(
+    "departments",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("name", String(100), nullable=False, unique=True),
+    Column("parent_id", String(36), ForeignKey("departments.id"), nullable=True),
+    # C1.3: each department has one supervising head, who sees its whole subtree.
+    Column("head_user_id", String(36), ForeignKey("users.id", use_alter=True), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("username", String(64), nullable=False, unique=True),
+    Column("display_name", String(100), nullable=False),
+    Column("password_hash", String(255), nullable=False),
+    # C1.2: full-time, part-time and sales-support staff are all covered.
+    Column("employment_type", String(20), nullable=False),
+    Column("department_id", String(36), ForeignKey("departments.id"), nullable=True),
+    Column("is_active", Boolean, nullable=False, default=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("disabled_at", UTCDateTime(), nullable=True),
+)
+
+user_roles = Table(
+    "user_roles",
+    metadata,
+    Column("user_id", String(36), ForeignKey("users.id"), primary_key=True),
+    Column("role", String(32), primary_key=True),
+)

@@ -1,0 +1,283 @@
+"""Organisation use cases: departments, users, roles, authentication, the actor of a request."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from baomi.audit.context import RequestContext
+from baomi.audit.service import record
+from baomi.audit.tags import Action, Decision
+from baomi.clock import utcnow
+from baomi.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from baomi.ids import new_id
+from baomi.security.actor import Actor
+from baomi.security.roles import Permission, Role, separation_violation
+from baomi.users.models import departments, user_roles, users
+from baomi.users.passwords import hash_password, password_problem, verify_password
+from baomi.users.schemas import DepartmentOut, EmploymentType, UserOut
+
+
+def _require_manager(actor: Actor | None) -> None:
+    # None is the local operator running the CLI on the server itself.
+    if actor is not None and not actor.can(Permission.USER_MANAGE):
+        raise Forbidden("only the system administrator manages users and departments")
+
+
+def _audit(
+    conn: Connection,
+    actor: Actor | None,
+    ctx: RequestContext,
+    action: Action,
+    object_id: str,
+    details: dict[str, object] | None = None,
+) -> None:
+    record(
+        conn,
+        ctx=ctx,
+        actor_id=actor.user_id if actor else None,
+        actor_username=actor.username if actor else ctx.operator,
+        action=action,
+        decision=Decision.ALLOW,
+        reason="ok",
+        object_id=object_id,
+        details=details,
+    )
+
+
+def create_department(
+    conn: Connection,
+    *,
+    actor: Actor | None,
+    ctx: RequestContext,
+    name: str,
+    parent_id: str | None = None,
+    head_user_id: str | None = None,
+) -> str:
+    """Create a department under an optional parent; return its id."""
+    _require_manager(actor)
+    if conn.execute(select(departments.c.id).where(departments.c.name == name)).first():
+        raise Conflict(f"department {name!r} already exists")
+    if parent_id is not None:
+        _department_row(conn, parent_id)
+    department_id = new_id()
+    conn.execute(
+        insert(departments).values(
+            id=department_id,
+            name=name,
+            parent_id=parent_id,
+            head_user_id=head_user_id,
+            created_at=utcnow(),
+        )
+    )
+    _audit(conn, actor, ctx, Action.DEPARTMENT_CREATE, department_id)
+    return department_id
+
+
+def set_department_head(
+    conn: Connection, *, actor: Actor | None, ctx: RequestContext, department_id: str, user_id: str
+) -> None:
+    """Make a user the supervising head of a department (C1.3, C3.2)."""
+    _require_manager(actor)
+    _department_row(conn, department_id)
+    roles = roles_of(conn, user_id)
+    if Role.DEPARTMENT_HEAD not in roles:
+        raise ValidationFailed(
+            [{"field": "user_id", "message": "the head must hold the department_head role"}]
+        )
+    conn.execute(
+        update(departments).where(departments.c.id == department_id).values(head_user_id=user_id)
+    )
+    _audit(conn, actor, ctx, Action.DEPARTMENT_CREATE, department_id, {"head_set": True})
+
+
+def create_user(
+    conn: Connection,
+    *,
+    actor: Actor | None,
+    ctx: RequestContext,
+    username: str,
+    display_name: str,
+    password: str,
+    employment_type: EmploymentType,
+    department_id: str | None,
+    roles: Iterable[Role],
+) -> str:
+    """Create a user with roles, enforcing the password rules and 三员分立; return the id."""
+    _require_manager(actor)
+    role_set = set(roles)
+    errors = []
+    if problem := password_problem(password):
+        errors.append({"field": "password", "message": problem})
+    if problem := separation_violation(role_set):
+        errors.append({"field": "roles", "message": problem})
+    if not role_set:
+        errors.append({"field": "roles", "message": "a user needs at least one role"})
+    if errors:
+        raise ValidationFailed(errors)
+    if department_id is not None:
+        _department_row(conn, department_id)
+    if conn.execute(select(users.c.id).where(users.c.username == username)).first():
+        raise Conflict(f"username {username!r} is taken")
+    user_id = new_id()
+    conn.execute(
+        insert(users).values(
+            id=user_id,
+            username=username,
+            display_name=display_name,
+            password_hash=hash_password(password),
+            employment_type=employment_type.value,
+            department_id=department_id,
+            is_active=True,
+            created_at=utcnow(),
+        )
+    )
+    conn.execute(insert(user_roles), [{"user_id": user_id, "role": r.value} for r in role_set])
+    _audit(conn, actor, ctx, Action.USER_CREATE, user_id, {"roles": sorted(role_set)})
+    return user_id
+
+
+def disable_user(
+    conn: Connection, *, actor: Actor | None, ctx: RequestContext, user_id: str
+) -> None:
+    """Disable a user: they can no longer log in; their record stays for audit (C4.5.3)."""
+    _require_manager(actor)
+    result = conn.execute(
+        update(users)
+        .where(users.c.id == user_id, users.c.is_active.is_(True))
+        .values(is_active=False, disabled_at=utcnow())
+    )
+    if result.rowcount == 0:
+        raise NotFound("no active user with that id")
+    from baomi.auth.service import revoke_all_tokens
+
+    revoke_all_tokens(conn, user_id=user_id)
+    _audit(conn, actor, ctx, Action.USER_DISABLE, user_id)
+
+
+def set_roles(conn: Connection, *, user_id: str, roles: Iterable[Role]) -> None:
+    """Replace a user's roles (used by the administrator's role form)."""
+    role_set = set(roles)
+    if problem := separation_violation(role_set):
+        raise ValidationFailed([{"field": "roles", "message": problem}])
+    conn.execute(delete(user_roles).where(user_roles.c.user_id == user_id))
+    conn.execute(insert(user_roles), [{"user_id": user_id, "role": r.value} for r in role_set])
+
+
+def roles_of(conn: Connection, user_id: str) -> frozenset[Role]:
+    rows = conn.execute(select(user_roles.c.role).where(user_roles.c.user_id == user_id))
+    return frozenset(Role(r) for (r,) in rows)
+
+
+def authenticate(conn: Connection, *, username: str, password: str) -> str | None:
+    """Return the id of the active user with these credentials, or None."""
+    row = conn.execute(
+        select(users.c.id, users.c.password_hash, users.c.is_active).where(
+            users.c.username == username
+        )
+    ).first()
+    ok = verify_password(row.password_hash if row else None, password)
+    if row is None or not ok or not row.is_active:
+        return None
+    return str(row.id)
+
+
+def user_id_by_username(conn: Connection, username: str) -> str:
+    row = conn.execute(select(users.c.id).where(users.c.username == username)).first()
+    if row is None:
+        raise NotFound(f"no user named {username!r}")
+    return str(row.id)
+
+
+def department_id_by_name(conn: Connection, name: str) -> str:
+    row = conn.execute(select(departments.c.id).where(departments.c.name == name)).first()
+    if row is None:
+        raise NotFound(f"no department named {name!r}")
+    return str(row.id)
+
+
+def department_subtree(conn: Connection, roots: Iterable[str]) -> frozenset[str]:
+    """Return the given departments with all their descendants."""
+    edges = conn.execute(select(departments.c.id, departments.c.parent_id)).all()
+    children: dict[str, list[str]] = {}
+    for dept_id, parent_id in edges:
+        if parent_id is not None:
+            children.setdefault(parent_id, []).append(dept_id)
+    seen: set[str] = set()
+    stack = list(roots)
+    while stack:
+        current = stack.pop()
+        if current not in seen:
+            seen.add(current)
+            stack.extend(children.get(current, ()))
+    return frozenset(seen)
+
+
+def load_actor(conn: Connection, user_id: str) -> Actor | None:
+    """Build the Actor for an active user, with the department subtree they head."""
+    row = conn.execute(
+        select(
+            users.c.id,
+            users.c.username,
+            users.c.display_name,
+            users.c.department_id,
+            users.c.employment_type,
+        ).where(users.c.id == user_id, users.c.is_active.is_(True))
+    ).first()
+    if row is None:
+        return None
+    roles = roles_of(conn, user_id)
+    headed: frozenset[str] = frozenset()
+    if Role.DEPARTMENT_HEAD in roles:
+        heads = conn.execute(select(departments.c.id).where(departments.c.head_user_id == user_id))
+        headed = department_subtree(conn, [d for (d,) in heads])
+    return Actor(
+        user_id=str(row.id),
+        username=row.username,
+        display_name=row.display_name,
+        roles=roles,
+        department_id=row.department_id,
+        employment_type=row.employment_type,
+        headed_departments=headed,
+    )
+
+
+def list_users(conn: Connection) -> list[UserOut]:
+    """Return all users with their roles and department names."""
+    role_map: dict[str, list[Role]] = {}
+    for user_id, role in conn.execute(select(user_roles.c.user_id, user_roles.c.role)):
+        role_map.setdefault(user_id, []).append(Role(role))
+    rows = conn.execute(
+        select(users, departments.c.name.label("department_name"))
+        .select_from(users.outerjoin(departments, users.c.department_id == departments.c.id))
+        .order_by(users.c.username)
+    )
+    return [
+        UserOut(
+            id=r.id,
+            username=r.username,
+            display_name=r.display_name,
+            employment_type=EmploymentType(r.employment_type),
+            department_id=r.department_id,
+            department_name=r.department_name,
+            roles=sorted(role_map.get(r.id, [])),
+            is_active=r.is_active,
+            created_at=r.created_at,
+        )
+        for r in rows
+    ]
+
+
+def list_departments(conn: Connection) -> list[DepartmentOut]:
+    rows = conn.execute(select(departments).order_by(departments.c.name))
+    return [
+        DepartmentOut(id=r.id, name=r.name, parent_id=r.parent_id, head_user_id=r.head_user_id)
+        for r in rows
+    ]
+
+
+def _department_row(conn: Connection, department_id: str) -> None:
+    if not conn.execute(select(departments.c.id).where(departments.c.id == department_id)).first():
+        raise NotFound("no such department")
