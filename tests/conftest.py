@@ -20,7 +20,6 @@ from sqlalchemy import Engine, text
 
 from baomi.app import create_app
 from baomi.config import Settings
-
 from baomi.crypto.keys import KeyProvider, LocalKeyFileProvider
 from baomi.customers.vault import Vault
 from baomi.db import make_engine

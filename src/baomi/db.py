@@ -73,13 +73,19 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
-        # Take the write lock at BEGIN so concurrent writers queue instead of failing mid-way.
-        event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN IMMEDIATE"))
+        # Take the write lock at BEGIN so concurrent writers queue instead of failing mid-way
+        # (every unit of work writes at least its audit event). Issued on the driver
+        # connection directly: this runs once per request.
+        event.listen(engine, "begin", _begin_immediate)
         _disable_pysqlite_autobegin(engine)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")
     return create_engine(url, pool_pre_ping=True, **kwargs)
+
+
+def _begin_immediate(conn: Connection) -> None:
+    conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
 
 
 def _disable_pysqlite_autobegin(engine: Engine) -> None:

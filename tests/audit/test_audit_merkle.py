@@ -49,8 +49,8 @@ def ref_path(m: int, begin: int, end: int) -> list[bytes]:
     while k * 2 < n:
         k *= 2
     if m < k:
-        return ref_path(m, begin, begin + k) + [mth(begin + k, end)]
-    return ref_path(m - k, begin + k, end) + [mth(begin, begin + k)]
+        return [*ref_path(m, begin, begin + k), mth(begin + k, end)]
+    return [*ref_path(m - k, begin + k, end), mth(begin, begin + k)]
 
 
 def ref_subproof(m: int, begin: int, end: int, b: bool) -> list[bytes]:
@@ -62,8 +62,8 @@ def ref_subproof(m: int, begin: int, end: int, b: bool) -> list[bytes]:
     while k * 2 < n:
         k *= 2
     if m <= k:
-        return ref_subproof(m, begin, begin + k, b) + [mth(begin + k, end)]
-    return ref_subproof(m - k, begin + k, end, False) + [mth(begin, begin + k)]
+        return [*ref_subproof(m, begin, begin + k, b), mth(begin + k, end)]
+    return [*ref_subproof(m - k, begin + k, end, False), mth(begin, begin + k)]
 
 
 @pytest.fixture(scope="module")

@@ -19,7 +19,8 @@ from baomi.db import make_engine, metadata
 
 
 @pytest.fixture
-def engine(tmp_path: Path) -> Iterator[Engine]:
+def schema_engine(tmp_path: Path) -> Iterator[Engine]:
+    """A fresh SQLite file of our own: rotation mutates the provider, so no shared template."""
     engine = make_engine(f"sqlite:///{tmp_path / 'baomi.db'}")
     metadata.create_all(engine)
     yield engine

@@ -51,78 +51,78 @@ def audit_actions(engine: Engine) -> list[tuple[str, object]]:
 
 
 def test_data_keys_round_trip_and_the_versions_are_recorded(
-    engine: Engine, provider: LocalKeyFileProvider
+    schema_engine: Engine, provider: LocalKeyFileProvider
 ) -> None:
-    keys = make_keys(engine, provider, 3)
-    assert load_all(engine, provider, list(keys)) == keys
-    assert statuses(engine) == {1: "active"}
+    keys = make_keys(schema_engine, provider, 3)
+    assert load_all(schema_engine, provider, list(keys)) == keys
+    assert statuses(schema_engine) == {1: "active"}
 
 
 def test_shredded_and_unknown_keys_raise_clear_errors(
-    engine: Engine, provider: LocalKeyFileProvider
+    schema_engine: Engine, provider: LocalKeyFileProvider
 ) -> None:
-    (key_id,) = make_keys(engine, provider, 1)
-    with transaction(engine) as conn:
+    (key_id,) = make_keys(schema_engine, provider, 1)
+    with transaction(schema_engine) as conn:
         service.shred_data_key(conn, data_key_id=key_id)
-    with transaction(engine) as conn, pytest.raises(DataKeyShredded):
+    with transaction(schema_engine) as conn, pytest.raises(DataKeyShredded):
         service.load_data_key(conn, provider, data_key_id=key_id)
-    with transaction(engine) as conn, pytest.raises(NotFound):
+    with transaction(schema_engine) as conn, pytest.raises(NotFound):
         service.load_data_key(conn, provider, data_key_id="no-such-key")
 
 
 def test_rotate_rewraps_every_data_key_under_the_new_version(
-    engine: Engine, provider: LocalKeyFileProvider
+    schema_engine: Engine, provider: LocalKeyFileProvider
 ) -> None:
-    keys = make_keys(engine, provider, 25)
+    keys = make_keys(schema_engine, provider, 25)
     seen: list[tuple[int, int]] = []
     result = rotation.rotate(
-        engine, provider, batch_size=7, progress=lambda d, t: seen.append((d, t))
+        schema_engine, provider, batch_size=7, progress=lambda d, t: seen.append((d, t))
     )
     assert result.target_version == 2 and result.rewrapped == 25
-    assert set(versions_in_use(engine).values()) == {2}
-    assert load_all(engine, provider, list(keys)) == keys
-    assert statuses(engine) == {1: "previous", 2: "active"}
+    assert set(versions_in_use(schema_engine).values()) == {2}
+    assert load_all(schema_engine, provider, list(keys)) == keys
+    assert statuses(schema_engine) == {1: "previous", 2: "active"}
     assert seen[0] == (0, 25) and seen[-1] == (25, 25)
     assert [d for d, _ in seen] == sorted(d for d, _ in seen)
-    assert audit_actions(engine) == [
+    assert audit_actions(schema_engine) == [
         (Action.KEY_ROTATE.value, {"target_version": 2, "rewrapped": 25})
     ]
 
 
 def test_an_interrupted_rotation_resumes_and_readers_keep_working(
-    engine: Engine, provider: LocalKeyFileProvider
+    schema_engine: Engine, provider: LocalKeyFileProvider
 ) -> None:
-    keys = make_keys(engine, provider, 12)
+    keys = make_keys(schema_engine, provider, 12)
     # A server process that loaded the key file before the rotation began.
     server = LocalKeyFileProvider.load(provider.path)
-    started = rotation.start_rotation(engine, provider)
-    assert rotation.rewrap_batch(engine, provider, rotation=started, batch_size=5) == 5
+    started = rotation.start_rotation(schema_engine, provider)
+    assert rotation.rewrap_batch(schema_engine, provider, rotation=started, batch_size=5) == 5
     # ...the process stops here (a crash between batches).
-    assert sorted(versions_in_use(engine).values()) == [1] * 7 + [2] * 5
-    assert load_all(engine, server, list(keys)) == keys
-    with transaction(engine) as conn:
+    assert sorted(versions_in_use(schema_engine).values()) == [1] * 7 + [2] * 5
+    assert load_all(schema_engine, server, list(keys)) == keys
+    with transaction(schema_engine) as conn:
         assert service.key_status(conn, provider).rotation_target == 2
-    added_meanwhile = make_keys(engine, server, 1)
-    assert {versions_in_use(engine)[k] for k in added_meanwhile} == {2}
+    added_meanwhile = make_keys(schema_engine, server, 1)
+    assert {versions_in_use(schema_engine)[k] for k in added_meanwhile} == {2}
 
-    result = rotation.rotate(engine, provider, batch_size=5)
+    result = rotation.rotate(schema_engine, provider, batch_size=5)
     assert result.id == started.id and result.target_version == 2 and result.rewrapped == 12
     assert provider.versions() == [1, 2]
-    assert set(versions_in_use(engine).values()) == {2}
-    assert load_all(engine, server, list(keys)) == keys
-    with engine.connect() as conn:
+    assert set(versions_in_use(schema_engine).values()) == {2}
+    assert load_all(schema_engine, server, list(keys)) == keys
+    with schema_engine.connect() as conn:
         finished = conn.execute(select(key_rotations.c.finished_at)).scalars().all()
     assert len(finished) == 1 and finished[0] is not None
-    assert [action for action, _ in audit_actions(engine)] == [Action.KEY_ROTATE.value]
+    assert [action for action, _ in audit_actions(schema_engine)] == [Action.KEY_ROTATE.value]
 
 
 def test_key_status_counts_data_keys_per_version(
-    engine: Engine, provider: LocalKeyFileProvider
+    schema_engine: Engine, provider: LocalKeyFileProvider
 ) -> None:
-    make_keys(engine, provider, 4)
-    started = rotation.start_rotation(engine, provider)
-    rotation.rewrap_batch(engine, provider, rotation=started, batch_size=3)
-    with transaction(engine) as conn:
+    make_keys(schema_engine, provider, 4)
+    started = rotation.start_rotation(schema_engine, provider)
+    rotation.rewrap_batch(schema_engine, provider, rotation=started, batch_size=3)
+    with transaction(schema_engine) as conn:
         report = service.key_status(conn, provider)
     assert report.active_version == 2
     assert [(v.version, v.status, v.data_keys) for v in report.versions] == [
@@ -132,56 +132,60 @@ def test_key_status_counts_data_keys_per_version(
 
 
 def test_retire_refuses_the_active_version_and_one_in_use(
-    engine: Engine, provider: LocalKeyFileProvider
+    schema_engine: Engine, provider: LocalKeyFileProvider
 ) -> None:
-    keys = make_keys(engine, provider, 3)
+    keys = make_keys(schema_engine, provider, 3)
     with pytest.raises(KeyInUse, match="active"):
-        rotation.retire(engine, provider, version=1)
-    started = rotation.start_rotation(engine, provider)
-    rotation.rewrap_batch(engine, provider, rotation=started, batch_size=2)
+        rotation.retire(schema_engine, provider, version=1)
+    started = rotation.start_rotation(schema_engine, provider)
+    rotation.rewrap_batch(schema_engine, provider, rotation=started, batch_size=2)
     with pytest.raises(KeyInUse, match="1 data keys still use"):
-        rotation.retire(engine, provider, version=1)
+        rotation.retire(schema_engine, provider, version=1)
     with pytest.raises(KeyInUse, match="active"):
-        rotation.retire(engine, provider, version=2)
+        rotation.retire(schema_engine, provider, version=2)
     assert provider.versions() == [1, 2]
-    assert load_all(engine, provider, list(keys)) == keys
+    assert load_all(schema_engine, provider, list(keys)) == keys
 
 
-def test_retire_erases_an_unused_version(engine: Engine, provider: LocalKeyFileProvider) -> None:
-    keys = make_keys(engine, provider, 3)
-    with transaction(engine) as conn:
+def test_retire_erases_an_unused_version(
+    schema_engine: Engine, provider: LocalKeyFileProvider
+) -> None:
+    keys = make_keys(schema_engine, provider, 3)
+    with transaction(schema_engine) as conn:
         old_wrapped = conn.execute(select(data_keys.c.owner_id, data_keys.c.wrapped)).first()
     assert old_wrapped is not None
-    rotation.rotate(engine, provider)
-    rotation.retire(engine, provider, version=1)
+    rotation.rotate(schema_engine, provider)
+    rotation.retire(schema_engine, provider, version=1)
 
-    assert statuses(engine) == {1: "retired", 2: "active"}
+    assert statuses(schema_engine) == {1: "retired", 2: "active"}
     assert provider.versions() == [2]
     for reloaded in (provider, LocalKeyFileProvider.load(provider.path)):
         with pytest.raises(KeyUnavailable):
             reloaded.unwrap(version=1, wrapped=old_wrapped.wrapped, aad=b"")
-    assert load_all(engine, provider, list(keys)) == keys
-    assert audit_actions(engine)[-1] == (Action.KEY_RETIRE.value, {"version": 1})
+    assert load_all(schema_engine, provider, list(keys)) == keys
+    assert audit_actions(schema_engine)[-1] == (Action.KEY_RETIRE.value, {"version": 1})
     with pytest.raises(NotFound):
-        rotation.retire(engine, provider, version=1)
+        rotation.retire(schema_engine, provider, version=1)
 
 
-def test_env_provider_rotates_onto_a_version_added_to_the_environment(engine: Engine) -> None:
+def test_env_provider_rotates_onto_a_version_added_to_the_environment(
+    schema_engine: Engine,
+) -> None:
     def env(*versions: int) -> EnvKeyProvider:
         spec = ",".join(f"{v}:{base64.b64encode(material[v]).decode()}" for v in versions)
         return EnvKeyProvider(master_keys=spec, index_key=index)
 
     material = {1: os.urandom(32), 2: os.urandom(32)}
     index = base64.b64encode(os.urandom(32)).decode()
-    keys = make_keys(engine, env(1), 4)
-    result = rotation.rotate(engine, env(1, 2), batch_size=3)
+    keys = make_keys(schema_engine, env(1), 4)
+    result = rotation.rotate(schema_engine, env(1, 2), batch_size=3)
     assert result.target_version == 2 and result.rewrapped == 4
-    assert load_all(engine, env(2), list(keys)) == keys
+    assert load_all(schema_engine, env(2), list(keys)) == keys
     # Read-only: erasing happens in the environment, and the failed attempt leaves no trace.
     with pytest.raises(KeyProviderReadOnly):
-        rotation.retire(engine, env(1, 2), version=1)
-    assert statuses(engine) == {1: "previous", 2: "active"}
-    assert [action for action, _ in audit_actions(engine)] == [Action.KEY_ROTATE.value]
-    with transaction(engine) as conn:
+        rotation.retire(schema_engine, env(1, 2), version=1)
+    assert statuses(schema_engine) == {1: "previous", 2: "active"}
+    assert [action for action, _ in audit_actions(schema_engine)] == [Action.KEY_ROTATE.value]
+    with transaction(schema_engine) as conn:
         service.ensure_master_versions(conn, env(2))
-    assert statuses(engine) == {1: "retired", 2: "active"}
+    assert statuses(schema_engine) == {1: "retired", 2: "active"}

@@ -66,7 +66,7 @@ class Verifier:
     def parse(cls, vkey: str) -> Verifier:
         """Read a verifier-key string."""
         try:
-            name, hex_id, blob = vkey.strip().split("+")
+            name, hex_id, blob = vkey.strip().split("+", 2)
             raw = base64.b64decode(blob, validate=True)
             verifier = cls(name, raw[0], Ed25519PublicKey.from_public_bytes(raw[1:]))
         except (ValueError, IndexError) as exc:
@@ -110,7 +110,7 @@ class Ed25519Signer:
 def parse_skey(text: str) -> Ed25519Signer:
     """Read a signer-key string."""
     try:
-        p1, p2, name, hex_id, blob = text.strip().split("+")
+        p1, p2, name, hex_id, blob = text.strip().split("+", 4)
         raw = base64.b64decode(blob, validate=True)
         signer = Ed25519Signer(name, Ed25519PrivateKey.from_private_bytes(raw[1:]), raw[0])
     except ValueError as exc:
@@ -127,7 +127,9 @@ def load_or_create_key(path: Path, name: str | None = None, alg: int = ED25519) 
             raise CheckpointError(f"{path} must be readable by its owner only (chmod 600)")
         return parse_skey(path.read_text())
     path.parent.mkdir(parents=True, exist_ok=True)
-    signer = Ed25519Signer(name or f"baomi.audit/{secrets.token_hex(6)}", Ed25519PrivateKey.generate(), alg)
+    signer = Ed25519Signer(
+        name or f"baomi.audit/{secrets.token_hex(6)}", Ed25519PrivateKey.generate(), alg
+    )
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w") as f:
         f.write(signer.skey() + "\n")
@@ -144,7 +146,9 @@ def sign_checkpoint(signer: Signer, size: int, root: bytes) -> str:
     """Return a checkpoint of (size, root) signed by `signer`, whose name is the log's origin."""
     text = body(signer.verifier.name, size, root)
     sig = signer.sign(text.encode())
-    line = f"{DASH} {signer.verifier.name} {base64.b64encode(signer.verifier.key_id + sig).decode()}"
+    line = (
+        f"{DASH} {signer.verifier.name} {base64.b64encode(signer.verifier.key_id + sig).decode()}"
+    )
     return f"{text}\n{line}\n"
 
 

@@ -63,17 +63,25 @@ def trigger_ddl(dialect: str, tables: tuple[str, ...] = AUDIT_TABLES) -> list[st
 def drop_ddl(dialect: str, tables: tuple[str, ...] = AUDIT_TABLES) -> list[str]:
     """Return the statements that remove the guards (migration downgrade only)."""
     if dialect == "sqlite":
-        return [f"DROP TRIGGER IF EXISTS {t}_no_{op}" for t in tables for op in ("update", "delete")]
+        return [
+            f"DROP TRIGGER IF EXISTS {t}_no_{op}" for t in tables for op in ("update", "delete")
+        ]
     return [
-        *(f"DROP TRIGGER IF EXISTS {t}_{n} ON {t}" for t in tables for n in ("append_only", "no_truncate")),
+        *(
+            f"DROP TRIGGER IF EXISTS {t}_{n} ON {t}"
+            for t in tables
+            for n in ("append_only", "no_truncate")
+        ),
         "DROP FUNCTION IF EXISTS baomi_audit_append_only()",
     ]
 
 
 def install_triggers(conn: Connection, tables: tuple[str, ...] = AUDIT_TABLES) -> None:
     """Create the append-only triggers on the audit tables, idempotently."""
-    for stmt in trigger_ddl(conn.dialect.name, tables):
-        conn.exec_driver_sql(stmt)
+    dialect = conn.dialect.name
+    for stmt in trigger_ddl(dialect, tables):
+        # psycopg reads "%" as a placeholder even without parameters.
+        conn.exec_driver_sql(stmt.replace("%", "%%") if dialect == "postgresql" else stmt)
 
 
 def postgres_grants(role: str) -> str:
@@ -85,7 +93,5 @@ def postgres_grants(role: str) -> str:
         f"REVOKE ALL ON {tables} FROM {role};",
         f"GRANT SELECT, INSERT ON {tables} TO {role};",
     ]
-    lines += [
-        f"GRANT USAGE ON SEQUENCE {t}_{c}_seq TO {role};" for t, c in _SEQUENCED.items()
-    ]
+    lines += [f"GRANT USAGE ON SEQUENCE {t}_{c}_seq TO {role};" for t, c in _SEQUENCED.items()]
     return "\n".join(lines)

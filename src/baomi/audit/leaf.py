@@ -66,10 +66,11 @@ def param(dialect: str) -> str:
 
 def _make_encoder() -> Any:
     # The C encoder called directly costs half of JSONEncoder.encode for a short flat list.
-    if _json_encoder.c_make_encoder is None:  # pragma: no cover - CPython always has it
+    c_make_encoder = getattr(_json_encoder, "c_make_encoder", None)
+    if c_make_encoder is None:  # pragma: no cover - CPython always has it
         enc = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False)
-        return lambda values: enc.encode(values)
-    c_enc = _json_encoder.c_make_encoder(
+        return enc.encode
+    c_enc = c_make_encoder(
         None, None, _json_encoder.encode_basestring, None, ":", ",", False, False, False
     )
     return lambda values: "".join(c_enc(values, 0))

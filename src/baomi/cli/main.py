@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from baomi.cli import keys
+from baomi.cli import audit, doctor, grants, keys, server, users, witness
 
 app = typer.Typer(
     name="baomi",
@@ -15,3 +15,12 @@ app = typer.Typer(
 
 # Sub-apps register themselves here, one line each.
 app.add_typer(keys.app, name="keys")
+app.add_typer(users.user_app, name="user")
+app.add_typer(users.department_app, name="department")
+app.add_typer(grants.app, name="grant")
+app.command("init")(server.init)
+app.command("serve")(server.serve)
+app.command("demo")(server.demo)
+app.command("doctor")(doctor.doctor)
+app.add_typer(audit.app, name="audit")
+app.add_typer(witness.app, name="witness")

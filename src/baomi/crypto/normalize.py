@@ -32,17 +32,21 @@ def phone(value: str, default_region: str = "CN") -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+# NFKC, case mapping and whitespace removal do not commute ("A´" folds to "a" + U+0301, which
+# NFKC composes to "á"), so each normalizer ends with NFKC and repeats its whitespace step: a
+# normalized value normalizes to itself, and the index of a stored value equals a query's.
+
+
 def email(value: str) -> str:
     """Return the address stripped and lower-cased (full-width forms folded first)."""
-    return _nfkc(value).strip().lower()
+    return _nfkc(_nfkc(value).strip().lower()).strip()
 
 
 def id_number(value: str) -> str:
     """Return an ID card or credit code without whitespace, upper-cased (the X check digit)."""
-    # NFKC again after upper(): upper-casing can leave a string NFKC would still change.
-    return _nfkc(_without_whitespace(_nfkc(value)).upper())
+    return _without_whitespace(_nfkc(_without_whitespace(_nfkc(value)).upper()))
 
 
 def name(value: str) -> str:
     """Return the name NFKC-folded, with all whitespace removed, case-folded."""
-    return _without_whitespace(_nfkc(value)).casefold()
+    return _without_whitespace(_nfkc(_without_whitespace(_nfkc(value)).casefold()))

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from baomi.audit.context import RequestContext
@@ -16,6 +16,7 @@ from baomi.audit.tags import Action
 from baomi.audit.tags import Decision as Verdict
 from baomi.customers.fields import SENSITIVITY
 from baomi.customers.models import customers
+from baomi.db_direct import DirectStatement, Record
 from baomi.errors import Forbidden, NotFound
 from baomi.grants.models import access_grants
 from baomi.keystore.models import data_keys
@@ -48,31 +49,39 @@ CUSTOMER_ROW = (
 
 @dataclass(frozen=True, slots=True)
 class Authorized:
-    row: Row[Any]
+    row: Record
     decision: Decision
 
 
-def load_row(conn: Connection, customer_id: str) -> Row[Any] | None:
-    return conn.execute(
-        CUSTOMER_ROW.where(customers.c.id == customer_id, customers.c.deleted_at.is_(None))
-    ).first()
+# Built once: the per-read cost of constructing and cache-keying a statement is measurable.
+_BY_ID = DirectStatement(
+    CUSTOMER_ROW.where(customers.c.id == bindparam("customer_id"), customers.c.deleted_at.is_(None))
+)
+_GRANTS = DirectStatement(
+    select(
+        access_grants.c.fields,
+        access_grants.c.starts_at,
+        access_grants.c.ends_at,
+        access_grants.c.revoked_at,
+    ).where(
+        access_grants.c.user_id == bindparam("user_id"),
+        access_grants.c.customer_id == bindparam("customer_id"),
+    )
+)
 
 
-def facts_of(row: Row[Any]) -> CustomerFacts:
+def load_row(conn: Connection, customer_id: str) -> Record | None:
+    return _BY_ID.first(conn, {"customer_id": customer_id})
+
+
+def facts_of(row: Record) -> CustomerFacts:
     return CustomerFacts(
         id=row.id, level=row.level, handler_id=row.handler_id, department_id=row.department_id
     )
 
 
 def grants_for(conn: Connection, user_id: str, customer_id: str) -> list[GrantFacts]:
-    rows = conn.execute(
-        select(
-            access_grants.c.fields,
-            access_grants.c.starts_at,
-            access_grants.c.ends_at,
-            access_grants.c.revoked_at,
-        ).where(access_grants.c.user_id == user_id, access_grants.c.customer_id == customer_id)
-    )
+    rows = _GRANTS.all(conn, {"user_id": user_id, "customer_id": customer_id})
     return [
         GrantFacts(
             fields=None if r.fields is None else frozenset(r.fields),
@@ -88,7 +97,7 @@ def decide_on_row(
     conn: Connection,
     actor: Actor,
     action: CustomerAction,
-    row: Row[Any],
+    row: Record,
     now: datetime,
     requested: Collection[str] | None = None,
 ) -> Decision:

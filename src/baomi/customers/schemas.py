@@ -125,7 +125,7 @@ class CustomerPage(BaseModel):
 
 class RevealIn(Strict):
     fields: list[str] = Field(min_length=1)
-    reason: str = Field(min_length=4, max_length=500)
+    reason: str = Field(min_length=2, max_length=500)
 
 
 class RevealOut(BaseModel):

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 
 from baomi.audit.context import RequestContext
@@ -27,6 +27,7 @@ from baomi.customers.schemas import (
     PersonRef,
 )
 from baomi.customers.vault import Vault, index_terms, normalized_for, open_fields
+from baomi.db_direct import DirectStatement, Record
 from baomi.errors import Forbidden, ValidationFailed
 from baomi.security.actor import Actor
 from baomi.security.levels import rule_of
@@ -37,7 +38,7 @@ MAX_PAGE_SIZE = 200
 _SEARCHED_FIELDS = ("name", "contacts", "phones")
 
 
-def _summary(row: Row[Any], name: str | None, access: str) -> CustomerSummary:
+def _summary(row: Record, name: str | None, access: str) -> CustomerSummary:
     return CustomerSummary(
         id=row.id,
         name=name,
@@ -110,12 +111,15 @@ def list_customers(
     needle = normalize.name(query) if query and query.strip() else None
     if needle is None:
         total = conn.execute(select(func.count()).select_from(customers).where(*where)).scalar_one()
-        rows = conn.execute(ordered.limit(page_size).offset((page - 1) * page_size)).all()
+        rows = [
+            Record(r._mapping)
+            for r in conn.execute(ordered.limit(page_size).offset((page - 1) * page_size))
+        ]
         items = [_visible_summary(conn, actor, vault, row, now, None) for row in rows]
         found = [item for item, _ in items]
     else:
         matched = []
-        for row in conn.execute(ordered):
+        for row in map(Record, (r._mapping for r in conn.execute(ordered))):
             item, values = _visible_summary(conn, actor, vault, row, now, _SEARCHED_FIELDS)
             if values is not None and _matches(values, needle):
                 matched.append(item)
@@ -137,7 +141,7 @@ def _visible_summary(
     conn: Connection,
     actor: Actor,
     vault: Vault,
-    row: Row[Any],
+    row: Record,
     now: Any,
     searched: tuple[str, ...] | None,
 ) -> tuple[CustomerSummary, dict[str, Any] | None]:
@@ -151,7 +155,7 @@ def _visible_summary(
     )
     values = {
         name: FIELDS[name].mask(value) if name in decision.masked and value is not None else value
-        for name, value in open_fields(cipher, row, row.id, wanted).items()
+        for name, value in open_fields(cipher, row._mapping, row.id, wanted).items()
     }
     # Masked fields are searched in their masked form: a search must not become a way to
     # guess a hidden phone number digit by digit (C4.3.2).
@@ -159,6 +163,16 @@ def _visible_summary(
 
 
 CHECK_KINDS = ("phone", "email", "id_number", "name")
+# Company-wide: deliberately not filtered by visibility; only existence and handler leave here.
+_CANDIDATES = DirectStatement(
+    CUSTOMER_ROW.join(customer_index, customer_index.c.customer_id == customers.c.id)
+    .where(
+        customer_index.c.field == bindparam("field"),
+        customer_index.c.value == bindparam("value"),
+        customers.c.deleted_at.is_(None),
+    )
+    .order_by(customers.c.created_at)
+)
 _FIELD_OF_INDEX = {"phone": "phones", "email": "emails", "id_number": "id_number", "name": "name"}
 
 
@@ -190,15 +204,7 @@ def check_duplicate(
     if not term:
         raise ValidationFailed([{"field": kind, "message": "must not be blank"}])
     probe = vault.indexer.index(kind, term)
-    candidates = conn.execute(
-        CUSTOMER_ROW.join(customer_index, customer_index.c.customer_id == customers.c.id)
-        .where(
-            customer_index.c.field == kind,
-            customer_index.c.value == probe,
-            customers.c.deleted_at.is_(None),
-        )
-        .order_by(customers.c.created_at)
-    ).all()
+    candidates = _CANDIDATES.all(conn, {"field": kind, "value": probe})
     match = next((row for row in candidates if _confirms(vault, row, kind, term)), None)
     audit(
         conn,
@@ -218,7 +224,7 @@ def check_duplicate(
     )
 
 
-def _confirms(vault: Vault, row: Row[Any], kind: str, term: str) -> bool:
+def _confirms(vault: Vault, row: Record, kind: str, term: str) -> bool:
     """Re-check a truncated-index candidate against the decrypted value (never returned)."""
     cipher = vault.cipher(
         customer_id=row.id,
@@ -227,5 +233,5 @@ def _confirms(vault: Vault, row: Row[Any], kind: str, term: str) -> bool:
         wrapped=row.wrapped,
     )
     fields = [_FIELD_OF_INDEX[kind]] + (["contacts"] if kind in ("phone", "email") else [])
-    values = open_fields(cipher, row, row.id, fields)
+    values = open_fields(cipher, row._mapping, row.id, fields)
     return any(index == kind and t == term for index, t in index_terms(values))

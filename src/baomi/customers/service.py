@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.engine import Connection
 
@@ -33,6 +33,7 @@ from baomi.customers.schemas import (
 )
 from baomi.customers.validation import validated_fields
 from baomi.customers.vault import Vault, index_rows, open_fields, seal
+from baomi.db_direct import Record
 from baomi.errors import BaomiError, Conflict, Forbidden, NotFound, ValidationFailed
 from baomi.ids import new_id
 from baomi.keystore.service import create_data_key
@@ -48,7 +49,7 @@ class RevealRateLimited(BaomiError):
     title = "Too many reveals"
 
 
-def _cipher(vault: Vault, row: Row[Any]) -> FieldCipher:
+def _cipher(vault: Vault, row: Record) -> FieldCipher:
     return vault.cipher(
         customer_id=row.id,
         data_key_id=row.data_key_id,
@@ -58,7 +59,7 @@ def _cipher(vault: Vault, row: Row[Any]) -> FieldCipher:
 
 
 def _out(
-    row: Row[Any],
+    row: Record,
     reason: str,
     data: dict[str, Any],
     masked: frozenset[str],
@@ -100,7 +101,7 @@ def get(
     )
     decision, row = auth.decision, auth.row
     readable = [name for name in FIELDS if name in decision.visible]
-    values = open_fields(_cipher(vault, row), row, row.id, readable)
+    values = open_fields(_cipher(vault, row), row._mapping, row.id, readable)
     data = {
         name: (FIELDS[name].mask(value) if name in decision.masked and value is not None else value)
         for name, value in values.items()
@@ -169,7 +170,7 @@ def reveal(
             )
         )
     row = auth.row
-    data = open_fields(_cipher(vault, row), row, row.id, fields)
+    data = open_fields(_cipher(vault, row), row._mapping, row.id, fields)
     audit(
         conn,
         ctx=ctx,
@@ -354,7 +355,7 @@ def update(
 def _reindex(conn: Connection, vault: Vault, cipher: FieldCipher, customer_id: str) -> None:
     row = conn.execute(select(customers).where(customers.c.id == customer_id)).one()
     indexed = [name for name, spec in FIELDS.items() if spec.index] + ["contacts"]
-    values = open_fields(cipher, row, customer_id, indexed)
+    values = open_fields(cipher, Record(row._mapping), customer_id, indexed)
     conn.execute(delete(customer_index).where(customer_index.c.customer_id == customer_id))
     if rows := index_rows(vault.indexer, customer_id, values):
         conn.execute(insert(customer_index), rows)

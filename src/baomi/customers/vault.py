@@ -11,8 +11,6 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row
-
 from baomi.crypto import normalize
 from baomi.crypto.blind_index import BlindIndexer
 from baomi.crypto.envelope import FieldCipher, unwrap_data_key
@@ -52,16 +50,15 @@ def open_(cipher: FieldCipher, *, record_id: str, field: str, ciphertext: bytes 
     if ciphertext is None:
         return None
     plaintext = cipher.decrypt(table=TABLE, field=field, record_id=record_id, ciphertext=ciphertext)
-    return json.loads(plaintext)
+    return json.loads(plaintext.decode())
 
 
 def open_fields(
-    cipher: FieldCipher, row: Row[Any], record_id: str, fields: Iterable[str]
+    cipher: FieldCipher, row: Mapping[str, Any], record_id: str, fields: Iterable[str]
 ) -> dict[str, Any]:
     """Decrypt the named fields of a customers row (only those: C4.2.1 need-to-know)."""
-    columns = row._mapping
     return {
-        name: open_(cipher, record_id=record_id, field=name, ciphertext=columns[f"{name}_ct"])
+        name: open_(cipher, record_id=record_id, field=name, ciphertext=row[f"{name}_ct"])
         for name in fields
     }
 

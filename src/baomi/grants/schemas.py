@@ -16,7 +16,7 @@ class GrantIn(BaseModel):
     starts_at: datetime | None = Field(default=None, description="default: now")
     ends_at: datetime | None = None
     duration_hours: int | None = Field(default=None, ge=1, le=24 * 90)
-    purpose: str = Field(min_length=4, max_length=1000)
+    purpose: str = Field(min_length=2, max_length=1000)
 
 
 class GrantOut(BaseModel):

@@ -1,0 +1,142 @@
+"""Audited read through the service door vs. bare sqlite3 + cryptography doing the same work.
+
+Both sides, per read and in one transaction: fetch the customer row with its wrapped data key,
+unwrap the key under the master key, decrypt every field with its AAD, parse the values, insert
+one audit event, commit. The service adds authorization, masking, the response model and
+SQLAlchemy; the ratio says what that costs (goal: >= 0.5x).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import struct
+import time
+from datetime import UTC, datetime
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from baomi.crypto import keyfile
+from baomi.customers import service
+from baomi.customers.models import ENCRYPTED_COLUMNS
+from baomi.customers.schemas import CustomerIn
+from baomi.uow import unit_of_work
+from benchmarks.setup_vault import BenchVault, make_vault
+
+CUSTOMERS = 500
+READS = 3000
+
+
+def _aad(*parts: bytes) -> bytes:
+    return b"".join(struct.pack(">I", len(p)) + p for p in parts)
+
+
+def _seed(bench: BenchVault) -> list[str]:
+    ids = []
+    with unit_of_work(bench.engine) as conn:
+        for i in range(CUSTOMERS):
+            customer = CustomerIn(
+                name=f"基准客户{i}",
+                phones=[f"1380013{i:04d}"],
+                emails=[f"c{i}@example.com"],
+                address="上海市浦东新区世纪大道100号",
+                contacts=[{"name": "王经理", "title": "采购", "phones": [], "emails": []}],
+                purchases=[{"date": "2026-01-01", "item": "服务器", "amount": "1000.00"}],
+                contract_terms="年度框架协议",
+                prices="单价 32000 元",
+                requirements="扩容",
+                purchase_intent="Q3",
+                competitor_products="X200",
+                notes="备注",
+            )
+            out = service.create(
+                conn, actor=bench.actor, ctx=bench.ctx, vault=bench.vault, customer_in=customer
+            )
+            ids.append(out.id)
+    return ids
+
+
+def _service_reads(bench: BenchVault, ids: list[str]) -> float:
+    start = time.perf_counter()
+    for i in range(READS):
+        with unit_of_work(bench.engine) as conn:
+            service.get(
+                conn,
+                actor=bench.actor,
+                ctx=bench.ctx,
+                vault=bench.vault,
+                customer_id=ids[i % len(ids)],
+            )
+    return READS / (time.perf_counter() - start)
+
+
+def _floor_reads(bench: BenchVault, ids: list[str]) -> float:
+    keys, _ = keyfile.read(bench.key_path, passphrase=None)
+    masters = {v: AESGCM(k) for v, k in keys.master.items()}
+    conn = sqlite3.connect(bench.db_path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    columns = ", ".join(f"c.{name}_ct" for name in ENCRYPTED_COLUMNS)
+    select = (
+        f"SELECT c.id, c.data_key_id, k.master_version, k.wrapped, {columns} "
+        "FROM customers c JOIN data_keys k ON k.id = c.data_key_id WHERE c.id = ?"
+    )
+    insert = (
+        "INSERT INTO audit_events (occurred_at, actor_id, actor_username, action, customer_id, "
+        "fields, decision, reason, request_id, client_addr) VALUES (?,?,?,?,?,?,?,?,?,?)"
+    )
+    fields_json = json.dumps(sorted(ENCRYPTED_COLUMNS))
+    start = time.perf_counter()
+    for i in range(READS):
+        customer_id = ids[i % len(ids)]
+        conn.execute("BEGIN IMMEDIATE")
+        row = conn.execute(select, (customer_id,)).fetchone()
+        version, wrapped = row[2], row[3]
+        key_aad = _aad(b"baomi:data-key:v1", row[0].encode(), struct.pack(">I", version))
+        data_key = masters[version].decrypt(wrapped[1:13], wrapped[13:], key_aad)
+        aead = AESGCM(data_key)
+        prefix = _aad(b"baomi:field", b"\x01", row[1].encode())
+        for name, ct in zip(ENCRYPTED_COLUMNS, row[4:], strict=True):
+            if ct is not None:
+                aad = prefix + _aad(b"customers", name.encode(), row[0].encode())
+                json.loads(aead.decrypt(ct[1:13], ct[13:], aad))
+        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        conn.execute(
+            insert,
+            (
+                now,
+                bench.actor.user_id,
+                "bench",
+                "customer:read",
+                customer_id,
+                fields_json,
+                "allow",
+                "handler",
+                "bench",
+                "127.0.0.1",
+            ),
+        )
+        conn.execute("COMMIT")
+    rate = READS / (time.perf_counter() - start)
+    conn.close()
+    return rate
+
+
+def run() -> dict[str, float]:
+    bench = make_vault()
+    ids = _seed(bench)
+    _service_reads(bench, ids[:50])  # warm caches and compiled statements on both sides
+    _floor_reads(bench, ids[:50])
+    floor = _floor_reads(bench, ids)
+    ours = _service_reads(bench, ids)
+    ratio = ours / floor
+    print(
+        f"audited read   service {ours:9.0f}/s   floor (sqlite3+cryptography) {floor:9.0f}/s"
+        f"   ratio {ratio:.2f}x  (goal >= 0.50x)"
+    )
+    return {"service": ours, "floor": floor, "ratio": ratio, "pid": float(os.getpid())}
+
+
+if __name__ == "__main__":
+    run()

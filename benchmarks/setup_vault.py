@@ -1,0 +1,67 @@
+"""A throw-away SQLite vault for benchmarks: migrated, keyed, one department and handler."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+
+from baomi.audit.context import CLI_CONTEXT, RequestContext
+from baomi.crypto.keys import LocalKeyFileProvider
+from baomi.customers.vault import Vault
+from baomi.db import make_engine
+from baomi.keystore.service import ensure_master_versions
+from baomi.migrate import upgrade
+from baomi.security.actor import Actor
+from baomi.security.roles import Role
+from baomi.uow import unit_of_work
+from baomi.users import service as users
+from baomi.users.schemas import EmploymentType
+
+
+@dataclass
+class BenchVault:
+    home: Path
+    db_path: Path
+    key_path: Path
+    engine: Engine
+    provider: LocalKeyFileProvider
+    vault: Vault
+    actor: Actor
+    ctx: RequestContext
+
+
+def make_vault() -> BenchVault:
+    home = Path(tempfile.mkdtemp(prefix="baomi-bench-"))
+    db_path, key_path = home / "baomi.db", home / "master.key"
+    engine = make_engine(f"sqlite:///{db_path}")
+    upgrade(engine)
+    provider = LocalKeyFileProvider.create(key_path)
+    with unit_of_work(engine) as conn:
+        ensure_master_versions(conn, provider)
+        dept = users.create_department(conn, actor=None, ctx=CLI_CONTEXT, name="基准部")
+        user_id = users.create_user(
+            conn,
+            actor=None,
+            ctx=CLI_CONTEXT,
+            username="bench",
+            display_name="基准",
+            password="benchmark-password-2026",
+            employment_type=EmploymentType.FULL_TIME,
+            department_id=dept,
+            roles={Role.SALESPERSON},
+        )
+        actor = users.load_actor(conn, user_id)
+    assert actor is not None
+    return BenchVault(
+        home=home,
+        db_path=db_path,
+        key_path=key_path,
+        engine=engine,
+        provider=provider,
+        vault=Vault.from_provider(provider),
+        actor=actor,
+        ctx=RequestContext(request_id="bench", client_addr="127.0.0.1"),
+    )

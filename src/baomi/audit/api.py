@@ -1,0 +1,119 @@
+"""Auditor routes: search events, sealing status, inclusion proofs (C1.3, C6).
+
+Reading the log gives no customer data (events hold ids, tags and codes), and every read of the
+log is itself an audit event (audit:search, audit:verify).
+"""
+
+from __future__ import annotations
+
+import time
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+
+from baomi.api.deps import Conn, Ctx, EngineDep, require_permission
+from baomi.audit import proofs, runner, search, service
+from baomi.audit.context import RequestContext
+from baomi.audit.sealing import seal
+from baomi.audit.settings import AuditSettings
+from baomi.audit.tags import Action, Decision
+from baomi.security.actor import Actor
+from baomi.security.roles import Permission
+
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+Auditor = Annotated[Actor, Depends(require_permission(Permission.AUDIT_READ))]
+
+
+def audit_settings(request: Request) -> AuditSettings:
+    """Audit settings under the app's own BAOMI_HOME."""
+    settings = getattr(request.app.state, "settings", None)
+    return AuditSettings(home=settings.home if settings else None)
+
+
+AuditSettingsDep = Annotated[AuditSettings, Depends(audit_settings)]
+
+
+def _record(conn: Conn, ctx: RequestContext, actor: Actor, action: Action, **kw: Any) -> None:
+    service.record(
+        conn,
+        ctx=ctx,
+        actor_id=actor.user_id,
+        actor_username=actor.username,
+        action=action,
+        decision=Decision.ALLOW,
+        reason="auditor",
+        **kw,
+    )
+
+
+@router.get("/events")
+def get_events(
+    conn: Conn,
+    ctx: Ctx,
+    actor: Auditor,
+    actor_filter: Annotated[str | None, Query(alias="actor")] = None,
+    customer_id: str | None = None,
+    action: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    before_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=search.MAX_PAGE)] = 100,
+) -> dict[str, Any]:
+    """Search events by actor, customer, action and time, newest first, with their ids."""
+    page = search.search(
+        conn,
+        actor=actor_filter,
+        customer_id=customer_id,
+        action=action,
+        since=since,
+        until=until,
+        before_id=before_id,
+        limit=limit,
+    )
+    _record(conn, ctx, actor, Action.AUDIT_SEARCH, customer_id=customer_id)
+    return page
+
+
+@router.get("/events/{event_id}/proof")
+def get_proof(
+    event_id: int,
+    conn: Conn,
+    ctx: Ctx,
+    actor: Auditor,
+    engine: EngineDep,
+    settings: AuditSettingsDep,
+    tasks: BackgroundTasks,
+) -> dict[str, Any]:
+    """Return the inclusion proof of an event; an event not yet sealed is sealed first."""
+    deadline = time.monotonic() + settings.checkpoint_seconds + 5
+    while True:
+        try:
+            doc = proofs.inclusion(conn, event_id)
+            break
+        except proofs.NotSealed:
+            # Seal inside this request's transaction (on SQLite it already holds the write
+            # lock); if another sealer holds the lock, its commit shows up on the next read.
+            signer = runner.log_signer(settings)
+            trusted = runner.newest_kept(signer.verifier, settings)
+            if seal(conn, signer, trusted=trusted) is not None:
+                tasks.add_task(
+                    runner.publish_latest, engine, runner.log_verifier(settings), settings
+                )
+                continue
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+    _record(conn, ctx, actor, Action.AUDIT_VERIFY, object_id=str(event_id))
+    return doc
+
+
+@router.get("/status")
+def get_status(
+    conn: Conn, ctx: Ctx, actor: Auditor, engine: EngineDep, settings: AuditSettingsDep
+) -> dict[str, Any]:
+    """Return the sealing status and the check against the checkpoints kept outside."""
+    doc = search.status(conn)
+    doc["startupCheck"] = runner.startup_check(engine, settings) or "ok"
+    _record(conn, ctx, actor, Action.AUDIT_VERIFY, details={"status": True})
+    return doc

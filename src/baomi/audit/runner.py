@@ -1,0 +1,174 @@
+"""Running the sealer: on demand (CLI), in the background (server), and the start-up check.
+
+`seal_now` seals in one transaction, then exports and witnesses the checkpoint after commit, so
+a slow or absent witness never holds business writes. The start-up check compares the database
+with the checkpoints kept outside it (export directory, witness), so a database restored to an
+older copy is refused loudly instead of quietly forking the log (C1.3).
+"""
+
+from __future__ import annotations
+
+import threading
+from datetime import timedelta
+
+import structlog
+from sqlalchemy import Engine, create_engine, func, select
+
+from baomi.audit import export, merkle, publish, store
+from baomi.audit.checkpoint import (
+    Checkpoint,
+    CheckpointError,
+    Ed25519Signer,
+    Verifier,
+    load_or_create_key,
+    open_checkpoint,
+)
+from baomi.audit.models import audit_checkpoints, audit_events
+from baomi.audit.sealing import Sealed, seal
+from baomi.audit.settings import AuditSettings, get_audit_settings
+from baomi.clock import utcnow
+
+log = structlog.get_logger(__name__)
+_readers: dict[str, Engine] = {}
+
+
+def reader(engine: Engine) -> Engine:
+    """Return an engine for long reads that must not hold SQLite's write lock.
+
+    The product's SQLite engine takes the write lock at BEGIN so writers queue; a full
+    verification reading a million events must not stall the business meanwhile. Plain pysqlite
+    reads run without a write lock (WAL gives each statement a consistent snapshot).
+    """
+    if engine.dialect.name != "sqlite":
+        return engine
+    url = engine.url.render_as_string(hide_password=False)
+    if url not in _readers:
+        _readers[url] = create_engine(url, connect_args={"check_same_thread": False})
+    return _readers[url]
+
+
+def log_signer(settings: AuditSettings | None = None) -> Ed25519Signer:
+    """Return the log's signing key from its key file, creating it on first use."""
+    return load_or_create_key((settings or get_audit_settings()).resolved_key_file)
+
+
+def log_verifier(settings: AuditSettings | None = None) -> Verifier:
+    """Return the log's public key (the .vkey beside the key file, else from the key)."""
+    settings = settings or get_audit_settings()
+    vkey = settings.resolved_key_file.with_suffix(".vkey")
+    return Verifier.parse(vkey.read_text()) if vkey.exists() else log_signer(settings).verifier
+
+
+def external_checkpoints(
+    log_key: Verifier, settings: AuditSettings | None = None
+) -> list[tuple[str, Checkpoint]]:
+    """Return the newest checkpoints kept outside the database, each checked by the log key."""
+    settings = settings or get_audit_settings()
+    out: list[tuple[str, Checkpoint]] = []
+    for kind in ("checkpoint", "witnessed"):
+        cp = export.latest(settings.resolved_export_dir, log_key, kind)
+        if cp is not None:
+            out.append((f"exported {kind}", cp))
+    if settings.witness_url:
+        text = publish.fetch_witnessed(settings.witness_url, log_key.name)
+        if text is not None:
+            out.append(("witness", open_checkpoint(text, log_key)))
+    return out
+
+
+def newest_kept(log_key: Verifier, settings: AuditSettings | None = None) -> Checkpoint | None:
+    """Return the largest checkpoint kept outside the database (the sealer must not fall behind
+    it)."""
+    kept = external_checkpoints(log_key, settings)
+    return max((cp for _, cp in kept), key=lambda cp: cp.size, default=None)
+
+
+def seal_now(
+    engine: Engine, signer: Ed25519Signer | None = None, settings: AuditSettings | None = None
+) -> Sealed | None:
+    """Seal waiting events, then export and witness the new checkpoint."""
+    settings = settings or get_audit_settings()
+    signer = signer or log_signer(settings)
+    trusted = newest_kept(signer.verifier, settings)
+    with engine.begin() as conn:
+        sealed = seal(conn, signer, trusted=trusted)
+    publish_latest(engine, signer.verifier, settings)
+    return sealed
+
+
+def publish_latest(
+    engine: Engine, log_key: Verifier, settings: AuditSettings | None = None
+) -> None:
+    """Export (and witness) the latest checkpoint unless it is already kept outside."""
+    settings = settings or get_audit_settings()
+    kind = "witnessed" if settings.witness_url else "checkpoint"
+    kept = export.latest(settings.resolved_export_dir, log_key, kind)
+    with engine.begin() as conn:
+        last = store.last_checkpoint(conn)
+        if last is not None and (kept is None or kept.size < last[0]):
+            publish.publish(conn, last[2], log_key, settings)
+
+
+def startup_check(engine: Engine, settings: AuditSettings | None = None) -> str | None:
+    """Return why the database disagrees with the checkpoints kept outside it, or None."""
+    settings = settings or get_audit_settings()
+    log_key = log_verifier(settings)
+    try:
+        kept = external_checkpoints(log_key, settings)
+    except (CheckpointError, OSError) as exc:
+        return f"cannot read the kept checkpoints: {exc}"
+    with reader(engine).connect() as conn:
+        last = store.last_checkpoint(conn)
+        size = last[0] if last else 0
+        for source, cp in kept:
+            if cp.size > size:
+                return (
+                    f"the {source} checkpoint covers {cp.size} events but the database only "
+                    f"{size}: this database is an older copy (restored backup?)"
+                )
+            try:
+                root = merkle.root(store.DbNodes(conn), cp.size)
+            except store.MissingNode as exc:
+                return f"the stored tree is damaged: {exc}"
+            if root != cp.root:
+                return f"the database's tree disagrees with the {source} checkpoint {cp.size}"
+    return None
+
+
+def due(engine: Engine, settings: AuditSettings) -> bool:
+    """Return whether enough events wait, or the oldest waited long enough, to seal now."""
+    with reader(engine).connect() as conn:
+        size = int(conn.scalar(select(func.max(audit_checkpoints.c.tree_size))) or 0)
+        after = store.last_sealed_event_id(conn, size)
+        e = audit_events.c
+        waiting = select(func.count(), func.min(e.occurred_at)).where(e.id > after)
+        count, oldest = conn.execute(waiting).one()
+    if not count:
+        return False
+    age = utcnow() - oldest if oldest else timedelta(0)
+    return bool(
+        count >= settings.checkpoint_events or age.total_seconds() >= settings.checkpoint_seconds
+    )
+
+
+class BackgroundSealer(threading.Thread):
+    """Seal every N events or T seconds in the server process; stop() ends it."""
+
+    def __init__(self, engine: Engine, settings: AuditSettings | None = None) -> None:
+        super().__init__(name="baomi-audit-sealer", daemon=True)
+        self.engine, self.settings = engine, settings or get_audit_settings()
+        self._stop_event = threading.Event()
+
+    def run(self) -> None:
+        poll = min(1.0, self.settings.checkpoint_seconds)
+        while not self._stop_event.wait(poll):
+            try:
+                if due(self.engine, self.settings):
+                    sealed = seal_now(self.engine, settings=self.settings)
+                    if sealed:
+                        log.info("audit.sealed", size=sealed.size, new=sealed.new_leaves)
+            except Exception:  # keep sealing later; verification reports the gap meanwhile
+                log.exception("audit.seal_failed")
+
+    def stop(self) -> None:
+        self._stop_event.set()

@@ -1,0 +1,142 @@
+"""The witness (C2SP tlog-witness): co-signs a log's checkpoints only after checking them.
+
+A witness run by another department or machine keeps, per log, the last size it co-signed. It
+co-signs a new checkpoint only if the log's signature is valid and a consistency proof from that
+size holds, so the log cannot show one history to the witness and another to an inspector (C6).
+State is one JSON file per log, replaced atomically.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from baomi.audit import proofcheck
+from baomi.audit.checkpoint import (
+    COSIGNATURE_V1,
+    CheckpointError,
+    Ed25519Signer,
+    Verifier,
+    cosign,
+    load_or_create_key,
+    open_checkpoint,
+)
+
+
+class WitnessError(Exception):
+    """A refusal with the HTTP status the tlog-witness protocol gives it."""
+
+    def __init__(self, status: int, message: str, body: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.body = status, body or message
+
+
+@dataclass(frozen=True, slots=True)
+class AddCheckpoint:
+    """A parsed add-checkpoint request."""
+
+    old: int
+    proof: list[bytes]
+    note: str
+
+
+def parse_request(text: str) -> AddCheckpoint:
+    """Parse "old N\\n<proof lines>\\n\\n<checkpoint>" (tlog-witness add-checkpoint)."""
+    head, sep, note = text.partition("\n\n")
+    lines = head.split("\n")
+    if not sep or not lines[0].startswith("old ") or not lines[0][4:].isdigit():
+        raise WitnessError(400, "malformed add-checkpoint request")
+    try:
+        proof = [base64.b64decode(line, validate=True) for line in lines[1:]]
+    except ValueError as exc:
+        raise WitnessError(400, "proof line is not base64") from exc
+    return AddCheckpoint(int(lines[0][4:]), proof, note)
+
+
+def format_request(old: int, proof: list[bytes], note: str) -> str:
+    """Build an add-checkpoint request body."""
+    lines = [f"old {old}", *(base64.b64encode(p).decode() for p in proof)]
+    return "\n".join(lines) + "\n\n" + note
+
+
+class Witness:
+    """Witness state in a directory: its key, the logs it follows, what it last co-signed."""
+
+    def __init__(self, directory: Path, logs: list[Verifier], name: str | None = None) -> None:
+        self.dir = directory
+        self.signer: Ed25519Signer = load_or_create_key(
+            directory / "witness.key", name, alg=COSIGNATURE_V1
+        )
+        self.logs = {v.name: v for v in logs}
+        self._lock = threading.Lock()
+
+    def _state_path(self, origin: str) -> Path:
+        return self.dir / "logs" / (hashlib.sha256(origin.encode()).hexdigest()[:32] + ".json")
+
+    def state(self, origin: str) -> dict[str, object] | None:
+        """Return the last co-signed checkpoint of a log, as saved."""
+        path = self._state_path(origin)
+        return json.loads(path.read_text()) if path.exists() else None
+
+    def _save(self, origin: str, state: dict[str, object]) -> None:
+        path = self._state_path(origin)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".tmp{os.getpid()}")
+        with open(tmp, "w") as f:
+            json.dump(state, f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)  # atomic: a crash leaves the old state or the new, never half
+        dir_fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(dir_fd)
+        finally:
+            os.close(dir_fd)
+
+    def add_checkpoint(self, request: AddCheckpoint) -> str:
+        """Check and co-sign a checkpoint; return the cosignature line or raise WitnessError."""
+        origin = request.note.split("\n", 1)[0]
+        log = self.logs.get(origin)
+        if log is None:
+            raise WitnessError(404, f"unknown log {origin!r}")
+        try:
+            cp = open_checkpoint(request.note, log)
+        except CheckpointError as exc:
+            raise WitnessError(403, str(exc)) from exc
+        with self._lock:
+            state = self.state(origin) or {"size": 0, "root": ""}
+            size = int(state["size"])  # type: ignore[call-overload]
+            if request.old != size:
+                raise WitnessError(409, f"witness is at size {size}", body=f"{size}\n")
+            if cp.size < size:
+                raise WitnessError(400, "checkpoint is smaller than the co-signed one")
+            root = base64.b64decode(str(state["root"]))
+            if size and cp.size == size and cp.root != root:
+                raise WitnessError(409, "a different root for the co-signed size", f"{size}\n")
+            if size and cp.size > size:
+                try:
+                    proofcheck.verify_consistency(size, cp.size, request.proof, root, cp.root)
+                except proofcheck.Invalid as exc:
+                    raise WitnessError(422, f"consistency proof: {exc}") from exc
+            line = cosign(self.signer, cp, int(time.time()))
+            self._save(
+                origin,
+                {
+                    "size": cp.size,
+                    "root": base64.b64encode(cp.root).decode(),
+                    "note": cp.note,
+                    "cosignature": line,
+                },
+            )
+            return line
+
+    def latest(self, origin: str) -> str | None:
+        """Return the last co-signed checkpoint with the cosignature appended."""
+        state = self.state(origin)
+        return None if state is None else str(state["note"]) + str(state["cosignature"])

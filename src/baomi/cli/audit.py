@@ -1,0 +1,237 @@
+"""`baomi audit`: seal, verify, prove and search the tamper-evident audit log (C1.3, C6)."""
+
+from __future__ import annotations
+
+import getpass
+import json
+import time
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from baomi.audit import proofcheck, proofs, runner, search, service
+from baomi.audit.checkpoint import CheckpointError, Verifier, open_checkpoint
+from baomi.audit.context import CLI_CONTEXT
+from baomi.audit.guards import postgres_grants
+from baomi.audit.sealing import SealRefused
+from baomi.audit.settings import get_audit_settings
+from baomi.audit.tags import Action, Decision
+from baomi.audit.verify import verify as verify_log
+from baomi.cli.output import console, err_console, fail
+from baomi.errors import BaomiError
+from baomi.runtime import get_engine
+
+app = typer.Typer(
+    help="The tamper-evident audit log: verify, proofs, search.", no_args_is_help=True
+)
+
+
+def _operator() -> str:
+    # The CLI runs on the server as an OS account; that account is who the audit log names.
+    return f"os:{getpass.getuser()}"[:64]
+
+
+def _audit_read(action: Action, reason: str, **extra: Any) -> None:
+    """Record that someone read or checked the log (the log audits its own readers)."""
+    with get_engine().begin() as conn:
+        service.record(
+            conn,
+            ctx=CLI_CONTEXT,
+            actor_id=None,
+            actor_username=_operator(),
+            action=action,
+            decision=Decision.ALLOW,
+            reason=reason,
+            **extra,
+        )
+
+
+def _print_json(doc: Any) -> None:
+    typer.echo(json.dumps(doc, ensure_ascii=False, indent=2))
+
+
+@app.command()
+def seal() -> None:
+    """Seal waiting events now and sign, export and witness a checkpoint."""
+    try:
+        sealed = runner.seal_now(get_engine())
+    except (SealRefused, CheckpointError, OSError, RuntimeError) as error:
+        fail(str(error))
+    if sealed is None:
+        console.print("Nothing to seal (or another sealer is running).")
+    else:
+        console.print(f"Sealed {sealed.new_leaves} events; checkpoint size {sealed.size}.")
+
+
+@app.command()
+def verify(
+    key: str | None = typer.Option(None, help="The log's verifier key (default: BAOMI_HOME)."),
+) -> None:
+    """Re-hash every event, rebuild the tree, check every checkpoint and the kept ones."""
+    try:
+        log_key = Verifier.parse(key) if key else runner.log_verifier()
+        external = runner.external_checkpoints(log_key)
+    except (CheckpointError, OSError) as error:
+        fail(str(error))
+    engine = runner.reader(get_engine())
+    _audit_read(Action.AUDIT_VERIFY, "full_verification")
+    with (
+        Progress(
+            TextColumn("[bold]verifying audit events"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+        ) as bar,
+        engine.connect() as conn,
+    ):
+        total = conn.exec_driver_sql("SELECT count(*) FROM audit_events").scalar()
+        task = bar.add_task("verify", total=total)
+        report = verify_log(
+            conn, log_key, external=external, progress=lambda n: bar.advance(task, n)
+        )
+    rate = report.events / report.seconds if report.seconds else 0.0
+    console.print(
+        f"{report.events} events ({report.pending} waiting to be sealed), "
+        f"{report.checkpoints} checkpoints, kept outside: {', '.join(report.external) or 'none'}; "
+        f"{report.seconds:.2f}s ({rate:,.0f} events/s)"
+    )
+    if report.problem is not None:
+        fail(f"verification FAILED: {report.problem.message}")
+    console.print("[green]audit log verified[/green]")
+
+
+def _sealed_proof(event_id: int) -> dict[str, Any]:
+    engine = get_engine()
+    deadline = time.monotonic() + get_audit_settings().checkpoint_seconds + 5
+    while True:
+        try:
+            with runner.reader(engine).connect() as conn:
+                return proofs.inclusion(conn, event_id)
+        except proofs.NotSealed:
+            # No server sealing for us (or not yet): seal here; if another sealer holds the
+            # lock, wait for its checkpoint.
+            if runner.seal_now(engine) is None and time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)
+
+
+@app.command()
+def proof(event: int = typer.Option(..., "--event", help="The audit event id.")) -> None:
+    """Print an inclusion proof of one event with the signed checkpoint it refers to."""
+    try:
+        doc = _sealed_proof(event)
+    except (BaomiError, SealRefused, CheckpointError) as error:
+        fail(str(error))
+    _audit_read(Action.AUDIT_VERIFY, "inclusion_proof", object_id=str(event))
+    _print_json(doc)
+
+
+@app.command()
+def consistency(
+    size1: int = typer.Option(..., "--from", help="The older tree size."),
+    size2: int = typer.Option(..., "--to", help="The newer tree size."),
+) -> None:
+    """Print a consistency proof between two tree sizes."""
+    try:
+        with runner.reader(get_engine()).connect() as conn:
+            doc = proofs.consistency(conn, size1, size2)
+    except BaomiError as error:
+        fail(str(error))
+    _print_json(doc)
+
+
+@app.command("verify-proof")
+def verify_proof(
+    file: Path = typer.Argument(..., help="An inclusion or consistency proof, or a bundle."),
+    key: str | None = typer.Option(None, help="Also check checkpoint signatures by this key."),
+) -> None:
+    """Check a proof file offline: exit 0 valid, 1 invalid, 2 malformed. Needs no database."""
+    try:
+        text = file.read_bytes()
+    except OSError as error:
+        fail(f"cannot read {file}: {error}", code=proofcheck.MALFORMED)
+    code, message = proofcheck.check_text(text)
+    if code == proofcheck.VALID and key:
+        try:
+            log_key = Verifier.parse(key)
+            doc = json.loads(text)
+            for name in ("checkpoint", "checkpoint1", "checkpoint2"):
+                if name in doc:
+                    open_checkpoint(doc[name], log_key)
+        except CheckpointError as error:
+            code, message = proofcheck.INVALID, f"invalid: {error}"
+    if code != proofcheck.VALID:
+        fail(message, code=code)
+    console.print(message + (" (checkpoint signature checked)" if key else ""))
+
+
+@app.command("search")
+def search_cmd(
+    actor: str | None = typer.Option(None, help="Actor id or username."),
+    customer: str | None = typer.Option(None, help="Customer id."),
+    action: str | None = typer.Option(None, help="Action tag, e.g. customer:read."),
+    since: datetime | None = typer.Option(None, help="From this UTC time (inclusive)."),
+    until: datetime | None = typer.Option(None, help="Until this UTC time (exclusive)."),
+    before_id: int | None = typer.Option(None, help="Page: events older than this id."),
+    limit: int = typer.Option(100, min=1, max=search.MAX_PAGE),
+) -> None:
+    """Search audit events (ids, tags and codes only: no customer data)."""
+    since, until = _utc(since), _utc(until)
+    with runner.reader(get_engine()).connect() as conn:
+        page = search.search(
+            conn,
+            actor=actor,
+            customer_id=customer,
+            action=action,
+            since=since,
+            until=until,
+            before_id=before_id,
+            limit=limit,
+        )
+    _audit_read(Action.AUDIT_SEARCH, "search", customer_id=customer)
+    _print_json(page)
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    from datetime import UTC
+
+    return value.replace(tzinfo=UTC) if value and value.tzinfo is None else value
+
+
+@app.command()
+def status() -> None:
+    """Print the sealing status and check the database against the kept checkpoints."""
+    engine = get_engine()
+    with runner.reader(engine).connect() as conn:
+        doc = search.status(conn)
+    doc["startupCheck"] = runner.startup_check(engine) or "ok"
+    _print_json(doc)
+
+
+@app.command("export-bundle")
+def export_bundle(
+    out: Path = typer.Option(..., "--out", help="Where to write the bundle (JSON)."),
+    event: list[int] = typer.Option(..., "--event", help="Event ids to include (repeat)."),
+) -> None:
+    """Write an evidence bundle (events, proofs, checkpoint) that verify-proof checks offline."""
+    engine = get_engine()
+    try:
+        for event_id in event:
+            _sealed_proof(event_id)
+        with runner.reader(engine).connect() as conn:
+            doc = search.bundle(conn, event)
+    except (BaomiError, SealRefused) as error:
+        fail(str(error))
+    out.write_text(json.dumps(doc, ensure_ascii=False, indent=2))
+    _audit_read(Action.AUDIT_VERIFY, "evidence_bundle", details={"events": len(event)})
+    console.print(f"Wrote {len(event)} events with proofs to {out}.")
+
+
+@app.command()
+def grants(role: str = typer.Argument(..., help="The application's PostgreSQL role.")) -> None:
+    """Print the SQL that leaves the application role only INSERT and SELECT on audit tables."""
+    typer.echo(postgres_grants(role))

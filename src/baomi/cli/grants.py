@@ -1,0 +1,95 @@
+"""`baomi grant`: explicit, time-bound access to one customer (C4.2.1, C4.3.1).
+
+Run by the local operator acting for the security officer (actor=None, named in the audit log by
+the OS account). Grants show ids, people and windows only, never customer data.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import typer
+from rich.table import Table
+
+from baomi import runtime
+from baomi.audit.context import CLI_CONTEXT
+from baomi.cli.output import console, user_errors
+from baomi.clock import utcnow
+from baomi.grants import service
+from baomi.grants.schemas import GrantIn, GrantOut
+from baomi.uow import unit_of_work
+from baomi.users import service as users
+
+OPTIONS = {"duration_hours": "--hours", "user_id": "--user", "customer_id": "--customer"}
+app = typer.Typer(help="Time-bound access grants: add, revoke, list.", no_args_is_help=True)
+
+
+def _window(grant: GrantOut) -> str:
+    return f"{grant.starts_at:%Y-%m-%d %H:%M} → {grant.ends_at:%Y-%m-%d %H:%M} UTC"
+
+
+def _state(grant: GrantOut, now: datetime) -> str:
+    if grant.revoked_at is not None:
+        return "revoked"
+    if grant.active:
+        return "active"
+    return "expired" if grant.ends_at <= now else "not started"
+
+
+@app.command("add")
+def add(
+    user: str = typer.Option(..., "--user", help="Username of the person receiving access."),
+    customer: str = typer.Option(..., "--customer", help="Customer id."),
+    field: list[str] | None = typer.Option(
+        None, "--field", help="Limit to these fields (repeat); default: the whole record."
+    ),
+    hours: int = typer.Option(..., "--hours", help="How long the grant lasts (1 to 2160)."),
+    purpose: str = typer.Option(..., "--purpose", help="Why access is needed (C4.3.4)."),
+) -> None:
+    """Give one person access to one customer for a number of hours; it expires by itself."""
+    with user_errors(OPTIONS), unit_of_work(runtime.get_engine()) as conn:
+        grant_in = GrantIn(
+            user_id=users.user_id_by_username(conn, user),
+            customer_id=customer,
+            fields=field or None,
+            duration_hours=hours,
+            purpose=purpose,
+        )
+        grant = service.create_grant(conn, actor=None, ctx=CLI_CONTEXT, grant_in=grant_in)
+    scope = ", ".join(grant.fields) if grant.fields else "the whole record"
+    console.print(f"Grant {grant.id}: {user} may see {scope} of customer {customer}")
+    console.print(f"  valid {_window(grant)}")
+
+
+@app.command("revoke")
+def revoke(grant_id: str = typer.Argument(..., help="The grant id.")) -> None:
+    """End a grant now."""
+    with user_errors(), unit_of_work(runtime.get_engine()) as conn:
+        service.revoke_grant(conn, actor=None, ctx=CLI_CONTEXT, grant_id=grant_id)
+    console.print(f"Grant {grant_id} revoked.")
+
+
+@app.command("list")
+def list_(
+    user: str | None = typer.Option(None, "--user", help="Only this person's grants."),
+    active: bool = typer.Option(False, "--active", help="Only grants in force now."),
+) -> None:
+    """List grants, newest first."""
+    with user_errors(), unit_of_work(runtime.get_engine()) as conn:
+        user_id = users.user_id_by_username(conn, user) if user else None
+        grants = service.list_grants(conn, actor=None, user_id=user_id, active_only=active)
+        names = {u.id: u.username for u in users.list_users(conn)}
+    now = utcnow()
+    table = Table("grant", "user", "customer", "fields", "window", "purpose", "state")
+    for grant in grants:
+        state = _state(grant, now)
+        table.add_row(
+            grant.id,
+            names.get(grant.user_id, grant.user_id),
+            grant.customer_id,
+            ", ".join(grant.fields) if grant.fields else "all",
+            _window(grant),
+            grant.purpose,
+            state,
+        )
+    console.print(table)

@@ -1,0 +1,224 @@
+"""`baomi init`, `baomi serve` and `baomi demo`: set up BAOMI_HOME and run the web service."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import typer
+import uvicorn
+from sqlalchemy import Engine, func, select
+from sqlalchemy.exc import SQLAlchemyError
+
+from baomi import logging as baomi_logging
+from baomi import migrate, runtime
+from baomi.app import create_app
+from baomi.cli.output import console, fail, user_errors
+from baomi.config import Settings
+from baomi.crypto.keys import KeyProvider, LocalKeyFileProvider, provider_from_settings
+from baomi.customers.vault import Vault
+from baomi.errors import BaomiError, Conflict
+from baomi.keystore.service import VersionState, ensure_master_versions, key_status
+from baomi.uow import unit_of_work
+
+DEMO_PORT = 8000
+
+
+@dataclass(frozen=True, slots=True)
+class InitResult:
+    home: Path
+    already: bool
+    key_file_created: bool
+    migrated_from: str | None
+    revision: str | None
+    master_version: int
+
+
+def schema_revisions(engine: Engine) -> tuple[str | None, str | None]:
+    """Return (current, head) or raise a BaomiError saying why the database is unreachable."""
+    try:
+        return migrate.pending(engine)
+    except SQLAlchemyError as error:
+        cause = str(getattr(error, "orig", None) or error).splitlines()[0]
+        raise BaomiError(
+            f"cannot reach the database: {cause}", code="database_unreachable"
+        ) from None
+
+
+def _prepare_home(settings: Settings) -> bool:
+    """Create BAOMI_HOME (0700) and its logs directory; return whether the home existed."""
+    home = settings.home
+    existed = home.is_dir()
+    if not existed:
+        home.mkdir(parents=True, mode=0o700)
+        home.chmod(0o700)  # mkdir's mode is filtered through the umask
+    settings.log_dir.mkdir(exist_ok=True, mode=0o700)
+    return existed
+
+
+def _versions_on_record(engine: Engine) -> int:
+    # Read-only bookkeeping check made before any key exists, so no provider can be asked yet.
+    from baomi.keystore.models import master_key_versions
+
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count()).select_from(master_key_versions)).scalar_one())
+
+
+def _provider(settings: Settings, engine: Engine) -> tuple[KeyProvider, bool]:
+    """Load the key provider, creating the key file only for a database that has no keys yet."""
+    if settings.key_provider != "file" or settings.key_file.exists():
+        return provider_from_settings(settings), False
+    if _versions_on_record(engine):
+        # A new key file could never open the data keys already in this database.
+        raise Conflict(
+            f"the key file {settings.key_file} is missing but the database already holds data "
+            "keys: restore master.key from your backup; init will not create a new one",
+            code="key_file_missing",
+        )
+    return LocalKeyFileProvider.create(settings.key_file, settings.key_passphrase), True
+
+
+def _sync_versions(engine: Engine, provider: KeyProvider) -> None:
+    with unit_of_work(engine) as conn:
+        status = key_status(conn, provider)
+        recorded = {v.version for v in status.versions if v.status != VersionState.RETIRED}
+        if unknown := sorted(recorded - set(provider.versions())):
+            # ensure_master_versions would mark them retired for good: refuse instead.
+            raise Conflict(
+                f"the database uses master key versions {unknown} that the key provider does "
+                "not have: check BAOMI_KEY_PROVIDER and the keys it reads",
+                code="master_versions_missing",
+            )
+        ensure_master_versions(conn, provider)
+
+
+def initialise(settings: Settings) -> InitResult:
+    """Create or check BAOMI_HOME, the key file, the schema and the master-key records."""
+    home_existed = _prepare_home(settings)
+    engine = runtime.get_engine()
+    before, _ = schema_revisions(engine)
+    migrate.upgrade(engine)
+    current, _ = schema_revisions(engine)
+    provider, created = _provider(settings, engine)
+    _sync_versions(engine, provider)
+    baomi_logging.configure(settings)
+    baomi_logging.get_logger().info(
+        "init", key_file_created=created, migrated=before != current, revision=current
+    )
+    return InitResult(
+        home=settings.home.resolve(),
+        already=home_existed and not created and before is not None,
+        key_file_created=created,
+        migrated_from=before if before != current else None,
+        revision=current,
+        master_version=provider.active_version(),
+    )
+
+
+def _report(result: InitResult, settings: Settings) -> None:
+    if result.already:
+        console.print(f"BAOMI_HOME {result.home} is already initialised; checked it:")
+    else:
+        console.print(f"Initialised BAOMI_HOME at {result.home}:")
+    if settings.key_provider == "file":
+        made = "created" if result.key_file_created else "loads"
+        console.print(f"  ✓ key file {settings.key_file} {made} (mode 0600)")
+    else:
+        console.print("  ✓ master keys from the environment (BAOMI_MASTER_KEYS) load")
+    moved = f" (upgraded from {result.migrated_from})" if result.migrated_from else ""
+    console.print(f"  ✓ database schema at {result.revision}{moved}")
+    console.print(f"  ✓ master key version {result.master_version} active and on record")
+
+
+def url_of(host: str, port: int) -> str:
+    shown = f"[{host}]" if ":" in host else host
+    return f"http://{shown}:{port}"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether the address only accepts connections from this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _run_uvicorn(app: Any, host: str, port: int) -> None:
+    # Uvicorn's access log would print query strings (查重 values); RequestLog logs paths only.
+    uvicorn.run(app, host=host, port=port, access_log=False)
+
+
+def _serve(settings: Settings, host: str, port: int) -> None:
+    engine = runtime.get_engine()
+    with user_errors():
+        current, head = schema_revisions(engine)
+        if current != head:
+            fail(
+                f"the database schema is at {current or 'nothing (empty database)'} but this "
+                f"version needs {head}: run `baomi init` to migrate it, then serve again"
+            )
+        vault = Vault.from_provider(runtime.get_key_provider())
+    app = create_app(settings=settings, engine=engine, vault=vault)
+    baomi_logging.configure(settings)
+    baomi_logging.get_logger().info("serve", host=host, port=port, demo=settings.demo)
+    console.print(f"baomi is serving on [bold]{url_of(host, port)}[/bold]")
+    console.print(f"  API docs: {url_of(host, port)}/api/docs   (Ctrl-C stops it)")
+    _run_uvicorn(baomi_logging.RequestLog(app), host, port)
+
+
+HOST = typer.Option(None, "--host", help="Address to listen on (default BAOMI_HOST, 127.0.0.1).")
+PORT = typer.Option(None, "--port", min=1, max=65535, help="Port (default BAOMI_PORT, 8000).")
+
+
+def init() -> None:
+    """Create BAOMI_HOME (0700), the key file (0600), the schema; check an existing home."""
+    runtime.reset()
+    settings = runtime.get_settings()
+    with user_errors():
+        result = initialise(settings)
+    _report(result, settings)
+
+
+def serve(host: str | None = HOST, port: int | None = PORT) -> None:
+    """Run the web service (the schema must be current: `baomi init` migrates it)."""
+    runtime.reset()
+    settings = runtime.get_settings()
+    _serve(settings, host or settings.host, port or settings.port)
+
+
+def demo(
+    host: str = typer.Option("127.0.0.1", "--host", help="Loopback address only."),
+    port: int = typer.Option(DEMO_PORT, "--port", min=1, max=65535),
+) -> None:
+    """Initialise, seed the demo company (published passwords) and serve on this machine only."""
+    if not is_loopback(host):
+        fail(
+            f"demo mode refuses --host {host}: its passwords are published, so it listens on "
+            "this machine only (127.0.0.1, ::1 or localhost)",
+            code=2,
+        )
+    from baomi.demo.seed import seed_if_empty
+
+    runtime.reset()
+    settings = runtime.get_settings().model_copy(update={"demo": True})
+    with user_errors():
+        _report(initialise(settings), settings)
+        outcome = seed_if_empty(
+            runtime.get_engine(), Vault.from_provider(runtime.get_key_provider()), settings
+        )
+    if outcome.seeded:
+        console.print(
+            f"Seeded the demo company: {outcome.users} people, {outcome.customers} customers."
+        )
+    else:
+        console.print("The database already has users; the demo company was not seeded again.")
+    if outcome.logins:
+        console.print("\nDemo logins (username / password):")
+        for username, password, role in outcome.logins:
+            console.print(f"  {username:<10} {password}   {role}")
+        console.print(f"They are also in {outcome.credentials_file} (mode 0600).")
+    _serve(settings, host, port)

@@ -1,0 +1,154 @@
+"""C4.2.1 need-to-know, checked through the API: every role × relation × level × action.
+
+Relations: handler; same department but not handler; head of the customer's department (also
+through a sub-team); head of another department; another department's salesperson; a grant that
+is active, expired, revoked, or limited to named fields; and the roles that get no customer data
+by their nature (security officer, auditor, administrator — 三员分立).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from tests.support.api import create_customer, login
+from tests.support.org import Org
+
+LEVELS = ["normal", "secret", "confidential"]
+CONTACT_MASKED = {"normal": False, "secret": False, "confidential": True}
+
+
+def _grant(client: TestClient, officer: dict[str, str], **body: Any) -> dict[str, Any]:
+    response = client.post("/api/v1/grants", json=body, headers=officer)
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
+def _status(client: TestClient, headers: dict[str, str], customer_id: str) -> dict[str, int]:
+    base = f"/api/v1/customers/{customer_id}"
+    return {
+        "read": client.get(base, headers=headers).status_code,
+        "reveal": client.post(
+            f"{base}/reveal", json={"fields": ["notes"], "reason": "matrix check"}, headers=headers
+        ).status_code,
+        "update": client.patch(
+            base, json={"requirements": "更新需求"}, headers=headers
+        ).status_code,
+    }
+
+
+ALLOWED = {"read": 200, "reveal": 200, "update": 200}
+INVISIBLE = {"read": 404, "reveal": 404, "update": 404}
+READ_ONLY = {"read": 200, "reveal": 200, "update": 403}
+
+
+@pytest.mark.parametrize("level", LEVELS)
+def test_matrix(client: TestClient, org: Org, level: str) -> None:
+    people = {u: login(client, u) for u in org.user_ids}
+    officer = people["baomiyuan"]
+    # zhangsan (华东销售部) handles one customer; lisi (上海组, under 华东) another.
+    east = create_customer(
+        client,
+        people["zhangsan"],
+        level=level,
+        phones=["13800138000"],
+        notes="备注",
+        id_number="11010519491231002X",
+    )
+    shanghai = create_customer(client, people["lisi"], level=level, name="上海客户")
+    now = datetime.now(UTC)
+    _grant(
+        client,
+        officer,
+        user_id=org.user_ids["zhaoliu"],
+        customer_id=east["id"],
+        duration_hours=2,
+        purpose="协助跟进",
+    )
+    _grant(
+        client,
+        officer,
+        user_id=org.user_ids["sunqi"],
+        customer_id=east["id"],
+        starts_at=(now - timedelta(hours=3)).isoformat(),
+        ends_at=(now - timedelta(hours=1)).isoformat(),
+        purpose="已过期",
+    )
+    revoked = _grant(
+        client,
+        officer,
+        user_id=org.user_ids["lisi"],
+        customer_id=east["id"],
+        duration_hours=2,
+        purpose="将被撤销",
+    )
+    assert client.post(f"/api/v1/grants/{revoked['id']}/revoke", headers=officer).status_code == 200
+    _grant(
+        client,
+        officer,
+        user_id=org.user_ids["zhaoliu"],
+        customer_id=shanghai["id"],
+        fields=["name"],
+        duration_hours=2,
+        purpose="只看名称",
+    )
+
+    expected = {
+        ("zhangsan", "east"): ALLOWED,  # handler
+        ("lisi", "east"): INVISIBLE,  # same department tree, revoked grant
+        ("wangwu", "east"): ALLOWED,  # head of the department
+        ("wangwu", "shanghai"): ALLOWED,  # head, through the sub-team
+        ("zhangsan", "shanghai"): INVISIBLE,  # colleague in the parent department
+        ("sunqi", "east"): INVISIBLE,  # other department's head, expired grant
+        ("zhaoliu", "east"): READ_ONLY,  # active whole-record grant
+        ("zhaoliu", "shanghai"): {"read": 200, "reveal": 403, "update": 403},  # name only
+        ("baomiyuan", "east"): INVISIBLE,  # 三员分立: security officer
+        ("shenji", "east"): INVISIBLE,  # auditor
+        ("admin", "east"): INVISIBLE,  # administrator
+    }
+    ids = {"east": east["id"], "shanghai": shanghai["id"]}
+    actual = {key: _status(client, people[key[0]], ids[key[1]]) for key in expected}
+    assert actual == expected
+
+    # Masking: sensitive fields always, contacts at levels that say so (C4.3.2).
+    seen = client.get(f"/api/v1/customers/{east['id']}", headers=people["zhaoliu"]).json()
+    assert seen["data"]["notes"] == "******"
+    assert seen["data"]["id_number"] == "1101**********002X"
+    assert ("phones" in seen["masked"]) is CONTACT_MASKED[level]
+    limited = client.get(f"/api/v1/customers/{shanghai['id']}", headers=people["zhaoliu"]).json()
+    assert set(limited["data"]) == {"name"} and "notes" in limited["withheld"]
+
+    # Deleting: a grant is read-only; the handler may withdraw the record.
+    url = f"/api/v1/customers/{east['id']}"
+    assert client.delete(url, headers=people["zhaoliu"]).status_code == 403
+    assert client.delete(url, headers=people["admin"]).status_code == 404
+    assert client.delete(url, headers=people["zhangsan"]).status_code == 204
+    assert client.get(url, headers=people["zhangsan"]).status_code == 404
+
+
+@pytest.mark.parametrize("username", ["baomiyuan", "shenji", "admin"])
+def test_roles_without_customer_data_cannot_list(client: TestClient, username: str) -> None:
+    """C4.2.1 / 三员分立: administrators and auditors get no customer data by their role."""
+    response = client.get("/api/v1/customers", headers=login(client, username))
+    assert response.status_code == 403
+    assert response.json()["code"] == "role_without_customer_access"
+
+
+def test_list_contains_exactly_what_each_person_may_see(client: TestClient, org: Org) -> None:
+    people = {u: login(client, u) for u in ("zhangsan", "lisi", "wangwu", "zhaoliu", "sunqi")}
+    mine = create_customer(client, people["zhangsan"], name="张三的客户")
+    team = create_customer(client, people["lisi"], name="李四的客户")
+    south = create_customer(client, people["zhaoliu"], name="赵六的客户")
+
+    def listed(user: str) -> set[str]:
+        page = client.get("/api/v1/customers", headers=people[user]).json()
+        return {item["id"] for item in page["items"]}
+
+    assert listed("zhangsan") == {mine["id"]}
+    assert listed("lisi") == {team["id"]}
+    assert listed("wangwu") == {mine["id"], team["id"]}
+    assert listed("zhaoliu") == {south["id"]}
+    assert listed("sunqi") == {south["id"]}
