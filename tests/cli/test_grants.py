@@ -10,7 +10,7 @@ import pytest
 from baomi import runtime
 from baomi.audit.context import CLI_CONTEXT
 from baomi.customers import service as customers
-from baomi.customers.schemas import CustomerIn
+from baomi.customers.schemas import CustomerIn, CustomerOut
 from baomi.customers.vault import Vault
 from baomi.errors import Forbidden
 from baomi.security.actor import Actor
@@ -73,14 +73,11 @@ def _lisi(setup: Setup) -> Actor:
     return actor
 
 
-def _read_as_lisi(setup: Setup) -> customers.CustomerOut:
+def _read_as_lisi(setup: Setup) -> CustomerOut:
+    lisi = _lisi(setup)  # loaded first: SQLite allows one writer, and a unit of work is one
     with unit_of_work(runtime.get_engine()) as conn:
         return customers.get(
-            conn,
-            actor=_lisi(setup),
-            ctx=CLI_CONTEXT,
-            vault=setup.vault,
-            customer_id=setup.customer_id,
+            conn, actor=lisi, ctx=CLI_CONTEXT, vault=setup.vault, customer_id=setup.customer_id
         )
 
 

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from baomi.crypto.errors import CryptoError
 from baomi.errors import BaomiError
 
 PROBLEM_JSON = "application/problem+json"
@@ -92,6 +93,18 @@ def install(app: FastAPI) -> None:
             title=str(exc.detail),
             detail=str(exc.detail),
             headers=dict(exc.headers or {}),
+        )
+
+    @app.exception_handler(CryptoError)
+    async def _crypto(request: Request, exc: CryptoError) -> JSONResponse:
+        # A ciphertext or wrapped key that fails authentication was tampered with or moved.
+        log.error("crypto_failure", error_type=type(exc).__name__, path=request.url.path)
+        return problem(
+            request,
+            status=500,
+            code="integrity_failure",
+            title="Integrity failure",
+            detail="stored data failed its integrity check; the security officer is told",
         )
 
     @app.exception_handler(Exception)

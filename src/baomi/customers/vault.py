@@ -16,6 +16,7 @@ from baomi.crypto.blind_index import BlindIndexer
 from baomi.crypto.envelope import FieldCipher, unwrap_data_key
 from baomi.crypto.keys import KeyProvider
 from baomi.customers.fields import FIELDS
+from baomi.keystore.errors import DataKeyShredded
 
 TABLE = "customers"
 
@@ -32,9 +33,11 @@ class Vault:
         return cls(provider=provider, indexer=BlindIndexer(provider.index_root_key()))
 
     def cipher(
-        self, *, customer_id: str, data_key_id: str, version: int, wrapped: bytes
+        self, *, customer_id: str, data_key_id: str, version: int, wrapped: bytes | None
     ) -> FieldCipher:
         """Unwrap a customer's data key (bound to the customer and master version)."""
+        if wrapped is None:
+            raise DataKeyShredded("this customer's data was destroyed (crypto-shredded)")
         key = unwrap_data_key(self.provider, owner_id=customer_id, version=version, wrapped=wrapped)
         return FieldCipher(key, data_key_id)
 
