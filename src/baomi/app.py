@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import secrets
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 from fastapi import FastAPI, Request, Response
@@ -12,6 +13,9 @@ from sqlalchemy import Engine
 
 from baomi.api import problem
 from baomi.api.docs import router as docs_router
+from baomi.audit.api import router as audit_router
+from baomi.audit.runner import BackgroundSealer
+from baomi.audit.settings import AuditSettings
 from baomi.auth.api import router as auth_router
 from baomi.config import Settings
 from baomi.customers.api import router as customers_router
@@ -28,9 +32,30 @@ SECURITY_HEADERS = {
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def create_app(*, settings: Settings, engine: Engine, vault: Vault) -> FastAPI:
-    """Build the web application around an engine and a vault (tests pass their own)."""
+def create_app(
+    *, settings: Settings, engine: Engine, vault: Vault, seal_in_background: bool = False
+) -> FastAPI:
+    """Build the web application around an engine and a vault (tests pass their own).
+
+    `seal_in_background` starts the audit sealer thread (C1.3) for the life of the server;
+    only one instance at a time actually seals (the sealer takes a lock).
+    """
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        sealer = None
+        if seal_in_background:
+            sealer = BackgroundSealer(engine, AuditSettings(home=settings.home))
+            sealer.start()
+        try:
+            yield
+        finally:
+            if sealer is not None:
+                sealer.stop()
+                sealer.join(timeout=10)
+
     app = FastAPI(
+        lifespan=lifespan,
         title="baomi (保密)",
         summary="Confidential customer-data vault for sales teams",
         version="0.1.0",
@@ -59,7 +84,8 @@ def create_app(*, settings: Settings, engine: Engine, vault: Vault) -> FastAPI:
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    for router in (auth_router, customers_router, grants_router, users_router, docs_router):
+    routers = (auth_router, customers_router, grants_router, users_router, audit_router)
+    for router in (*routers, docs_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app

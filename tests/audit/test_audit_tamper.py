@@ -68,7 +68,7 @@ def _first_bad(engine: Engine, signer: Ed25519Signer, *sql: str) -> Report:
     [
         (["UPDATE audit_events SET reason = 'other' WHERE id = 7"], 7),
         (["UPDATE audit_events SET actor_username = 'mallory' WHERE id = 30"], 30),
-        (["UPDATE audit_events SET details = NULL WHERE id = 3"], 3),
+        (["UPDATE audit_events SET details = '{}' WHERE id = 3"], 3),
         (["UPDATE audit_events SET occurred_at = occurred_at WHERE id = 4"], None),
         (["DELETE FROM audit_events WHERE id = 7"], 7),
         (["DELETE FROM audit_events WHERE id = 34"], 34),

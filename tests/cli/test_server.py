@@ -116,8 +116,16 @@ def test_demo_refuses_a_non_loopback_host(home: Path, cli: Invoke, host: str) ->
 
 @pytest.mark.parametrize(
     ("host", "loopback"),
-    [("127.0.0.1", True), ("127.0.0.2", True), ("::1", True), ("[::1]", True)]
-    + [("localhost", True), ("0.0.0.0", False), ("10.0.0.1", False), ("baomi.lan", False)],
+    [
+        ("127.0.0.1", True),
+        ("127.0.0.2", True),
+        ("::1", True),
+        ("[::1]", True),
+        ("localhost", True),
+        ("0.0.0.0", False),
+        ("10.0.0.1", False),
+        ("baomi.lan", False),
+    ],
 )
 def test_is_loopback(host: str, loopback: bool) -> None:
     assert server.is_loopback(host) is loopback

@@ -238,3 +238,25 @@ def test_problem_details_for_auth_and_unknown_routes(client: TestClient) -> None
     assert response.status_code == 401 and response.json()["code"] == "invalid_credentials"
     response = client.get("/api/v1/nowhere", headers=login(client, "zhangsan"))
     assert response.status_code == 404 and response.json()["code"] == "not_found"
+
+
+def test_invisible_and_missing_customers_answer_alike_and_denials_are_audited(
+    client: TestClient, engine: Engine
+) -> None:
+    created = create_customer(client, login(client, "zhangsan"))
+    outsider = login(client, "zhaoliu")
+    hidden = client.get(f"/api/v1/customers/{created['id']}", headers=outsider)
+    missing = client.get(f"/api/v1/customers/{uuid.uuid4()}", headers=outsider)
+    assert hidden.status_code == missing.status_code == 404
+
+    def shape(body: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in body.items() if k not in ("instance", "request_id")}
+
+    assert shape(hidden.json()) == shape(missing.json())
+    with engine.connect() as conn:
+        denied = conn.execute(
+            select(audit_events.c.customer_id, audit_events.c.reason).where(
+                audit_events.c.decision == "deny", audit_events.c.action == "customer:read"
+            )
+        ).all()
+    assert (created["id"], "no_relation") in [tuple(r) for r in denied]

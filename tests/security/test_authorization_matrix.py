@@ -1,6 +1,6 @@
 """C4.2.1 need-to-know, checked through the API: every role × relation × level × action.
 
-Relations: handler; same department but not handler; head of the customer's department (also
+Relations: handler; same department (and sub-team) but not handler; head of the customer's department (also
 through a sub-team); head of another department; another department's salesperson; a grant that
 is active, expired, revoked, or limited to named fields; and the roles that get no customer data
 by their nature (security officer, auditor, administrator — 三员分立).
@@ -98,7 +98,8 @@ def test_matrix(client: TestClient, org: Org, level: str) -> None:
 
     expected = {
         ("zhangsan", "east"): ALLOWED,  # handler
-        ("lisi", "east"): INVISIBLE,  # same department tree, revoked grant
+        ("qianba", "east"): INVISIBLE,  # same department, not the handler
+        ("lisi", "east"): INVISIBLE,  # sub-team of the department, revoked grant
         ("wangwu", "east"): ALLOWED,  # head of the department
         ("wangwu", "shanghai"): ALLOWED,  # head, through the sub-team
         ("zhangsan", "shanghai"): INVISIBLE,  # colleague in the parent department

@@ -1,4 +1,5 @@
-"""The test company: the demo organisation's shape, built through the real services."""
+"""The test company: the demo organisation's shape (plus qianba, a second salesperson in
+华东销售部 itself), built through the real services."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ PASSWORD = "baomi-test-2026-pw"
 PEOPLE = (
     ("zhangsan", "张三", "华东销售部", EmploymentType.FULL_TIME, {Role.SALESPERSON}),
     ("lisi", "李四", "上海组", EmploymentType.FULL_TIME, {Role.SALESPERSON}),
+    ("qianba", "钱八", "华东销售部", EmploymentType.SALES_SUPPORT, {Role.SALESPERSON}),
     ("wangwu", "王五", "华东销售部", EmploymentType.FULL_TIME, {Role.DEPARTMENT_HEAD}),
     ("zhaoliu", "赵六", "华南销售部", EmploymentType.PART_TIME, {Role.SALESPERSON}),
     ("sunqi", "孙七", "华南销售部", EmploymentType.FULL_TIME, {Role.DEPARTMENT_HEAD}),
@@ -36,7 +38,7 @@ class Org:
 
 
 def build_org(engine: Engine) -> Org:
-    """Create departments (华东 with 上海组 below it, 华南) and the eight people."""
+    """Create departments (华东 with 上海组 below it, 华南) and the people."""
     with unit_of_work(engine) as conn:
         east = users.create_department(conn, actor=None, ctx=CLI_CONTEXT, name="华东销售部")
         shanghai = users.create_department(

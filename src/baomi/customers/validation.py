@@ -98,9 +98,10 @@ def _payment(item: dict[str, Any], path: str, errors: _Errors) -> None:
 def validated_fields(data: CustomerData) -> tuple[dict[str, Any], str | None]:
     """Return the given fields as plain, normalised values and the ID type if an ID was given."""
     errors = _Errors()
-    values = data.model_dump(
-        exclude_unset=True, exclude={"level", "source", "lawful_basis", "handler_id"}
-    )
+    # Only the fields the caller set (a PATCH leaves the others alone), each dumped whole so
+    # that nested defaults (a contact's empty phone list) are filled in.
+    given = data.model_fields_set - {"level", "source", "lawful_basis", "handler_id"}
+    values = data.model_dump(include=given)
     id_type: str | None = None
     if values.get("name") is not None:
         values["name"] = values["name"].strip()
