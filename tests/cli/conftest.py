@@ -13,6 +13,7 @@ from sqlalchemy import text
 from typer.testing import CliRunner
 
 from baomi import runtime
+from baomi.cli import output
 from baomi.cli.main import app
 from baomi.db import make_engine
 
@@ -35,7 +36,8 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
             monkeypatch.delenv(name)
     path = tmp_path / "home"
     monkeypatch.setenv("BAOMI_HOME", str(path))
-    monkeypatch.setenv("COLUMNS", "200")  # Rich tables on one line each
+    # Rich tables one row per line: the consoles are built at import, before COLUMNS could be set.
+    monkeypatch.setattr(output.console, "width", 200)
     _forget_runtime()
     yield path
     _forget_runtime()

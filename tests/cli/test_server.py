@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import os
 import stat
 from pathlib import Path
 from typing import Any
@@ -74,7 +76,8 @@ def test_serve_refuses_a_missing_home(
     monkeypatch.setattr(server, "_run_uvicorn", _must_not_run)
     result = cli("serve")
     assert result.exit_code == 1
-    assert "Traceback" not in result.output
+    assert "does not exist: run `baomi init`" in result.stderr
+    assert not home.exists()
 
 
 def _must_not_run(app: Any, host: str, port: int) -> None:
@@ -154,3 +157,25 @@ def test_demo_seeds_once_writes_credentials_and_serves_on_loopback(
     assert "already initialised" in again.stdout
     assert "not seeded again" in again.stdout
     assert "baomiyuan" in again.stdout
+
+
+def _env_key() -> str:
+    return base64.b64encode(os.urandom(32)).decode()
+
+
+def test_init_refuses_an_env_provider_missing_versions_in_use(
+    home: Path, cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Marking a version in use as retired would make its data unreadable for good (C4.2.2)."""
+    first = f"1:{_env_key()}"
+    monkeypatch.setenv("BAOMI_KEY_PROVIDER", "env")
+    monkeypatch.setenv("BAOMI_INDEX_KEY", _env_key())
+    monkeypatch.setenv("BAOMI_MASTER_KEYS", first)
+    assert cli("init").exit_code == 0
+    assert not (home / "master.key").exists()
+    monkeypatch.setenv("BAOMI_MASTER_KEYS", f"2:{_env_key()}")
+    wrong = cli("init")
+    assert wrong.exit_code == 1
+    assert "does not have" in wrong.stderr
+    monkeypatch.setenv("BAOMI_MASTER_KEYS", first)
+    assert cli("doctor").exit_code == 0  # version 1 is still on record as active

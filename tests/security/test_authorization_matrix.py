@@ -1,8 +1,9 @@
 """C4.2.1 need-to-know, checked through the API: every role × relation × level × action.
 
-Relations: handler; same department (and sub-team) but not handler; head of the customer's department (also
-through a sub-team); head of another department; another department's salesperson; a grant that
-is active, expired, revoked, or limited to named fields; and the roles that get no customer data
+Relations: handler; same department (and sub-team) but not handler; head of the customer's
+department (also through a sub-team); head of another department; another department's
+salesperson; a grant that is active, expired, revoked, or limited to named fields; and the roles
+that get no customer data
 by their nature (security officer, auditor, administrator — 三员分立).
 """
 

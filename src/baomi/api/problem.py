@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from baomi.audit.sealing import SealRefused
 from baomi.crypto.errors import CryptoError
 from baomi.errors import BaomiError
 
@@ -105,6 +106,18 @@ def install(app: FastAPI) -> None:
             code="integrity_failure",
             title="Integrity failure",
             detail="stored data failed its integrity check; the security officer is told",
+        )
+
+    @app.exception_handler(SealRefused)
+    async def _seal_refused(request: Request, exc: SealRefused) -> JSONResponse:
+        # The log no longer matches what was signed: evidence of tampering (C1.3), not a bug.
+        log.error("audit_seal_refused", path=request.url.path)
+        return problem(
+            request,
+            status=503,
+            code="audit_log_integrity",
+            title="Audit log integrity check failed",
+            detail=f"the audit log cannot be sealed: {exc}; run `baomi audit verify`",
         )
 
     @app.exception_handler(Exception)

@@ -18,8 +18,9 @@ from rich.markup import escape
 from baomi.crypto.errors import CryptoError
 from baomi.errors import BaomiError
 
-console = Console()
-err_console = Console(stderr=True)
+# soft_wrap: a long path or id stays on one line, whole, for copying; tables still fit the width.
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 
 def fail(message: str, *, errors: list[dict[str, str]] | None = None, code: int = 1) -> NoReturn:

@@ -15,6 +15,8 @@ from sqlalchemy.exc import SQLAlchemyError
 from baomi import logging as baomi_logging
 from baomi import migrate, runtime
 from baomi.app import create_app
+from baomi.audit.runner import startup_check
+from baomi.audit.settings import AuditSettings
 from baomi.cli.output import console, fail, user_errors
 from baomi.config import Settings
 from baomi.crypto.keys import KeyProvider, LocalKeyFileProvider, provider_from_settings
@@ -153,6 +155,8 @@ def _run_uvicorn(app: Any, host: str, port: int) -> None:
 
 
 def _serve(settings: Settings, host: str, port: int) -> None:
+    if not settings.database_url and not settings.home.is_dir():
+        fail(f"BAOMI_HOME {settings.home.resolve()} does not exist: run `baomi init` first")
     engine = runtime.get_engine()
     with user_errors():
         current, head = schema_revisions(engine)
@@ -162,7 +166,10 @@ def _serve(settings: Settings, host: str, port: int) -> None:
                 f"version needs {head}: run `baomi init` to migrate it, then serve again"
             )
         vault = Vault.from_provider(runtime.get_key_provider())
-    app = create_app(settings=settings, engine=engine, vault=vault)
+    # C1.3: a database restored to an older copy would quietly fork the sealed audit log.
+    if problem := startup_check(engine, AuditSettings(home=settings.home)):
+        fail(f"the audit log does not match its kept checkpoints: {problem} (`baomi audit status`)")
+    app = create_app(settings=settings, engine=engine, vault=vault, seal_in_background=True)
     baomi_logging.configure(settings)
     baomi_logging.get_logger().info("serve", host=host, port=port, demo=settings.demo)
     console.print(f"baomi is serving on [bold]{url_of(host, port)}[/bold]")
