@@ -6,6 +6,7 @@ import secrets
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from pathlib import Path
+from urllib.parse import unquote
 
 from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
@@ -72,6 +73,14 @@ def create_app(
     async def _envelope(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
+        if "\x00" in unquote(request.url.path) or "\x00" in unquote(request.url.query):
+            return problem.problem(
+                request,
+                status=400,
+                code="nul_character",
+                title="Bad request",
+                detail="the URL must not contain NUL characters",
+            )
         supplied = request.headers.get("x-request-id", "")
         request.state.request_id = (
             supplied if 0 < len(supplied) <= 64 and supplied.isprintable() else secrets.token_hex(8)

@@ -260,3 +260,24 @@ def test_invisible_and_missing_customers_answer_alike_and_denials_are_audited(
             )
         ).all()
     assert (created["id"], "no_relation") in [tuple(r) for r in denied]
+
+
+def test_heads_file_for_their_staff_but_never_for_roles_without_customer_data(
+    client: TestClient, org: Any
+) -> None:
+    head = login(client, "wangwu")
+    for_staff = create_customer(client, head, handler_id=org.user_ids["lisi"])
+    assert (
+        for_staff["handler"]["username"] == "lisi" and for_staff["department"]["name"] == "上海组"
+    )
+    for username in ("admin", "shenji"):
+        response = client.post(
+            "/api/v1/customers",
+            json={"name": "x", "handler_id": org.user_ids[username]},
+            headers=head,
+        )
+        assert response.status_code == 422, username
+    outside = client.post(
+        "/api/v1/customers", headers=head, json={"name": "x", "handler_id": org.user_ids["zhaoliu"]}
+    )
+    assert outside.status_code == 403 and outside.json()["code"] == "outside_own_scope"

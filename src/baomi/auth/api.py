@@ -7,16 +7,16 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from baomi.api.deps import Conn, Ctx, CurrentActor, bearer_scheme
+from baomi.api.inputs import StrictInput
 from baomi.auth.service import login, logout
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
 
-class LoginIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class LoginIn(StrictInput):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
 

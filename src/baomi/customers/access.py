@@ -19,6 +19,7 @@ from baomi.customers.models import customers
 from baomi.db_direct import DirectStatement, Record
 from baomi.errors import Forbidden, NotFound
 from baomi.grants.models import access_grants
+from baomi.ids import is_id
 from baomi.keystore.models import data_keys
 from baomi.security.actor import Actor
 from baomi.security.policy import (
@@ -166,14 +167,15 @@ def authorize(
     A customer the actor may not see at all answers exactly like one that does not exist (404),
     so that probing ids tells nothing; a visible customer with a refused action answers 403.
     """
-    row = load_row(conn, customer_id)
+    # A malformed id cannot name a customer; it is not stored in the audit log either.
+    row = load_row(conn, customer_id) if is_id(customer_id) else None
     if row is None:
         refusal = denial(
             ctx=ctx,
             actor=actor,
             action=tag,
             reason="not_found",
-            customer_id=customer_id,
+            customer_id=customer_id if is_id(customer_id) else None,
             fields=requested,
         )
         raise NotFound("no such customer").with_audit(refusal)

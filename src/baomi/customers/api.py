@@ -37,7 +37,7 @@ def list_customers(
     q: Annotated[str | None, Query(max_length=100)] = None,
     level: str | None = None,
     handler_id: str | None = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Annotated[int, Query(ge=1, le=search.MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=search.MAX_PAGE_SIZE)] = 50,
 ) -> CustomerPage:
     """Customers I may see, newest first; `q` searches name, contacts and phones."""

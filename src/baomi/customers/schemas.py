@@ -6,11 +6,9 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
-
-class Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+from baomi.api.inputs import StrictInput
 
 
 class LawfulBasis(StrEnum):
@@ -25,26 +23,26 @@ class LawfulBasis(StrEnum):
     OTHER_LAW = "other_law"
 
 
-class Contact(Strict):
+class Contact(StrictInput):
     name: str = Field(min_length=1, max_length=100)
     title: str = Field(default="", max_length=100)
     phones: list[str] = Field(default_factory=list, max_length=10)
     emails: list[str] = Field(default_factory=list, max_length=10)
 
 
-class Purchase(Strict):
+class Purchase(StrictInput):
     date: str = Field(max_length=10, description="ISO date, YYYY-MM-DD")
     item: str = Field(min_length=1, max_length=200)
     amount: str = Field(max_length=32, description="decimal amount, e.g. 12800.00")
     currency: str = Field(default="CNY", min_length=3, max_length=3)
 
 
-class PaymentMethod(Strict):
+class PaymentMethod(StrictInput):
     type: str = Field(description="bank_card, bank_transfer, alipay, wechat_pay, cash, other")
     account: str = Field(default="", max_length=64)
 
 
-class CustomerData(Strict):
+class CustomerData(StrictInput):
     """The encrypted content of a record; every field optional (PATCH uses the same shape)."""
 
     name: str | None = Field(default=None, min_length=1, max_length=200)
@@ -123,7 +121,7 @@ class CustomerPage(BaseModel):
     page_size: int
 
 
-class RevealIn(Strict):
+class RevealIn(StrictInput):
     fields: list[str] = Field(min_length=1)
     reason: str = Field(min_length=2, max_length=500)
 
@@ -140,7 +138,7 @@ class CheckOut(BaseModel):
     handler: dict[str, str] | None
 
 
-class CommunicationIn(Strict):
+class CommunicationIn(StrictInput):
     occurred_at: datetime
     channel: str = Field(description="phone, visit, meeting, email, wechat, other")
     text: str = Field(min_length=1, max_length=50_000)

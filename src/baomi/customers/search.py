@@ -29,12 +29,14 @@ from baomi.customers.schemas import (
 from baomi.customers.vault import Vault, index_terms, normalized_for, open_fields
 from baomi.db_direct import DirectStatement, Record
 from baomi.errors import Forbidden, ValidationFailed
+from baomi.ids import is_id
 from baomi.security.actor import Actor
-from baomi.security.levels import rule_of
+from baomi.security.levels import parse_level, rule_of
 from baomi.security.policy import CustomerAction, visibility_filter
 from baomi.security.roles import Permission
 
 MAX_PAGE_SIZE = 200
+MAX_PAGE = 100_000
 _SEARCHED_FIELDS = ("name", "contacts", "phones")
 
 
@@ -77,10 +79,18 @@ def list_customers(
     page_size: int = 50,
 ) -> CustomerPage:
     """List customers the actor may see, newest first, optionally searched by substring."""
-    if page < 1 or not 1 <= page_size <= MAX_PAGE_SIZE:
+    if not 1 <= page <= MAX_PAGE or not 1 <= page_size <= MAX_PAGE_SIZE:
         raise ValidationFailed(
-            [{"field": "page", "message": f"page ≥ 1 and 1 ≤ page_size ≤ {MAX_PAGE_SIZE}"}]
+            [
+                {
+                    "field": "page",
+                    "message": f"1 ≤ page ≤ {MAX_PAGE}, 1 ≤ page_size ≤ {MAX_PAGE_SIZE}",
+                }
+            ]
         )
+    if handler_id is not None and not is_id(handler_id):
+        raise ValidationFailed([{"field": "handler_id", "message": "not a user id"}])
+    level = parse_level(level).code if level else None
     if not actor.can(Permission.CUSTOMER_WORK):
         raise Forbidden(
             "your role gives no access to customer data", code="role_without_customer_access"

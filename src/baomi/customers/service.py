@@ -32,7 +32,7 @@ from baomi.customers.schemas import (
     RevealOut,
 )
 from baomi.customers.validation import validated_fields
-from baomi.customers.vault import Vault, index_rows, open_fields, seal
+from baomi.customers.vault import Vault, index_rows, open_fields, reindex, seal
 from baomi.db_direct import Record
 from baomi.errors import BaomiError, Conflict, Forbidden, NotFound, ValidationFailed
 from baomi.ids import new_id
@@ -40,7 +40,7 @@ from baomi.keystore.service import create_data_key
 from baomi.security.actor import Actor
 from baomi.security.levels import parse_level, rule_of
 from baomi.security.policy import CustomerAction, CustomerFacts, Reason, decide
-from baomi.users.models import users
+from baomi.users.service import handler_placement
 
 
 class RevealRateLimited(BaomiError):
@@ -184,31 +184,13 @@ def reveal(
     return RevealOut(id=row.id, data=data)
 
 
-def _handler_placement(conn: Connection, handler_id: str) -> tuple[str, str]:
-    row = conn.execute(
-        select(users.c.id, users.c.department_id).where(
-            users.c.id == handler_id, users.c.is_active.is_(True)
-        )
-    ).first()
-    if row is None or row.department_id is None:
-        raise ValidationFailed(
-            [
-                {
-                    "field": "handler_id",
-                    "message": "the handler must be an active user in a department",
-                }
-            ]
-        )
-    return str(row.id), str(row.department_id)
-
-
 def create(
     conn: Connection, *, actor: Actor, ctx: RequestContext, vault: Vault, customer_in: CustomerIn
 ) -> CustomerOut:
     """File a new customer with its handler, level, source and lawful basis (C1.3, C4.1.1)."""
     level = parse_level(customer_in.level)
     values, id_type = validated_fields(customer_in)
-    handler_id, department_id = _handler_placement(conn, customer_in.handler_id or actor.user_id)
+    handler_id, department_id = handler_placement(conn, customer_in.handler_id or actor.user_id)
     decision = decide(
         actor=actor,
         action=CustomerAction.CREATE,
@@ -320,7 +302,7 @@ def update(
                     customer_id=customer_id,
                 )
             )
-        handler_id, department_id = _handler_placement(conn, patch.handler_id)
+        handler_id, department_id = handler_placement(conn, patch.handler_id)
         if department_id not in actor.headed_departments:
             raise ValidationFailed(
                 [{"field": "handler_id", "message": "the new handler must be in your department"}]
@@ -338,7 +320,7 @@ def update(
         changes[f"{name}_ct"] = seal(cipher, record_id=row.id, field=name, value=value)
     conn.execute(sql_update(customers).where(customers.c.id == row.id).values(**changes))
     if any(FIELDS[name].index for name in values) or "contacts" in values:
-        _reindex(conn, vault, cipher, row.id)
+        reindex(conn, vault, cipher, row.id)
     audit(
         conn,
         ctx=ctx,
@@ -350,15 +332,6 @@ def update(
         details=details or None,
     )
     return get(conn, actor=actor, ctx=ctx, vault=vault, customer_id=row.id)
-
-
-def _reindex(conn: Connection, vault: Vault, cipher: FieldCipher, customer_id: str) -> None:
-    row = conn.execute(select(customers).where(customers.c.id == customer_id)).one()
-    indexed = [name for name, spec in FIELDS.items() if spec.index] + ["contacts"]
-    values = open_fields(cipher, Record(row._mapping), customer_id, indexed)
-    conn.execute(delete(customer_index).where(customer_index.c.customer_id == customer_id))
-    if rows := index_rows(vault.indexer, customer_id, values):
-        conn.execute(insert(customer_index), rows)
 
 
 def remove(conn: Connection, *, actor: Actor, ctx: RequestContext, customer_id: str) -> None:

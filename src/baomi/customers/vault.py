@@ -11,11 +11,15 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Connection
+
 from baomi.crypto import normalize
 from baomi.crypto.blind_index import BlindIndexer
 from baomi.crypto.envelope import FieldCipher, unwrap_data_key
 from baomi.crypto.keys import KeyProvider
 from baomi.customers.fields import FIELDS
+from baomi.customers.models import customer_index, customers
 from baomi.keystore.errors import DataKeyShredded
 
 TABLE = "customers"
@@ -99,3 +103,13 @@ def index_rows(
     """Return the distinct customer_index rows for these values."""
     keys = {(index, indexer.index(index, term)) for index, term in index_terms(values)}
     return [{"customer_id": customer_id, "field": f, "value": v} for f, v in sorted(keys)]
+
+
+def reindex(conn: Connection, vault: Vault, cipher: FieldCipher, customer_id: str) -> None:
+    """Rebuild a customer's blind-index entries from its current encrypted values."""
+    row = conn.execute(select(customers).where(customers.c.id == customer_id)).one()
+    indexed = [name for name, spec in FIELDS.items() if spec.index] + ["contacts"]
+    values = open_fields(cipher, dict(row._mapping), customer_id, indexed)
+    conn.execute(delete(customer_index).where(customer_index.c.customer_id == customer_id))
+    if rows := index_rows(vault.indexer, customer_id, values):
+        conn.execute(insert(customer_index), rows)

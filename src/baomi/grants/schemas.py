@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
+
+from baomi.api.inputs import StrictInput
 
 
-class GrantIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class GrantIn(StrictInput):
     user_id: str
     customer_id: str
     fields: list[str] | None = Field(default=None, description="null: the whole record")

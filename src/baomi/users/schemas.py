@@ -7,6 +7,7 @@ from enum import StrEnum
 
 from pydantic import BaseModel, Field
 
+from baomi.api.inputs import StrictInput
 from baomi.security.roles import Role
 
 
@@ -16,7 +17,7 @@ class EmploymentType(StrEnum):
     SALES_SUPPORT = "sales_support"
 
 
-class UserIn(BaseModel):
+class UserIn(StrictInput):
     username: str = Field(min_length=2, max_length=64, pattern=r"^[a-z][a-z0-9_.-]*$")
     display_name: str = Field(min_length=1, max_length=100)
     password: str = Field(min_length=1, max_length=256)
@@ -37,7 +38,7 @@ class UserOut(BaseModel):
     created_at: datetime
 
 
-class DepartmentIn(BaseModel):
+class DepartmentIn(StrictInput):
     name: str = Field(min_length=1, max_length=100)
     parent_id: str | None = None
     head_user_id: str | None = None

@@ -14,7 +14,7 @@ from baomi.clock import utcnow
 from baomi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from baomi.ids import new_id
 from baomi.security.actor import Actor
-from baomi.security.roles import Permission, Role, separation_violation
+from baomi.security.roles import Permission, Role, permissions_of, separation_violation
 from baomi.users.models import departments, user_roles, users
 from baomi.users.passwords import hash_password, password_problem, verify_password
 from baomi.users.schemas import DepartmentOut, EmploymentType, UserOut
@@ -276,6 +276,28 @@ def list_departments(conn: Connection) -> list[DepartmentOut]:
         DepartmentOut(id=r.id, name=r.name, parent_id=r.parent_id, head_user_id=r.head_user_id)
         for r in rows
     ]
+
+
+def handler_placement(conn: Connection, user_id: str) -> tuple[str, str]:
+    """Return (user id, department id) of a person who may handle customers (C1.3, 三员分立)."""
+    row = conn.execute(
+        select(users.c.id, users.c.department_id).where(
+            users.c.id == user_id, users.c.is_active.is_(True)
+        )
+    ).first()
+    works_with_customers = row is not None and any(
+        Permission.CUSTOMER_WORK in permissions_of(frozenset({r})) for r in roles_of(conn, user_id)
+    )
+    if row is None or row.department_id is None or not works_with_customers:
+        raise ValidationFailed(
+            [
+                {
+                    "field": "handler_id",
+                    "message": "the handler must be an active salesperson or head in a department",
+                }
+            ]
+        )
+    return str(row.id), str(row.department_id)
 
 
 def _department_row(conn: Connection, department_id: str) -> None:
