@@ -157,12 +157,7 @@ def _visible_summary(
 ) -> tuple[CustomerSummary, dict[str, Any] | None]:
     decision = decide_on_row(conn, actor, CustomerAction.READ, row, now)
     wanted = [f for f in (searched or ("name",)) if f in decision.visible]
-    cipher = vault.cipher(
-        customer_id=row.id,
-        data_key_id=row.data_key_id,
-        version=row.master_version,
-        wrapped=row.wrapped,
-    )
+    cipher = vault.cipher_for(row)
     values = {
         name: FIELDS[name].mask(value) if name in decision.masked and value is not None else value
         for name, value in open_fields(cipher, row._mapping, row.id, wanted).items()
@@ -236,12 +231,7 @@ def check_duplicate(
 
 def _confirms(vault: Vault, row: Record, kind: str, term: str) -> bool:
     """Re-check a truncated-index candidate against the decrypted value (never returned)."""
-    cipher = vault.cipher(
-        customer_id=row.id,
-        data_key_id=row.data_key_id,
-        version=row.master_version,
-        wrapped=row.wrapped,
-    )
+    cipher = vault.cipher_for(row)
     fields = [_FIELD_OF_INDEX[kind]] + (["contacts"] if kind in ("phone", "email") else [])
     values = open_fields(cipher, row._mapping, row.id, fields)
     return any(index == kind and t == term for index, t in index_terms(values))

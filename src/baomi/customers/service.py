@@ -49,15 +49,6 @@ class RevealRateLimited(BaomiError):
     title = "Too many reveals"
 
 
-def _cipher(vault: Vault, row: Record) -> FieldCipher:
-    return vault.cipher(
-        customer_id=row.id,
-        data_key_id=row.data_key_id,
-        version=row.master_version,
-        wrapped=row.wrapped,
-    )
-
-
 def _out(
     row: Record,
     reason: str,
@@ -101,7 +92,7 @@ def get(
     )
     decision, row = auth.decision, auth.row
     readable = [name for name in FIELDS if name in decision.visible]
-    values = open_fields(_cipher(vault, row), row._mapping, row.id, readable)
+    values = open_fields(vault.cipher_for(row), row._mapping, row.id, readable)
     data = {
         name: (FIELDS[name].mask(value) if name in decision.masked and value is not None else value)
         for name, value in values.items()
@@ -170,7 +161,7 @@ def reveal(
             )
         )
     row = auth.row
-    data = open_fields(_cipher(vault, row), row._mapping, row.id, fields)
+    data = open_fields(vault.cipher_for(row), row._mapping, row.id, fields)
     audit(
         conn,
         ctx=ctx,
@@ -315,7 +306,7 @@ def update(
         changes["lawful_basis"] = patch.lawful_basis.value
     if id_type is not None:
         changes["id_type"] = id_type
-    cipher = _cipher(vault, row)
+    cipher = vault.cipher_for(row)
     for name, value in values.items():
         changes[f"{name}_ct"] = seal(cipher, record_id=row.id, field=name, value=value)
     conn.execute(sql_update(customers).where(customers.c.id == row.id).values(**changes))

@@ -35,15 +35,6 @@ CHUNK_BYTES = 64 * 1024
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 
 
-def _cipher(vault: Vault, row: Any) -> FieldCipher:
-    return vault.cipher(
-        customer_id=row.id,
-        data_key_id=row.data_key_id,
-        version=row.master_version,
-        wrapped=row.wrapped,
-    )
-
-
 def add_communication(
     conn: Connection,
     *,
@@ -65,7 +56,7 @@ def add_communication(
         now=utcnow(),
     )
     entry_id = new_id()
-    cipher = _cipher(vault, auth.row)
+    cipher = vault.cipher_for(auth.row)
     body = cipher.encrypt(
         table="communications", field="body", record_id=entry_id, plaintext=entry.text.encode()
     )
@@ -107,7 +98,7 @@ def list_communications(
         now=utcnow(),
         requested=[COMMUNICATIONS],
     )
-    cipher = _cipher(vault, auth.row)
+    cipher = vault.cipher_for(auth.row)
     entries = conn.execute(
         select(communications, users.c.username)
         .join(users, users.c.id == communications.c.author_id)
@@ -188,7 +179,7 @@ def add_attachment(
     if entry is None:
         raise NotFound("no such communication record for this customer")
     attachment_id = new_id()
-    cipher = _cipher(vault, auth.row)
+    cipher = vault.cipher_for(auth.row)
     size, count = 0, 0
     for seq, (piece, final) in enumerate(_rechunk(chunks)):
         size += len(piece)
@@ -309,7 +300,7 @@ def open_attachment(
     ).first()
     if row is None:
         raise NotFound("no such attachment")
-    cipher = _cipher(vault, auth.row)
+    cipher = vault.cipher_for(auth.row)
     audit(
         conn,
         ctx=ctx,

@@ -45,6 +45,15 @@ class Vault:
         key = unwrap_data_key(self.provider, owner_id=customer_id, version=version, wrapped=wrapped)
         return FieldCipher(key, data_key_id)
 
+    def cipher_for(self, row: Mapping[str, Any]) -> FieldCipher:
+        """The cipher of a customer row loaded with its wrapped key (customers.access)."""
+        return self.cipher(
+            customer_id=row["id"],
+            data_key_id=row["data_key_id"],
+            version=row["master_version"],
+            wrapped=row["wrapped"],
+        )
+
 
 def seal(cipher: FieldCipher, *, record_id: str, field: str, value: Any) -> bytes | None:
     if value is None:
