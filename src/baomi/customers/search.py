@@ -30,10 +30,12 @@ from baomi.customers.vault import Vault, index_terms, normalized_for, open_field
 from baomi.db_direct import DirectStatement, Record
 from baomi.errors import Forbidden, ValidationFailed
 from baomi.ids import is_id
+from baomi.keystore.models import data_keys
 from baomi.security.actor import Actor
 from baomi.security.levels import parse_level, rule_of
 from baomi.security.policy import CustomerAction, visibility_filter
 from baomi.security.roles import Permission
+from baomi.users.models import departments, users
 
 MAX_PAGE_SIZE = 200
 MAX_PAGE = 100_000
@@ -170,7 +172,21 @@ def _visible_summary(
 CHECK_KINDS = ("phone", "email", "id_number", "name")
 # Company-wide: deliberately not filtered by visibility; only existence and handler leave here.
 _CANDIDATES = DirectStatement(
-    CUSTOMER_ROW.join(customer_index, customer_index.c.customer_id == customers.c.id)
+    # Only what a re-check and the answer need: ids, the wrapped key, the indexed ciphertexts.
+    CUSTOMER_ROW.with_only_columns(
+        customers.c.id,
+        customers.c.data_key_id,
+        customers.c.name_ct,
+        customers.c.phones_ct,
+        customers.c.emails_ct,
+        customers.c.id_number_ct,
+        customers.c.contacts_ct,
+        data_keys.c.master_version,
+        data_keys.c.wrapped,
+        users.c.username.label("handler_username"),
+        departments.c.name.label("department_name"),
+    )
+    .join(customer_index, customer_index.c.customer_id == customers.c.id)
     .where(
         customer_index.c.field == bindparam("field"),
         customer_index.c.value == bindparam("value"),
