@@ -59,7 +59,7 @@ def _prepare(engine: Engine, provider: KeyProvider) -> Org:
     upgrade(engine)
     with unit_of_work(engine) as conn:
         ensure_master_versions(conn, provider)
-    return build_org(engine)
+    return build_org(engine, provider)
 
 
 @pytest.fixture(scope="session")

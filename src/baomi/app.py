@@ -12,6 +12,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
+from baomi.access.api import router as access_router
 from baomi.api import problem
 from baomi.api.docs import router as docs_router
 from baomi.audit.api import router as audit_router
@@ -93,7 +94,14 @@ def create_app(
         response.headers["Cache-Control"] = "no-store"
         return response
 
-    routers = (auth_router, customers_router, grants_router, users_router, audit_router)
+    routers = (
+        auth_router,
+        customers_router,
+        grants_router,
+        users_router,
+        audit_router,
+        access_router,
+    )
     for router in (*routers, docs_router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -28,6 +28,12 @@ class Settings(BaseSettings):
     levels: str = "normal,secret,confidential"
     # Reveals allowed per user per hour (C4.3.2: bulk viewing is throttled).
     reveal_limit_per_hour: int = 120
+    # OWASP ASVS V6.3 / C4.2.4: failed logins back off exponentially, then lock the account.
+    login_free_failures: int = 5
+    login_lockout_failures: int = 10
+    login_backoff_cap_seconds: int = 900
+    # A client address's failures are forgotten after this long without one.
+    login_address_window_seconds: int = 3600
     host: str = "127.0.0.1"
     port: int = 8000
 

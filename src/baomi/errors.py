@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
+
+from sqlalchemy.engine import Connection
 
 
 class BaomiError(Exception):
@@ -21,9 +24,17 @@ class BaomiError(Exception):
         # Audit events of a refused action: written after the rollback, in their own transaction,
         # so a denial is recorded even though the work it refused is not (see baomi.uow).
         self.audit_events: list[dict[str, Any]] = []
+        # Writes that must survive the rollback too (failed-login counters), done in the same
+        # transaction as the refusal's audit events.
+        self.effects: list[Callable[[Connection], None]] = []
+        self.headers: dict[str, str] = {}
 
     def with_audit(self, event: dict[str, Any]) -> BaomiError:
         self.audit_events.append(event)
+        return self
+
+    def with_effect(self, effect: Callable[[Connection], None]) -> BaomiError:
+        self.effects.append(effect)
         return self
 
 
@@ -61,3 +72,15 @@ class Conflict(BaomiError):
     status = 409
     code = "conflict"
     title = "Conflict"
+
+
+class Throttled(BaomiError):
+    """Too many failed attempts: the client must wait `retry_after` seconds."""
+
+    status = 429
+    code = "throttled"
+    title = "Too many attempts"
+
+    def __init__(self, retry_after: int) -> None:
+        super().__init__(f"too many failed attempts: try again in {retry_after} seconds")
+        self.headers["Retry-After"] = str(retry_after)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from baomi import db
+from baomi.access import models as access_models
 from baomi.audit import models as audit_models
 from baomi.auth import models as auth_models
 from baomi.customers import models as customer_models
@@ -13,6 +14,7 @@ from baomi.users import models as user_models
 metadata = db.metadata
 
 __all__ = [
+    "access_models",
     "audit_models",
     "auth_models",
     "customer_models",

@@ -24,7 +24,10 @@ def unit_of_work(engine: Engine) -> Iterator[Connection]:
         with engine.begin() as conn:
             yield conn
     except BaomiError as exc:
-        if exc.audit_events:
+        if exc.audit_events or exc.effects:
             with engine.begin() as conn:
-                conn.execute(insert(audit_events), exc.audit_events)
+                if exc.audit_events:
+                    conn.execute(insert(audit_events), exc.audit_events)
+                for effect in exc.effects:
+                    effect(conn)
         raise

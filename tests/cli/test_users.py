@@ -114,3 +114,24 @@ def test_department_with_parent_and_head(initialised: Path, cli: Invoke) -> None
     assert set(departments) == {"华东销售部", "上海组"}
     assert departments["华东销售部"].head_user_id == wangwu
     assert departments["上海组"].parent_id == departments["华东销售部"].id
+
+
+def test_user_unlock(initialised: Path, cli: Invoke) -> None:
+    """C4.2.4: the operator unlocks an account locked by failed logins."""
+    from baomi.auth.lockout import Policy, record_failure, state
+    from baomi.clock import utcnow
+    from baomi.uow import unit_of_work
+
+    assert _add(cli, "lisi", "--name", "李四", "--role", "salesperson").exit_code == 0
+    assert "was not locked" in cli("user", "unlock", "lisi").stdout
+    policy, now = Policy(), utcnow()
+    with unit_of_work(runtime.get_engine()) as conn:
+        for _ in range(policy.lockout):
+            record_failure(conn, policy=policy, username="lisi", client_addr=None, now=now)
+        assert state(conn, policy=policy, username="lisi", client_addr=None, now=now).locked
+    unlocked = cli("user", "unlock", "lisi")
+    assert unlocked.exit_code == 0 and "Unlocked lisi" in unlocked.stdout
+    with unit_of_work(runtime.get_engine()) as conn:
+        assert not state(conn, policy=policy, username="lisi", client_addr=None, now=now).locked
+    unknown = cli("user", "unlock", "nobody")
+    assert unknown.exit_code == 1 and "nobody" in unknown.stderr

@@ -21,6 +21,7 @@ from baomi.customers import search, service, timeline
 from baomi.customers.schemas import CustomerSummary
 from baomi.customers.vault import Vault
 from baomi.db import make_engine
+from baomi.demo.company import demo_totp_secret
 from baomi.demo.customers import CustomerFactory
 from baomi.demo.seed import SEED, SeedOutcome, seed, seed_if_empty
 from baomi.errors import BaomiError
@@ -175,7 +176,12 @@ def test_credentials_file_is_private(demo: Demo) -> None:
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     lines = path.read_text().splitlines()
     assert len(lines) == 8
-    assert all(line.split() == [line.split()[0], "baomi-demo-2026", "-"] for line in lines)
+    secrets = {line.split()[0]: line.split()[2] for line in lines}
+    assert all(line.split()[1] == "baomi-demo-2026" for line in lines)
+    # C4.2.4: heads, the security officer and the administrator have TOTP; the others "-".
+    with_mfa = {name for name, secret in secrets.items() if secret != "-"}
+    assert with_mfa == {"wangwu", "sunqi", "baomiyuan", "admin"}
+    assert secrets["wangwu"] == demo_totp_secret("wangwu") and len(secrets["wangwu"]) == 32
 
 
 def test_seeding_again_changes_nothing(demo: Demo) -> None:

@@ -1,5 +1,6 @@
 """The test company: the demo organisation's shape (plus qianba, a second salesperson in
-华东销售部 itself), built through the real services."""
+华东销售部 itself), built through the real services. As in the demo, the heads, the security
+officer and the administrator use TOTP with known secrets and known recovery codes (C4.2.4)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,9 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 
 from baomi.audit.context import CLI_CONTEXT
+from baomi.auth import mfa
+from baomi.crypto.keys import KeyProvider
+from baomi.demo.company import demo_totp_secret
 from baomi.security.actor import Actor
 from baomi.security.roles import Role
 from baomi.uow import unit_of_work
@@ -29,6 +33,16 @@ PEOPLE = (
     ("admin", "系统管理员", None, EmploymentType.FULL_TIME, {Role.ADMINISTRATOR}),
 )
 HEADS = {"华东销售部": "wangwu", "华南销售部": "sunqi"}
+TOTP_SECRETS = {
+    username: demo_totp_secret(f"test-{username}")
+    for username, _, _, _, roles in PEOPLE
+    if mfa.mfa_expected(roles)
+}
+
+
+def recovery_codes(username: str) -> list[str]:
+    """The ten known recovery codes of a test person with MFA."""
+    return [f"{username}-recovery-{n:02d}" for n in range(10)]
 
 
 @dataclass(frozen=True)
@@ -37,8 +51,8 @@ class Org:
     user_ids: dict[str, str]
 
 
-def build_org(engine: Engine) -> Org:
-    """Create departments (华东 with 上海组 below it, 华南) and the people."""
+def build_org(engine: Engine, provider: KeyProvider) -> Org:
+    """Create departments (华东 with 上海组 below it, 华南) and the people, MFA enrolled."""
     with unit_of_work(engine) as conn:
         east = users.create_department(conn, actor=None, ctx=CLI_CONTEXT, name="华东销售部")
         shanghai = users.create_department(
@@ -62,6 +76,14 @@ def build_org(engine: Engine) -> Org:
         for dept, head in HEADS.items():
             users.set_department_head(
                 conn, actor=None, ctx=CLI_CONTEXT, department_id=depts[dept], user_id=ids[head]
+            )
+        for username, secret in TOTP_SECRETS.items():
+            mfa.activate(
+                conn,
+                provider=provider,
+                user_id=ids[username],
+                secret=secret,
+                recovery_codes=recovery_codes(username),
             )
     return Org(departments=depts, user_ids=ids)
 

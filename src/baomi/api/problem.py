@@ -55,7 +55,8 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(BaomiError)
     async def _domain(request: Request, exc: BaomiError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else None
+        headers = {"WWW-Authenticate": "Bearer"} if exc.status == 401 else {}
+        headers.update(exc.headers)
         return problem(
             request,
             status=exc.status,

@@ -1,4 +1,4 @@
-"""Login and logout for API clients (the one public route is login)."""
+"""Login, logout and MFA enrolment for API clients (the one public route is login)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,10 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials
 from pydantic import BaseModel, Field
 
-from baomi.api.deps import Conn, Ctx, CurrentActor, bearer_scheme
+from baomi.api.deps import Conn, Ctx, CurrentActor, VaultDep, bearer_scheme
 from baomi.api.inputs import StrictInput
+from baomi.auth.lockout import Policy
+from baomi.auth.mfa import begin_enrolment, confirm_enrolment
 from baomi.auth.service import login, logout
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
@@ -19,12 +21,30 @@ router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 class LoginIn(StrictInput):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=256)
+    # A TOTP code or a recovery code, for accounts with MFA (C4.2.4).
+    otp: str | None = Field(default=None, min_length=1, max_length=32)
 
 
 class TokenOut(BaseModel):
     access_token: str
     token_type: Literal["bearer"] = "bearer"  # noqa: S105 - a scheme name, not a secret
     expires_at: datetime
+    # The role needs MFA and the account has none yet: enrol now (POST /api/v1/auth/mfa/enrol).
+    mfa_enrolment_required: bool = False
+
+
+class EnrolOut(BaseModel):
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+
+class ConfirmIn(StrictInput):
+    otp: str = Field(min_length=1, max_length=32)
+
+
+class RecoveryCodesOut(BaseModel):
+    recovery_codes: list[str]
 
 
 class MeOut(BaseModel):
@@ -36,11 +56,46 @@ class MeOut(BaseModel):
 
 
 @router.post("/login", response_model=TokenOut)
-def post_login(body: LoginIn, conn: Conn, ctx: Ctx, request: Request) -> TokenOut:
-    """Exchange a username and password for a bearer token."""
-    ttl = timedelta(minutes=request.app.state.settings.token_ttl_minutes)
-    issued = login(conn, ctx=ctx, username=body.username, password=body.password, ttl=ttl)
-    return TokenOut(access_token=issued.access_token, expires_at=issued.expires_at)
+def post_login(body: LoginIn, conn: Conn, ctx: Ctx, vault: VaultDep, request: Request) -> TokenOut:
+    """Exchange a username, password and (with MFA) a one-time code for a bearer token.
+
+    401 `mfa_required` when the account has MFA and no code was sent; 401 `invalid_credentials`
+    for every other failure; 429 `throttled` with Retry-After after repeated failures.
+    """
+    settings = request.app.state.settings
+    issued = login(
+        conn,
+        ctx=ctx,
+        username=body.username,
+        password=body.password,
+        otp=body.otp,
+        ttl=timedelta(minutes=settings.token_ttl_minutes),
+        provider=vault.provider,
+        policy=Policy.from_settings(settings),
+    )
+    return TokenOut(
+        access_token=issued.access_token,
+        expires_at=issued.expires_at,
+        mfa_enrolment_required=issued.mfa_enrolment_required,
+    )
+
+
+@router.post("/mfa/enrol", response_model=EnrolOut)
+def post_mfa_enrol(conn: Conn, ctx: Ctx, vault: VaultDep, actor: CurrentActor) -> EnrolOut:
+    """Start TOTP enrolment: a new secret, its otpauth:// URI and a QR code (SVG)."""
+    enrolment = begin_enrolment(conn, actor=actor, ctx=ctx, provider=vault.provider)
+    return EnrolOut(
+        secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri, qr_svg=enrolment.qr_svg
+    )
+
+
+@router.post("/mfa/confirm", response_model=RecoveryCodesOut)
+def post_mfa_confirm(
+    body: ConfirmIn, conn: Conn, ctx: Ctx, vault: VaultDep, actor: CurrentActor
+) -> RecoveryCodesOut:
+    """Activate MFA with a code from the app; returns ten single-use recovery codes, once."""
+    codes = confirm_enrolment(conn, actor=actor, ctx=ctx, provider=vault.provider, otp=body.otp)
+    return RecoveryCodesOut(recovery_codes=codes)
 
 
 @router.post("/logout", status_code=204)

@@ -224,8 +224,8 @@ def demo(
     else:
         console.print("The database already has users; the demo company was not seeded again.")
     if outcome.logins:
-        console.print("\nDemo logins (username / password):")
-        for username, password, role in outcome.logins:
-            console.print(f"  {username:<10} {password}   {role}")
+        console.print("\nDemo logins (username / password / TOTP secret for MFA roles):")
+        for username, password, secret, role in outcome.logins:
+            console.print(f"  {username:<10} {password}   {secret:<32}   {role}")
         console.print(f"They are also in {outcome.credentials_file} (mode 0600).")
     _serve(settings, host, port)

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from baomi import runtime
 from baomi.audit.context import CLI_CONTEXT
+from baomi.auth import lockout
 from baomi.cli.output import console, fail, user_errors
 from baomi.security.roles import Role
 from baomi.uow import unit_of_work
@@ -27,7 +28,7 @@ OPTIONS = {
     "roles": "--role",
     "department_id": "--department",
 }
-user_app = typer.Typer(help="People: add, list, disable.", no_args_is_help=True)
+user_app = typer.Typer(help="People: add, list, disable, unlock.", no_args_is_help=True)
 department_app = typer.Typer(help="Departments: add.", no_args_is_help=True)
 
 
@@ -108,6 +109,15 @@ def disable_user(username: str = typer.Argument(...)) -> None:
             fail(f"{username} is already disabled")
         service.disable_user(conn, actor=None, ctx=CLI_CONTEXT, user_id=user_id)
     console.print(f"Disabled {username}; their sessions are revoked.")
+
+
+@user_app.command("unlock")
+def unlock_user(username: str = typer.Argument(...)) -> None:
+    """Unlock a person locked out by failed logins, forgetting the failures (C4.2.4)."""
+    with user_errors(), unit_of_work(runtime.get_engine()) as conn:
+        user_id = service.user_id_by_username(conn, username)
+        was_locked = lockout.unlock(conn, actor=None, ctx=CLI_CONTEXT, user_id=user_id)
+    console.print(f"Unlocked {username}." if was_locked else f"{username} was not locked.")
 
 
 @department_app.command("add")

@@ -1,11 +1,14 @@
 """The demo company's organisation: three departments and eight people, one per duty.
 
 Everyone shares one published password, which is why `baomi demo` only listens on loopback and
-the seed refuses to run outside demo mode.
+the seed refuses to run outside demo mode. The heads, the security officer and the administrator
+use TOTP (C4.2.4) with published, deterministic secrets, written to the credentials file.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import os
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +16,8 @@ from pathlib import Path
 from sqlalchemy.engine import Connection
 
 from baomi.audit.context import CLI_CONTEXT
+from baomi.auth import mfa
+from baomi.crypto.keys import KeyProvider
 from baomi.security.roles import Role
 from baomi.users import service as users
 from baomi.users.schemas import EmploymentType
@@ -49,7 +54,18 @@ PEOPLE = (
 HEADS = {EAST: "wangwu", SOUTH: "sunqi"}
 
 
-def build_organisation(conn: Connection) -> dict[str, str]:
+def demo_totp_secret(username: str) -> str:
+    """The published TOTP secret of a demo person (base32, 160 bits)."""
+    digest = hashlib.sha256(f"baomi-demo-totp:{username}".encode()).digest()[:20]
+    return base64.b32encode(digest).decode()
+
+
+def totp_secret(person: Person) -> str | None:
+    """The person's TOTP secret when their role must use MFA, else None."""
+    return demo_totp_secret(person.username) if mfa.mfa_expected({person.role}) else None
+
+
+def build_organisation(conn: Connection, provider: KeyProvider) -> dict[str, str]:
     """Create the departments and people through the users service; return ids by username."""
     east = users.create_department(conn, actor=None, ctx=CLI_CONTEXT, name=EAST)
     departments = {
@@ -81,17 +97,28 @@ def build_organisation(conn: Connection) -> dict[str, str]:
             department_id=departments[department],
             user_id=ids[head],
         )
+    for person in PEOPLE:
+        if (secret := totp_secret(person)) is not None:
+            mfa.activate(
+                conn,
+                provider=provider,
+                user_id=ids[person.username],
+                secret=secret,
+                recovery_codes=(),
+            )
     return ids
 
 
-def logins() -> list[tuple[str, str, str]]:
-    """(username, password, duty) for every demo person."""
-    return [(p.username, DEMO_PASSWORD, p.duty) for p in PEOPLE]
+def logins() -> list[tuple[str, str, str, str]]:
+    """(username, password, TOTP secret or "-", duty) for every demo person."""
+    return [(p.username, DEMO_PASSWORD, totp_secret(p) or "-", p.duty) for p in PEOPLE]
 
 
 def write_credentials(path: Path) -> None:
-    """Write `username password -` per person into a 0600 file, replacing an older one."""
-    text = "".join(f"{username} {password} -\n" for username, password, _ in logins())
+    """Write `username password secret-or-dash` per person into a 0600 file, replacing any."""
+    text = "".join(
+        f"{username} {password} {secret}\n" for username, password, secret, _ in logins()
+    )
     path.unlink(missing_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as f:

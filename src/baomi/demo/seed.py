@@ -42,7 +42,7 @@ class SeedOutcome:
     seeded: bool
     users: int = 0
     customers: int = 0
-    logins: list[tuple[str, str, str]] = field(default_factory=list)
+    logins: list[tuple[str, str, str, str]] = field(default_factory=list)
     credentials_file: Path | None = None
 
 
@@ -93,7 +93,7 @@ def seed(conn: Connection, *, vault: Vault, settings: Settings, count: int = DEM
             "the demo company has a published password and is seeded in demo mode only",
             code="demo_mode_only",
         )
-    ids = build_organisation(conn)
+    ids = build_organisation(conn, vault.provider)
     actors: dict[str, Actor] = {}
     for person in PEOPLE:
         loaded = load_actor(conn, ids[person.username])

@@ -6,7 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends
 
-from baomi.api.deps import Conn, Ctx, require_permission
+from baomi.api.deps import Conn, Ctx, CurrentActor, require_permission
 from baomi.grants.schemas import GrantIn, GrantOut
 from baomi.grants.service import create_grant, list_grants, revoke_grant
 from baomi.security.actor import Actor
@@ -30,6 +30,6 @@ def get_grants(
 
 
 @router.post("/{grant_id}/revoke", response_model=GrantOut)
-def post_revoke(grant_id: str, conn: Conn, ctx: Ctx, actor: Officer) -> GrantOut:
-    """End a grant now; the next request no longer sees it."""
+def post_revoke(grant_id: str, conn: Conn, ctx: Ctx, actor: CurrentActor) -> GrantOut:
+    """End a grant now: the officer, or early by its grantee or its request's approvers."""
     return revoke_grant(conn, actor=actor, ctx=ctx, grant_id=grant_id)

@@ -22,5 +22,8 @@ access_grants = Table(
     Column("created_at", UTCDateTime(), nullable=False),
     Column("revoked_at", UTCDateTime(), nullable=True),
     Column("revoked_by", String(36), ForeignKey("users.id"), nullable=True),
+    # C4.3.1: the approved access request this grant carries out (NULL: given directly).
+    Column("request_id", String(36), ForeignKey("access_requests.id"), nullable=True),
     Index("ix_access_grants_user_customer", "user_id", "customer_id"),
+    Index("ix_access_grants_request_id", "request_id"),
 )

@@ -13,7 +13,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from baomi.audit.context import RequestContext
-from baomi.audit.service import record
+from baomi.audit.service import event, record
 from baomi.audit.tags import Action, Decision
 from baomi.clock import utcnow
 from baomi.customers.fields import SENSITIVITY
@@ -21,7 +21,7 @@ from baomi.customers.service import exists as customer_exists
 from baomi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from baomi.grants.models import access_grants
 from baomi.grants.schemas import GrantIn, GrantOut
-from baomi.ids import new_id
+from baomi.ids import is_id, new_id
 from baomi.security.actor import Actor
 from baomi.security.roles import Permission, Role
 from baomi.users.service import load_actor
@@ -93,20 +93,58 @@ def create_grant(
             [{"field": "user_id", "message": "this user's role may not hold customer data"}]
         )
     customer_exists(conn, grant_in.customer_id)
+    grant_id = insert_grant(
+        conn,
+        actor=actor,
+        ctx=ctx,
+        user_id=grant_in.user_id,
+        customer_id=grant_in.customer_id,
+        fields=grant_in.fields,
+        starts_at=starts_at,
+        ends_at=ends_at,
+        purpose=grant_in.purpose,
+        now=now,
+    )
+    return get_grant(conn, grant_id)
+
+
+def insert_grant(
+    conn: Connection,
+    *,
+    actor: Actor | None,
+    ctx: RequestContext,
+    user_id: str,
+    customer_id: str,
+    fields: list[str] | None,
+    starts_at: datetime,
+    ends_at: datetime,
+    purpose: str,
+    now: datetime,
+    request_id: str | None = None,
+) -> str:
+    """Insert and audit one grant; the caller has already decided that it may be given."""
     grant_id = new_id()
     values = {
         "id": grant_id,
-        "user_id": grant_in.user_id,
-        "customer_id": grant_in.customer_id,
-        "fields": sorted(grant_in.fields) if grant_in.fields is not None else None,
+        "user_id": user_id,
+        "customer_id": customer_id,
+        "fields": sorted(fields) if fields is not None else None,
         "starts_at": starts_at,
         "ends_at": ends_at,
-        "purpose": grant_in.purpose,
+        "purpose": purpose,
         # None: granted by the local operator through the CLI, named in the audit event.
         "created_by": actor.user_id if actor else None,
         "created_at": now,
+        # C4.3.1: the approved access request this grant carries out, if any.
+        "request_id": request_id,
     }
     conn.execute(insert(access_grants).values(**values))
+    details: dict[str, Any] = {
+        "grantee": user_id,
+        "hours": (ends_at - starts_at) / timedelta(hours=1),
+    }
+    if request_id is not None:
+        details["access_request"] = request_id
     record(
         conn,
         ctx=ctx,
@@ -115,28 +153,61 @@ def create_grant(
         action=Action.GRANT_CREATE,
         decision=Decision.ALLOW,
         reason="ok",
-        customer_id=grant_in.customer_id,
+        customer_id=customer_id,
         object_id=grant_id,
         fields=values["fields"],
-        details={"grantee": grant_in.user_id, "hours": (ends_at - starts_at) / timedelta(hours=1)},
+        details=details,
     )
-    return get_grant(conn, grant_id)
+    return grant_id
+
+
+def _may_revoke(conn: Connection, actor: Actor | None, row: Any) -> bool:
+    """The officer; or, early, the grantee and the approvers of the request behind it."""
+    if actor is None or actor.can(Permission.GRANT_MANAGE) or row.user_id == actor.user_id:
+        return True
+    if row.request_id is None:
+        return False
+    from baomi.access.service import approver_ids  # the access domain builds on grants
+
+    return actor.user_id in approver_ids(conn, row.request_id)
 
 
 def revoke_grant(
-    conn: Connection, *, actor: Actor | None, ctx: RequestContext, grant_id: str
+    conn: Connection,
+    *,
+    actor: Actor | None,
+    ctx: RequestContext,
+    grant_id: str,
+    now: datetime | None = None,
 ) -> GrantOut:
     """End a grant now; the next decision no longer sees it."""
-    _require_officer(actor)
-    row = conn.execute(select(access_grants).where(access_grants.c.id == grant_id)).first()
+    row = None
+    if is_id(grant_id):
+        row = conn.execute(select(access_grants).where(access_grants.c.id == grant_id)).first()
     if row is None:
+        _require_officer(actor)
         raise NotFound("no such grant")
+    if not _may_revoke(conn, actor, row):
+        refusal = event(
+            ctx=ctx,
+            actor_id=actor.user_id if actor else None,
+            actor_username=actor.username if actor else ctx.operator,
+            action=Action.GRANT_REVOKE,
+            decision=Decision.DENY,
+            reason="not_allowed_to_revoke",
+            customer_id=row.customer_id,
+            object_id=grant_id,
+        )
+        raise Forbidden(
+            "only the security officer, the grantee or the approvers may revoke this grant",
+            code="not_allowed_to_revoke",
+        ).with_audit(refusal)
     if row.revoked_at is not None:
         raise Conflict("the grant is already revoked", code="grant_already_revoked")
     conn.execute(
         update(access_grants)
         .where(access_grants.c.id == grant_id)
-        .values(revoked_at=utcnow(), revoked_by=actor.user_id if actor else None)
+        .values(revoked_at=now or utcnow(), revoked_by=actor.user_id if actor else None)
     )
     record(
         conn,
@@ -149,14 +220,14 @@ def revoke_grant(
         customer_id=row.customer_id,
         object_id=grant_id,
     )
-    return get_grant(conn, grant_id)
+    return get_grant(conn, grant_id, now=now)
 
 
-def get_grant(conn: Connection, grant_id: str) -> GrantOut:
+def get_grant(conn: Connection, grant_id: str, now: datetime | None = None) -> GrantOut:
     row = conn.execute(select(access_grants).where(access_grants.c.id == grant_id)).first()
     if row is None:
         raise NotFound("no such grant")
-    return _out(row, utcnow())
+    return _out(row, now or utcnow())
 
 
 def list_grants(
@@ -175,3 +246,15 @@ def list_grants(
             access_grants.c.ends_at > now,
         )
     return [_out(r, now) for r in conn.execute(query)]
+
+
+def grants_of_request(
+    conn: Connection, request_id: str, now: datetime | None = None
+) -> list[GrantOut]:
+    """Return the grants an approved access request created, oldest first (C4.3.1)."""
+    query = (
+        select(access_grants)
+        .where(access_grants.c.request_id == request_id)
+        .order_by(access_grants.c.created_at, access_grants.c.id)
+    )
+    return [_out(r, now or utcnow()) for r in conn.execute(query)]

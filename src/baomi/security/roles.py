@@ -18,6 +18,7 @@ class Permission(StrEnum):
     CUSTOMER_CHECK = "customer:check"
     GRANT_MANAGE = "grant:manage"
     USER_MANAGE = "user:manage"
+    USER_UNLOCK = "user:unlock"
     AUDIT_READ = "audit:read"
     KEY_MANAGE = "key:manage"
 
@@ -27,7 +28,12 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SALESPERSON: frozenset({Permission.CUSTOMER_WORK, Permission.CUSTOMER_CHECK}),
     Role.DEPARTMENT_HEAD: frozenset({Permission.CUSTOMER_WORK, Permission.CUSTOMER_CHECK}),
     Role.SECURITY_OFFICER: frozenset(
-        {Permission.GRANT_MANAGE, Permission.KEY_MANAGE, Permission.CUSTOMER_CHECK}
+        {
+            Permission.GRANT_MANAGE,
+            Permission.KEY_MANAGE,
+            Permission.CUSTOMER_CHECK,
+            Permission.USER_UNLOCK,
+        }
     ),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
     Role.ADMINISTRATOR: frozenset({Permission.USER_MANAGE}),

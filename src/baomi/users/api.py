@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends
 
 from baomi.api.deps import Conn, Ctx, require_permission
+from baomi.auth import lockout
 from baomi.security.actor import Actor
 from baomi.security.roles import Permission
 from baomi.users import service
@@ -14,6 +15,7 @@ from baomi.users.schemas import DepartmentIn, DepartmentOut, UserIn, UserOut
 
 router = APIRouter(prefix="/api/v1", tags=["organisation"])
 Admin = Annotated[Actor, Depends(require_permission(Permission.USER_MANAGE))]
+Officer = Annotated[Actor, Depends(require_permission(Permission.USER_UNLOCK))]
 
 
 @router.get("/users", response_model=list[UserOut])
@@ -40,6 +42,12 @@ def post_user(body: UserIn, conn: Conn, ctx: Ctx, actor: Admin) -> UserOut:
 @router.post("/users/{user_id}/disable", status_code=204)
 def post_disable(user_id: str, conn: Conn, ctx: Ctx, actor: Admin) -> None:
     service.disable_user(conn, actor=actor, ctx=ctx, user_id=user_id)
+
+
+@router.post("/users/{user_id}/unlock", status_code=204)
+def post_unlock(user_id: str, conn: Conn, ctx: Ctx, actor: Officer) -> None:
+    """Unlock an account locked by failed logins (the security officer, C4.2.4)."""
+    lockout.unlock(conn, actor=actor, ctx=ctx, user_id=user_id)
 
 
 @router.get("/departments", response_model=list[DepartmentOut])

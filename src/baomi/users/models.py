@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, ForeignKey, String, Table
+from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, LargeBinary, String, Table
 
 from baomi.db import UTCDateTime, metadata
 
@@ -30,6 +30,13 @@ users = Table(
     Column("is_active", Boolean, nullable=False, default=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("disabled_at", UTCDateTime(), nullable=True),
+    # ASVS V6.3: locked after repeated failed logins until the security officer unlocks it.
+    Column("locked_at", UTCDateTime(), nullable=True),
+    # C4.2.4 MFA: the TOTP secret, AES-GCM sealed (see auth/totp.py); enabled once confirmed.
+    Column("totp_secret_ct", LargeBinary(), nullable=True),
+    Column("totp_enabled_at", UTCDateTime(), nullable=True),
+    # The last accepted TOTP time step: a code is accepted once (ASVS V6.5.1).
+    Column("totp_last_step", BigInteger(), nullable=True),
 )
 
 user_roles = Table(

@@ -109,7 +109,7 @@ def create_user(
     _require_manager(actor)
     role_set = set(roles)
     errors = []
-    if problem := password_problem(password):
+    if problem := password_problem(password, [username, display_name]):
         errors.append({"field": "password", "message": problem})
     if problem := separation_violation(role_set):
         errors.append({"field": "roles", "message": problem})
