@@ -14,20 +14,7 @@ from baomi.audit.tags import Action, Decision
 from baomi.clock import utcnow
 from baomi.db_direct import DirectStatement
 
-_EVENT_KEYS = (
-    "occurred_at",
-    "actor_id",
-    "actor_username",
-    "action",
-    "customer_id",
-    "object_id",
-    "fields",
-    "decision",
-    "reason",
-    "request_id",
-    "client_addr",
-    "details",
-)
+_EVENT_KEYS = tuple(c.name for c in audit_events.columns if c.name != "id")
 # Every audited action inserts one of these: the hottest write of the product.
 _INSERT = DirectStatement(insert(audit_events), insert_keys=_EVENT_KEYS)
 
