@@ -26,6 +26,7 @@ from benchmarks.setup_vault import BenchVault, make_vault
 
 CUSTOMERS = 500
 READS = 3000
+ROUNDS = 3
 
 
 def _aad(*parts: bytes) -> bytes:
@@ -128,8 +129,12 @@ def run() -> dict[str, float]:
     ids = _seed(bench)
     _service_reads(bench, ids[:50])  # warm caches and compiled statements on both sides
     _floor_reads(bench, ids[:50])
-    floor = _floor_reads(bench, ids)
-    ours = _service_reads(bench, ids)
+    # Alternate the two and keep each one's best round, so that a burst of load from elsewhere
+    # on the machine does not decide the ratio.
+    floor = ours = 0.0
+    for _ in range(ROUNDS):
+        floor = max(floor, _floor_reads(bench, ids))
+        ours = max(ours, _service_reads(bench, ids))
     ratio = ours / floor
     print(
         f"audited read   service {ours:9.0f}/s   floor (sqlite3+cryptography) {floor:9.0f}/s"

@@ -64,7 +64,7 @@ def unwrap_data_key(provider: KeyProvider, *, owner_id: str, version: int, wrapp
 class FieldCipher:
     """Encrypts the fields and attachment chunks of one owner under its data key."""
 
-    __slots__ = ("_aead", "_chunk_prefix", "_field_prefix", "data_key_id")
+    __slots__ = ("_aead", "_chunk_prefix", "_field_prefix", "_field_prefixes", "data_key_id")
 
     def __init__(self, data_key: bytes, data_key_id: str) -> None:
         if len(data_key) != KEY_BYTES:
@@ -74,6 +74,7 @@ class FieldCipher:
         self._aead = AESGCM(data_key)
         key_id = data_key_id.encode("utf-8")
         self._field_prefix = encode_aad(b"baomi:field", _HEADER, key_id)
+        self._field_prefixes: dict[tuple[str, str], bytes] = {}
         self._chunk_prefix = encode_aad(b"baomi:chunk", _HEADER, key_id)
 
     def __repr__(self) -> str:
@@ -92,9 +93,12 @@ class FieldCipher:
             raise DecryptionError("ciphertext failed authentication") from None
 
     def _field_aad(self, table: str, field: str, record_id: str) -> bytes:
-        return self._field_prefix + encode_aad(
-            table.encode("utf-8"), field.encode("utf-8"), record_id.encode("utf-8")
-        )
+        # The (table, field) part is the same for every record: encode it once per cipher.
+        prefix = self._field_prefixes.get((table, field))
+        if prefix is None:
+            prefix = self._field_prefix + encode_aad(table.encode("utf-8"), field.encode("utf-8"))
+            self._field_prefixes[(table, field)] = prefix
+        return prefix + encode_aad(record_id.encode("utf-8"))
 
     def encrypt(self, *, table: str, field: str, record_id: str, plaintext: bytes) -> bytes:
         """Encrypt one field value, bound to its table, field, record and data key."""
