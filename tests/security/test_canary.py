@@ -8,10 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import structlog
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from baomi import logging as baomi_logging
 from baomi.audit.models import audit_events
+from baomi.config import Settings
 from tests.support.api import create_customer, login
 
 
@@ -68,15 +72,21 @@ def test_no_plaintext_in_audit_log(client: TestClient, engine: Engine) -> None:
 
 
 def test_no_plaintext_in_sqlite_files_or_logs(
-    client: TestClient, database: tuple[str, Any], tmp_path: Path, backend: str
+    app: FastAPI, database: tuple[str, Any], tmp_path: Path, backend: str
 ) -> None:
     if backend != "sqlite":
         pytest.skip("the file scan is SQLite's; the audit table is scanned on both backends")
+    # The server's own logging: JSON lines in BAOMI_HOME/logs, one per request (as `baomi serve`).
+    log_file = baomi_logging.configure(Settings(home=tmp_path / "logged"))
     record = _canaries()
-    _exercise(client, record)
+    try:
+        with TestClient(baomi_logging.RequestLog(app)) as logged_client:
+            _exercise(logged_client, record)
+    finally:
+        structlog.reset_defaults()
     db_file = Path(database[0].removeprefix("sqlite:///"))
-    scanned = [db_file, db_file.with_name(db_file.name + "-wal")]
-    scanned += [p for p in tmp_path.rglob("*") if p.is_file() and p.suffix in {".log", ".jsonl"}]
+    scanned = [db_file, db_file.with_name(db_file.name + "-wal"), log_file]
     blob = b"".join(p.read_bytes() for p in scanned if p.exists())
+    assert b"/api/v1/customers/check" in log_file.read_bytes()  # the log was written
     assert "华东销售部".encode() in blob  # the scan does see plaintext that is meant to be plain
     assert not [n for n in _needles(record) if n in blob]
