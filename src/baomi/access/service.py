@@ -21,8 +21,8 @@ from baomi.access.queries import approver_ids, load_request, request_out
 from baomi.access.routing import Slot, SlotRole, nearest_head, route
 from baomi.access.schemas import AccessRequestIn, AccessRequestOut, RequestStatus
 from baomi.audit.context import RequestContext
-from baomi.audit.service import append, event
-from baomi.audit.tags import Action, Decision
+from baomi.audit.service import actor_event, append
+from baomi.audit.tags import Action
 from baomi.clock import utcnow
 from baomi.customers.access import facts_of, load_row
 from baomi.customers.fields import SENSITIVITY
@@ -36,24 +36,8 @@ from baomi.users.service import list_departments, load_actor
 __all__ = ["approver_ids", "create_request", "decide_request"]
 
 
-def _event(
-    ctx: RequestContext,
-    actor: Actor,
-    action: Action,
-    *,
-    allowed: bool = True,
-    reason: str = "ok",
-    **kwargs: Any,
-) -> dict[str, Any]:
-    return event(
-        ctx=ctx,
-        actor_id=actor.user_id,
-        actor_username=actor.username,
-        action=action,
-        decision=Decision.ALLOW if allowed else Decision.DENY,
-        reason=reason,
-        **kwargs,
-    )
+def _event(ctx: RequestContext, actor: Actor, action: Action, **kwargs: Any) -> dict[str, Any]:
+    return actor_event(ctx=ctx, actor=actor, action=action, **kwargs)
 
 
 def _refuse(

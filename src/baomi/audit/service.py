@@ -13,6 +13,7 @@ from baomi.audit.models import audit_events
 from baomi.audit.tags import Action, Decision
 from baomi.clock import utcnow
 from baomi.db_direct import DirectStatement
+from baomi.security.actor import Actor
 
 _EVENT_KEYS = tuple(c.name for c in audit_events.columns if c.name != "id")
 # Every audited action inserts one of these: the hottest write of the product.
@@ -47,6 +48,27 @@ def event(
         "client_addr": ctx.client_addr,
         "details": dict(details) if details else None,
     }
+
+
+def actor_event(
+    *,
+    ctx: RequestContext,
+    actor: Actor,
+    action: Action,
+    allowed: bool = True,
+    reason: str = "ok",
+    **kwargs: Any,
+) -> dict[str, Any]:
+    """Return the event of something a logged-in person did or was refused."""
+    return event(
+        ctx=ctx,
+        actor_id=actor.user_id,
+        actor_username=actor.username,
+        action=action,
+        decision=Decision.ALLOW if allowed else Decision.DENY,
+        reason=reason,
+        **kwargs,
+    )
 
 
 def append(conn: Connection, row: dict[str, Any]) -> None:

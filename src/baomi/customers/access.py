@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -11,9 +11,8 @@ from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
 from baomi.audit.context import RequestContext
-from baomi.audit.service import append, event
+from baomi.audit.service import actor_event, append
 from baomi.audit.tags import Action
-from baomi.audit.tags import Decision as Verdict
 from baomi.customers.fields import SENSITIVITY
 from baomi.customers.models import customers
 from baomi.db_direct import DirectStatement, Record
@@ -117,38 +116,14 @@ def decide_on_row(
     )
 
 
-def _event(
-    *,
-    ctx: RequestContext,
-    actor: Actor,
-    action: Action,
-    allowed: bool,
-    reason: str,
-    customer_id: str | None = None,
-    fields: Iterable[str] | None = None,
-    details: Mapping[str, Any] | None = None,
-) -> dict[str, Any]:
-    return event(
-        ctx=ctx,
-        actor_id=actor.user_id,
-        actor_username=actor.username,
-        action=action,
-        decision=Verdict.ALLOW if allowed else Verdict.DENY,
-        reason=reason,
-        customer_id=customer_id,
-        fields=fields,
-        details=details,
-    )
-
-
 def audit(conn: Connection, **kwargs: Any) -> None:
     """Record an allowed action in the caller's transaction."""
-    append(conn, _event(allowed=True, **kwargs))
+    append(conn, actor_event(allowed=True, **kwargs))
 
 
 def denial(**kwargs: Any) -> dict[str, Any]:
     """Build the audit event of a refusal, to be attached to the error that reports it."""
-    return _event(allowed=False, **kwargs)
+    return actor_event(allowed=False, **kwargs)
 
 
 def authorize(
