@@ -34,6 +34,12 @@ SECURITY_HEADERS = {
 STATIC_DIR = Path(__file__).parent / "static"
 
 
+def _vendor_dir() -> Path:
+    """Third-party front-end assets: packaged as baomi/_vendor, or the repository's vendor/."""
+    packaged = Path(__file__).parent / "_vendor"
+    return packaged if packaged.is_dir() else Path(__file__).resolve().parents[2] / "vendor"
+
+
 def create_app(
     *, settings: Settings, engine: Engine, vault: Vault, seal_in_background: bool = False
 ) -> FastAPI:
@@ -104,5 +110,7 @@ def create_app(
     )
     for router in (*routers, docs_router):
         app.include_router(router)
+    # The more specific mount first: /static/vendor/… is served from the vendored assets.
+    app.mount("/static/vendor", StaticFiles(directory=_vendor_dir()), name="vendor")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     return app
