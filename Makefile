@@ -3,7 +3,7 @@ UV_VERSION := 0.13.9
 UV := python3 -m uv
 export UV_PROJECT_ENVIRONMENT := .venv
 
-.PHONY: run test lint typecheck unit bench setup postgres clean
+.PHONY: run test lint typecheck unit bench setup postgres clean i18n
 
 setup:
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
@@ -32,6 +32,15 @@ postgres:
 ## Benchmarks: each figure beside a floor measured in the same run.
 bench: setup
 	$(UV) run --frozen python -m benchmarks
+
+## Extract the web UI's strings (babel.cfg) and update the zh_CN and en catalogs; then
+## translate the new zh_CN entries. The catalogs are compiled in memory when the app starts.
+I18N := src/baomi/web/translations
+i18n: setup
+	$(UV) run --frozen pybabel extract -F babel.cfg -k translate:2 --no-location --sort-output \
+		--project=baomi --copyright-holder=baomi -o $(I18N)/messages.pot src/baomi/web
+	$(UV) run --frozen pybabel update -i $(I18N)/messages.pot -d $(I18N) --width=100 \
+		--ignore-obsolete --ignore-pot-creation-date --no-fuzzy-matching
 
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache

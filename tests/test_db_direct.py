@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from baomi.audit.context import RequestContext
 from baomi.audit.models import audit_events
+from baomi.audit.service import _INSERT, event
+from baomi.audit.tags import Action, Decision
 from baomi.customers.access import _BY_ID
-from baomi.db_direct import Record
+from baomi.db_direct import MEMO_LIMIT, Record, memoized
 from tests.support.api import create_customer, login
 
 
@@ -30,3 +35,60 @@ def test_direct_insert_round_trips_json_and_times(client: TestClient, engine: En
         ).first()
     assert row is not None and row.occurred_at.tzinfo is not None
     assert row.decision == "allow" and row.fields is None
+
+
+def test_direct_insert_matches_sqlalchemy_insert(engine: Engine) -> None:
+    """The same event row, inserted directly and through Core, reads back identically."""
+    ctx = RequestContext(request_id="r-1", client_addr="127.0.0.1")
+    rows = [
+        event(
+            ctx=ctx,
+            actor_id="a",
+            actor_username="zhangsan",
+            action=Action.CUSTOMER_READ,
+            decision=Decision.ALLOW,
+            reason="handler",
+            customer_id="c",
+            fields=fields,
+            details=details,
+        )
+        for fields, details in ((["phones", "name"], {"n": 1}), (None, None), ([], None))
+    ]
+    with engine.begin() as conn:
+        for row in rows:
+            _INSERT.execute(conn, row)  # direct on SQLite (memoised `fields`), Core elsewhere
+            conn.execute(_INSERT.statement, [row])
+        stored = conn.execute(
+            select(audit_events)
+            .where(audit_events.c.request_id == "r-1")
+            .order_by(audit_events.c.id)
+        ).all()
+    pairs = [(a._mapping, b._mapping) for a, b in zip(stored[::2], stored[1::2], strict=True)]
+    assert len(pairs) == 3
+    for direct, core in pairs:
+        assert {k: v for k, v in direct.items() if k != "id"} == {
+            k: v for k, v in core.items() if k != "id"
+        }
+    assert pairs[0][0]["fields"] == ["name", "phones"] and pairs[0][0]["details"] == {"n": 1}
+
+
+def test_memoised_processing_equals_the_processor() -> None:
+    calls: list[object] = []
+
+    def process(value: object) -> str:
+        calls.append(value)
+        return json.dumps(value)
+
+    memo = memoized(process)
+    assert memo(["a", "b"]) == memo(["a", "b"]) == '["a", "b"]'
+    assert len(calls) == 1  # the second list of strings came from memory
+    # 1 == True, but they serialise differently: only lists of strings are remembered.
+    assert memo([1]) == "[1]" and memo([True]) == "[true]"
+    assert memo({"k": "v"}) == '{"k": "v"}' and memo([]) == "[]"
+
+
+def test_memo_stays_correct_past_its_limit() -> None:
+    memo = memoized(json.dumps)
+    for n in range(MEMO_LIMIT * 2 + 3):
+        assert memo([str(n)]) == f'["{n}"]'
+    assert memo(["0"]) == '["0"]'

@@ -20,10 +20,16 @@ from baomi.audit.runner import BackgroundSealer
 from baomi.audit.settings import AuditSettings
 from baomi.auth.api import router as auth_router
 from baomi.config import Settings
+from baomi.customers.api import reference_router
 from baomi.customers.api import router as customers_router
 from baomi.customers.vault import Vault
 from baomi.grants.api import router as grants_router
+from baomi.jobs.catalog import default_registry
+from baomi.jobs.runner import BackgroundJobs, JobRunner
+from baomi.notifications.api import router as notifications_router
+from baomi.security import levels
 from baomi.users.api import router as users_router
+from baomi.web.mount import install as install_web_ui
 
 SECURITY_HEADERS = {
     "X-Content-Type-Options": "nosniff",
@@ -41,12 +47,19 @@ def _vendor_dir() -> Path:
 
 
 def create_app(
-    *, settings: Settings, engine: Engine, vault: Vault, seal_in_background: bool = False
+    *,
+    settings: Settings,
+    engine: Engine,
+    vault: Vault,
+    seal_in_background: bool = False,
+    run_jobs_in_background: bool = False,
 ) -> FastAPI:
     """Build the web application around an engine and a vault (tests pass their own).
 
     `seal_in_background` starts the audit sealer thread (C1.3) for the life of the server;
     only one instance at a time actually seals (the sealer takes a lock).
+    `run_jobs_in_background` starts the scheduled jobs' runner (reminders, expiry, mail); each
+    job run is leased in the database, so several instances share the work without doubling it.
     """
 
     @asynccontextmanager
@@ -55,9 +68,19 @@ def create_app(
         if seal_in_background:
             sealer = BackgroundSealer(engine, AuditSettings(home=settings.home))
             sealer.start()
+        jobs = None
+        if run_jobs_in_background:
+            runner = JobRunner(
+                engine, default_registry(settings), lease_seconds=settings.job_lease_seconds
+            )
+            jobs = BackgroundJobs(runner, poll_seconds=settings.job_poll_seconds)
+            jobs.start()
         try:
             yield
         finally:
+            if jobs is not None:
+                jobs.stop()
+                jobs.join(timeout=30)
             if sealer is not None:
                 sealer.stop()
                 sealer.join(timeout=10)
@@ -72,6 +95,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    # C2.2: the per-level rules (BAOMI_LEVELS, BAOMI_HOME/levels.toml), checked at start.
+    levels.configure(settings)
     app.state.engine = engine
     app.state.vault = vault
     problem.install(app)
@@ -107,9 +132,13 @@ def create_app(
         users_router,
         audit_router,
         access_router,
+        notifications_router,
+        reference_router,
     )
     for router in (*routers, docs_router):
         app.include_router(router)
+    # The web UI's pages, error pages and /static/web (before /static, which would shadow it).
+    install_web_ui(app)
     # The more specific mount first: /static/vendor/… is served from the vendored assets.
     app.mount("/static/vendor", StaticFiles(directory=_vendor_dir()), name="vendor")
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -22,20 +22,47 @@ class Settings(BaseSettings):
     key_provider: str = "file"
     master_keys: str | None = None
     index_key: str | None = None
-    token_ttl_minutes: int = 8 * 60
+    # C4.2.4 (screen lock): a session untouched this long is over; ASVS V7.3.1.
+    session_idle_minutes: int = 15
+    # ASVS V7.3.2: however active, a session ends this long after login.
+    session_absolute_minutes: int = 12 * 60
     demo: bool = False
     # C2.2: the classification levels in use, lowest first (绝密 "top_secret" is available).
     levels: str = "normal,secret,confidential"
     # Reveals allowed per user per hour (C4.3.2: bulk viewing is throttled).
     reveal_limit_per_hour: int = 120
+    # C4.2.4 / C4.3.2: revealing at levels that require it needs a second factor this recent.
+    step_up_window_minutes: int = 10
     # OWASP ASVS V6.3 / C4.2.4: failed logins back off exponentially, then lock the account.
     login_free_failures: int = 5
     login_lockout_failures: int = 10
     login_backoff_cap_seconds: int = 900
     # A client address's failures are forgotten after this long without one.
     login_address_window_seconds: int = 3600
+    # C4.2.4: the web UI locks the screen after this many seconds without input (less than
+    # the server's session idle time, which ends the session itself).
+    web_idle_lock_seconds: int = 5 * 60
     host: str = "127.0.0.1"
     port: int = 8000
+    # Where people open the app; notification mails link here (C4.3.1).
+    public_url: str = "http://127.0.0.1:8000"
+    # Outgoing mail for notifications; off while no host is set. Never customer data (C4.4.2).
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "baomi@localhost"
+    smtp_starttls: bool = True
+    smtp_timeout_seconds: float = 10.0
+    # A mail that fails is retried after 1, 2, 4 … minutes (capped) and given up after this many.
+    mail_max_attempts: int = 6
+    mail_retry_base_seconds: int = 60
+    # Scheduled jobs: how often the server's runner looks for due jobs, and how long a runner's
+    # lease on a job lasts (a crashed runner's job is taken over after that). BAOMI_RUN_JOBS=false
+    # leaves the jobs to cron (`baomi jobs run --once`).
+    run_jobs: bool = True
+    job_poll_seconds: float = 30.0
+    job_lease_seconds: int = 300
 
     @property
     def resolved_database_url(self) -> str:

@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from baomi.db_idle import keep_idle_connections
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -78,6 +80,8 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         # connection directly: this runs once per request.
         event.listen(engine, "begin", _begin_immediate)
         _disable_pysqlite_autobegin(engine)
+        # Units of work reuse connections instead of checking one out each time (db_idle).
+        keep_idle_connections(engine)
         return engine
     if url.startswith("postgresql://"):
         url = "postgresql+psycopg://" + url.removeprefix("postgresql://")

@@ -11,14 +11,18 @@ one statement, one behaviour, both paths exercised by the suite on SQLite and Po
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Insert, Select
 from sqlalchemy.engine import Connection, Dialect
 
-Processor = Callable[[Any], Any] | None
+Processor = Callable[[Any], Any]
+
+# Distinct values a memoised parameter remembers before it starts afresh.
+MEMO_LIMIT = 256
+_STR = frozenset({str})
 
 
 class Record(dict[str, Any]):
@@ -37,56 +41,108 @@ class Record(dict[str, Any]):
         return self
 
 
+def memoized(process: Processor) -> Processor:
+    """Wrap a bind processor so that each distinct list of strings is processed once.
+
+    Only lists of `str` are remembered: equal strings always serialise alike, whereas `1` and
+    `True` compare equal but do not. Any other value is processed every time.
+    """
+    cache: dict[tuple[str, ...], Any] = {}
+
+    def process_memoized(value: Any) -> Any:
+        if type(value) is not list or not set(map(type, value)) <= _STR:
+            return process(value)
+        key = tuple(value)
+        out = cache.get(key)
+        if out is None:
+            out = process(value)
+            if len(cache) >= MEMO_LIMIT:
+                cache.clear()
+            cache[key] = out
+        return out
+
+    return process_memoized
+
+
 @dataclass(frozen=True, slots=True)
 class _Plan:
     sql: str
-    params: tuple[tuple[str, Processor], ...]
-    columns: tuple[tuple[str, Processor], ...]
+    # Parameter names in bind order, and (position, processor) for those that have one.
+    params: tuple[str, ...]
+    param_processors: tuple[tuple[int, Processor], ...]
+    # Result keys in column order, and (key, processor) for the columns that have one.
+    columns: tuple[str, ...]
+    column_processors: tuple[tuple[str, Processor], ...]
 
 
 class DirectStatement:
     """A Core SELECT or INSERT that skips SQLAlchemy's execution layer on SQLite."""
 
-    def __init__(self, statement: Select[Any] | Insert, *, insert_keys: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        statement: Select[Any] | Insert,
+        *,
+        insert_keys: tuple[str, ...] = (),
+        memoize: Collection[str] = (),
+    ):
         self.statement = statement
         self._insert_keys = insert_keys
+        # Parameters whose processed value is worth remembering (see `memoized`).
+        self._memoize = frozenset(memoize)
         self._plans: dict[str, _Plan] = {}
 
     def _plan(self, dialect: Dialect) -> _Plan:
         plan = self._plans.get(dialect.name)
         if plan is None:
-            compiled = self.statement.compile(
-                dialect=dialect, column_keys=list(self._insert_keys) or None
-            )
-            binds = compiled.binds
-            params = tuple(
-                (name, binds[name].type.dialect_impl(dialect).bind_processor(dialect))
-                for name in (compiled.positiontup or ())
-            )
-            columns: tuple[tuple[str, Processor], ...] = ()
-            if isinstance(self.statement, Select):
-                columns = tuple(
-                    (str(col.key), col.type.dialect_impl(dialect).result_processor(dialect, None))
-                    for col in self.statement.selected_columns
-                )
-            plan = _Plan(sql=compiled.string, params=params, columns=columns)
+            plan = self._compile(dialect)
             self._plans[dialect.name] = plan
         return plan
 
-    def _run(self, conn: Connection, values: Mapping[str, Any]) -> Any:
+    def _compile(self, dialect: Dialect) -> _Plan:
+        compiled = self.statement.compile(
+            dialect=dialect, column_keys=list(self._insert_keys) or None
+        )
+        params = tuple(compiled.positiontup or ())
+        param_processors: list[tuple[int, Processor]] = []
+        for position, name in enumerate(params):
+            bind = compiled.binds[name].type.dialect_impl(dialect).bind_processor(dialect)
+            if bind is not None:
+                param_processors.append(
+                    (position, memoized(bind) if name in self._memoize else bind)
+                )
+        columns: list[str] = []
+        column_processors: list[tuple[str, Processor]] = []
+        if isinstance(self.statement, Select):
+            for col in self.statement.selected_columns:
+                key = str(col.key)
+                columns.append(key)
+                result = col.type.dialect_impl(dialect).result_processor(dialect, None)
+                if result is not None:
+                    column_processors.append((key, result))
+        return _Plan(
+            sql=compiled.string,
+            params=params,
+            param_processors=tuple(param_processors),
+            columns=tuple(columns),
+            column_processors=tuple(column_processors),
+        )
+
+    def _run(self, conn: Connection, values: Mapping[str, Any]) -> tuple[_Plan, Any]:
         plan = self._plan(conn.dialect)
-        args = [
-            process(values[name]) if process and values[name] is not None else values[name]
-            for name, process in plan.params
-        ]
+        args = [values[name] for name in plan.params]
+        for position, process in plan.param_processors:
+            value = args[position]
+            if value is not None:
+                args[position] = process(value)
         cursor = conn.connection.driver_connection.execute(plan.sql, args)  # type: ignore[union-attr]
         return plan, cursor
 
-    def _record(self, plan: _Plan, raw: tuple[Any, ...]) -> Record:
-        return Record(
-            (key, process(value) if process is not None else value)
-            for (key, process), value in zip(plan.columns, raw, strict=True)
-        )
+    @staticmethod
+    def _record(plan: _Plan, raw: tuple[Any, ...]) -> Record:
+        record = Record(zip(plan.columns, raw, strict=True))
+        for key, process in plan.column_processors:
+            record[key] = process(record[key])
+        return record
 
     def first(self, conn: Connection, values: Mapping[str, Any]) -> Record | None:
         if conn.dialect.name != "sqlite":

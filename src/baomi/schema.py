@@ -8,8 +8,11 @@ from baomi.audit import models as audit_models
 from baomi.auth import models as auth_models
 from baomi.customers import models as customer_models
 from baomi.grants import models as grant_models
+from baomi.jobs import models as job_models
 from baomi.keystore import models as keystore_models
+from baomi.notifications import models as notification_models
 from baomi.users import models as user_models
+from baomi.web import models as web_models
 
 metadata = db.metadata
 
@@ -19,7 +22,10 @@ __all__ = [
     "auth_models",
     "customer_models",
     "grant_models",
+    "job_models",
     "keystore_models",
     "metadata",
+    "notification_models",
     "user_models",
+    "web_models",
 ]

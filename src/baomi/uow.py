@@ -14,6 +14,7 @@ from sqlalchemy import Engine, insert
 from sqlalchemy.engine import Connection
 
 from baomi.audit.models import audit_events
+from baomi.db_idle import connection
 from baomi.errors import BaomiError
 
 
@@ -21,11 +22,11 @@ from baomi.errors import BaomiError
 def unit_of_work(engine: Engine) -> Iterator[Connection]:
     """Yield a connection in a transaction; commit on success, roll back on any error."""
     try:
-        with engine.begin() as conn:
+        with connection(engine) as conn, conn.begin():
             yield conn
     except BaomiError as exc:
         if exc.audit_events or exc.effects:
-            with engine.begin() as conn:
+            with connection(engine) as conn, conn.begin():
                 if exc.audit_events:
                     conn.execute(insert(audit_events), exc.audit_events)
                 for effect in exc.effects:

@@ -25,7 +25,7 @@ from hypothesis.stateful import (
 from sqlalchemy import Engine, select
 
 from baomi.access.models import access_request_approvals
-from baomi.access.routing import ROUTES, Approver
+from baomi.access.routing import Approver
 from baomi.access.schemas import AccessRequestIn
 from baomi.access.service import create_request, decide_request
 from baomi.audit.context import CLI_CONTEXT
@@ -37,6 +37,7 @@ from baomi.db import make_engine
 from baomi.errors import Conflict, Forbidden
 from baomi.grants.service import revoke_grant
 from baomi.security.actor import Actor
+from baomi.security.levels import rule_of
 from baomi.security.policy import CustomerAction
 from baomi.uow import unit_of_work
 from tests.support.org import Org
@@ -68,7 +69,7 @@ def expected_approvers(requester: str, customer: int) -> set[str]:
     """The routing rule restated independently: heads per level, the officer never self."""
     handler, level = CUSTOMERS[customer]
     out: set[str] = set()
-    for who in ROUTES[level]:
+    for who in rule_of(level).access_approvers:
         if who is Approver.SECURITY_OFFICER:
             out.add(OFFICER)
             continue

@@ -5,7 +5,10 @@ C4.2.2: customer data is stored only as field-level ciphertext under managed key
 
 from __future__ import annotations
 
+import threading
+
 import pytest
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -74,6 +77,68 @@ def test_a_ciphertext_under_another_data_key_or_key_id_is_rejected() -> None:
     for other in (FieldCipher(KEY, "dk-2"), FieldCipher(new_data_key(), "dk-1")):
         with pytest.raises(DecryptionError):
             other.decrypt(table="customers", field="name", record_id="r1", ciphertext=ct)
+
+
+def test_field_aad_is_the_documented_layout() -> None:
+    """The AAD is table, field, record and data-key id, length-prefixed (C4.2.2)."""
+    for record in ("r1", "r2", "r1"):  # the last record's part is remembered: check it is right
+        ct = CIPHER.encrypt(table="customers", field="name", record_id=record, plaintext=b"x")
+        aad = encode_aad(b"baomi:field", b"\x01", b"dk-1", b"customers", b"name", record.encode())
+        assert AESGCM(KEY).decrypt(ct[1:13], ct[13:], aad) == b"x"
+
+
+def test_interleaved_records_on_one_cipher_stay_bound_to_their_own() -> None:
+    cipher = FieldCipher(new_data_key(), "dk-3")
+    records = ["r1", "r2", "r10", ""]
+    cts = {
+        r: cipher.encrypt(table="customers", field="name", record_id=r, plaintext=r.encode())
+        for r in records
+    }
+    for record in ["r1", "r2", "r2", "r1", "r10", "", "r1"]:
+        ct = cts[record]
+        assert (
+            cipher.decrypt(table="customers", field="name", record_id=record, ciphertext=ct)
+            == record.encode()
+        )
+        for other in records:
+            if other != record:  # right after a success on `record`, a moved ciphertext fails
+                with pytest.raises(DecryptionError):
+                    cipher.decrypt(
+                        table="customers", field="name", record_id=record, ciphertext=cts[other]
+                    )
+
+
+def test_threads_sharing_a_cipher_never_open_another_records_ciphertext() -> None:
+    cipher = FieldCipher(new_data_key(), "dk-4")
+    records = [f"record-{n}" for n in range(6)]
+    cts = {
+        r: cipher.encrypt(table="customers", field="notes", record_id=r, plaintext=r.encode())
+        for r in records
+    }
+    failures: list[str] = []
+    start = threading.Barrier(len(records))
+
+    def work(record: str) -> None:
+        start.wait()
+        other = cts[records[(records.index(record) + 1) % len(records)]]
+        for _ in range(2_000):
+            got = cipher.decrypt(
+                table="customers", field="notes", record_id=record, ciphertext=cts[record]
+            )
+            if got != record.encode():
+                failures.append(f"{record} read {got!r}")
+            try:
+                cipher.decrypt(table="customers", field="notes", record_id=record, ciphertext=other)
+                failures.append(f"{record} opened a moved ciphertext")
+            except DecryptionError:
+                pass
+
+    threads = [threading.Thread(target=work, args=(r,)) for r in records]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
 
 
 @pytest.mark.parametrize("ct", [b"", b"\x01", b"\x01" + bytes(27), b"\x02" + bytes(40)])

@@ -55,7 +55,11 @@ def test_full_record_round_trip_with_masks(client: TestClient) -> None:
     assert sorted(created["masked"]) == ["id_number", "notes", "payment_methods"]
     revealed = client.post(
         f"/api/v1/customers/{created['id']}/reveal",
-        json={"fields": ["id_number", "payment_methods", "notes"], "reason": "签合同核对"},
+        json={
+            "fields": ["id_number", "payment_methods", "notes"],
+            "reason_code": "contract_work",
+            "reason": "签合同核对",
+        },
         headers=headers,
     ).json()["data"]
     assert revealed["id_number"] == "91310000MA1FL8TQ36"
@@ -176,7 +180,7 @@ def test_reveal_is_rate_limited_and_denials_are_audited(client: TestClient, engi
     created = create_customer(client, headers, notes="n")
     limit = get_settings().reveal_limit_per_hour
     url = f"/api/v1/customers/{created['id']}/reveal"
-    body = {"fields": ["notes"], "reason": "核对"}
+    body = {"fields": ["notes"], "reason_code": "customer_contact", "reason": "核对"}
     with engine.begin() as conn:  # pretend the limit is almost used up
         rows = [
             {

@@ -52,7 +52,8 @@ def _exercise(client: TestClient, record: dict[str, Any]) -> None:
     created = create_customer(client, headers, **record)
     url = f"/api/v1/customers/{created['id']}"
     client.get(url, headers=headers)
-    client.post(f"{url}/reveal", json={"fields": ["notes"], "reason": "核对"}, headers=headers)
+    reveal = {"fields": ["notes"], "reason_code": "contract_work", "reason": "核对"}
+    client.post(f"{url}/reveal", json=reveal, headers=headers)
     client.get("/api/v1/customers", params={"q": record["name"]}, headers=headers)
     client.get("/api/v1/customers/check", params={"phone": record["phones"][0]}, headers=headers)
     client.get("/api/v1/customers/check", params={"name": record["name"]}, headers=headers)

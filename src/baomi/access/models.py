@@ -1,4 +1,4 @@
-"""Access requests and their approvals (C4.3.1): tables only."""
+"""Access requests and their approvals (C4.3.1; level changes, C2.2): tables only."""
 
 from __future__ import annotations
 
@@ -19,6 +19,12 @@ access_requests = Table(
     Column("status", String(20), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("decided_at", UTCDateTime(), nullable=True),
+    # "access" (C4.3.1) or "level_change" (C2.2: lowering a level, access/level_change.py).
+    Column("kind", String(16), nullable=False, server_default="access"),
+    # A level change: the level when it was asked for (its rule routed the approvals) and the
+    # level asked for.
+    Column("from_level", String(16), nullable=True),
+    Column("target_level", String(16), nullable=True),
     Index("ix_access_requests_requester_id", "requester_id"),
 )
 

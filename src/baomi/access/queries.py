@@ -15,6 +15,7 @@ from baomi.access.models import access_requests as requests
 from baomi.access.routing import SlotRole
 from baomi.access.schemas import AccessRequestOut, ApprovalOut, RequestStatus
 from baomi.clock import utcnow
+from baomi.customers.access import facts_of, load_row
 from baomi.errors import NotFound
 from baomi.grants.schemas import GrantOut
 from baomi.grants.service import grants_of_request
@@ -72,11 +73,14 @@ def request_out(conn: Connection, row: Any, now: datetime) -> AccessRequestOut:
     grants = grants_of_request(conn, row.id, now)
     return AccessRequestOut(
         id=row.id,
+        kind=row.kind,
         status=_status(row.status, grants, now),
         customer_ids=list(customer_ids),
         fields=row.fields,
         purpose=row.purpose,
         duration_hours=row.duration_hours,
+        from_level=row.from_level,
+        target_level=row.target_level,
         requester=row.requester_id,
         approvals=[
             ApprovalOut(
@@ -139,3 +143,17 @@ def list_requests(
     ).all()
     now = now or utcnow()
     return [request_out(conn, r, now) for r in rows]
+
+
+def customer_levels(conn: Connection, customer_ids: list[str]) -> dict[str, str]:
+    """Return the level of each customer a request names (withdrawn ones left out).
+
+    What an approver weighs besides the purpose (C4.3.1, C2.2): the classification only, never
+    any of the customer's data, so the web UI can show it to approvers who may not see the record.
+    """
+    levels: dict[str, str] = {}
+    for customer_id in customer_ids:
+        row = load_row(conn, customer_id) if is_id(customer_id) else None
+        if row is not None:
+            levels[customer_id] = facts_of(row).level
+    return levels

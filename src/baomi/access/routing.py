@@ -1,4 +1,7 @@
-"""Who must approve an access request, by the customer's level (C4.3.1, C2.2), in one place.
+"""Who must approve a request, by the customer's level (C4.3.1, C2.2).
+
+Which approvals a level needs is part of its rule (security.levels): `access_approvers` for an
+access request, `lowering_approvers` for a request to lower the level.
 
 The customer's head is the head of the customer's department or of its nearest ancestor that
 has one; the requester's head likewise for the requester's department. Nobody approves their own
@@ -12,24 +15,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from baomi.security.levels import Approver, rule_of
 
-class Approver(StrEnum):
-    CUSTOMER_HEAD = "customer_head"
-    REQUESTER_HEAD = "requester_head"
-    SECURITY_OFFICER = "security_officer"
-
-
-# The approvals each level requires; a company changes its routing here and nowhere else.
-ROUTES: dict[str, frozenset[Approver]] = {
-    "normal": frozenset({Approver.CUSTOMER_HEAD}),
-    "secret": frozenset({Approver.CUSTOMER_HEAD, Approver.REQUESTER_HEAD}),
-    "confidential": frozenset(
-        {Approver.CUSTOMER_HEAD, Approver.REQUESTER_HEAD, Approver.SECURITY_OFFICER}
-    ),
-    "top_secret": frozenset(
-        {Approver.CUSTOMER_HEAD, Approver.REQUESTER_HEAD, Approver.SECURITY_OFFICER}
-    ),
-}
+__all__ = ["OFFICER", "Approver", "Slot", "SlotRole", "nearest_head", "route"]
 
 
 class SlotRole(StrEnum):
@@ -69,11 +57,16 @@ def route(
     requester_id: str,
     requester_head: str | None,
     customer_heads: Iterable[tuple[str, str | None]],
+    lowering: bool = False,
 ) -> list[Slot]:
-    """Return the approvals needed: `customer_heads` pairs each customer's level and head."""
+    """Return the approvals needed: `customer_heads` pairs each customer's level and head.
+
+    `lowering`: route a request to lower the level (C2.2) rather than one for access (C4.3.1).
+    """
     slots: set[Slot] = set()
     for level, customer_head in customer_heads:
-        wanted = ROUTES[level]
+        rule = rule_of(level)
+        wanted = rule.lowering_approvers if lowering else rule.access_approvers
         for who in wanted:
             if who is Approver.SECURITY_OFFICER:
                 slots.add(OFFICER)

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from baomi.api.inputs import StrictInput
 
@@ -21,11 +22,25 @@ class RequestStatus(StrEnum):
     EXPIRED = "expired"
 
 
+class RequestKind(StrEnum):
+    ACCESS = "access"  # C4.3.1: time-bound access to customers
+    LEVEL_CHANGE = "level_change"  # C2.2: lowering a customer's level
+
+
 class AccessRequestIn(StrictInput):
     customer_ids: list[str] = Field(min_length=1, max_length=MAX_CUSTOMERS)
     fields: list[str] | None = Field(default=None, description="null: the whole record")
     purpose: str = Field(min_length=2, max_length=1000, description="the work need (C4.3.1)")
     duration_hours: int = Field(ge=1, le=MAX_HOURS)
+
+
+class LevelChangeIn(StrictInput):
+    """C2.2: ask to lower a customer's level; its current level's rule names the approvers."""
+
+    level: str = Field(description="the lower level asked for: a code or its Chinese label")
+    reason: Annotated[
+        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=1000)
+    ] = Field(description="why the customer no longer needs its current level")
 
 
 class DecisionIn(StrictInput):
@@ -44,11 +59,14 @@ class ApprovalOut(BaseModel):
 
 class AccessRequestOut(BaseModel):
     id: str
+    kind: RequestKind = RequestKind.ACCESS
     status: RequestStatus
     customer_ids: list[str]
     fields: list[str] | None
-    purpose: str
-    duration_hours: int
+    purpose: str = Field(description="the work need; for a level change, the reason given")
+    duration_hours: int = Field(description="hours of access asked for; 0 for a level change")
+    from_level: str | None = Field(default=None, description="level change: the level then")
+    target_level: str | None = Field(default=None, description="level change: the level asked")
     requester: str
     approvals: list[ApprovalOut]
     created_at: datetime

@@ -14,12 +14,13 @@ from typing import Any, NoReturn
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
+from baomi.access.level_change import complete_level_change
 from baomi.access.models import access_request_approvals as approvals
 from baomi.access.models import access_request_customers as request_customers
 from baomi.access.models import access_requests as requests
 from baomi.access.queries import approver_ids, load_request, request_out
 from baomi.access.routing import Slot, SlotRole, nearest_head, route
-from baomi.access.schemas import AccessRequestIn, AccessRequestOut, RequestStatus
+from baomi.access.schemas import AccessRequestIn, AccessRequestOut, RequestKind, RequestStatus
 from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append
 from baomi.audit.tags import Action
@@ -29,6 +30,7 @@ from baomi.customers.fields import SENSITIVITY
 from baomi.errors import BaomiError, Conflict, Forbidden, NotFound, ValidationFailed
 from baomi.grants.service import insert_grant
 from baomi.ids import is_id, new_id
+from baomi.notifications import triggers
 from baomi.security.actor import Actor
 from baomi.security.roles import Permission
 from baomi.users.service import list_departments, load_actor
@@ -150,6 +152,17 @@ def create_request(
                 details=details,
             ),
         )
+    # C4.3.1: every approver who must decide hears of it (for the officer's slot, every officer).
+    triggers.request_filed(
+        conn,
+        request_id=request_id,
+        requester=actor,
+        approver_ids=[s.user_id for s in slots if s.user_id],
+        needs_officer=any(s.role == SlotRole.SECURITY_OFFICER for s in slots),
+        customer_count=len(customer_ids),
+        hours=request_in.duration_hours,
+        now=now,
+    )
     return request_out(conn, load_request(conn, request_id), now)
 
 
@@ -227,7 +240,9 @@ def decide_request(
         conn.execute(
             update(requests).where(requests.c.id == req.id).values(status=status, decided_at=now)
         )
-    if approve and final:
+    if approve and final and req.kind == RequestKind.LEVEL_CHANGE:
+        complete_level_change(conn, actor=actor, ctx=ctx, req=req, now=now)  # C2.2
+    elif approve and final:
         grant_ids = _grant(conn, actor=actor, ctx=ctx, req=req, now=now)
     append(
         conn,
@@ -239,7 +254,24 @@ def decide_request(
             details={"final": final, "slot": slot.role, "grants": grant_ids},
         ),
     )
-    return request_out(conn, load_request(conn, req.id), now)
+    out = request_out(conn, load_request(conn, req.id), now)
+    if final:  # C4.3.1: the requester hears the outcome
+        triggers.request_decided(
+            conn,
+            request_id=req.id,
+            requester_id=req.requester_id,
+            decider=actor,
+            approved=approve,
+            customer_count=len(out.customer_ids),
+            hours=req.duration_hours,
+            # A level change (duration 0) grants nothing, so it has no end to tell.
+            ends_at=now + timedelta(hours=req.duration_hours)
+            if approve and req.duration_hours
+            else None,
+            now=now,
+            request_kind=req.kind,
+        )
+    return out
 
 
 def _grant(

@@ -29,3 +29,8 @@ def cli_context() -> RequestContext:
 
 
 CLI_CONTEXT = cli_context()
+
+
+def job_context(job: str) -> RequestContext:
+    """Return the context of a scheduled job: the system acts, named by the job (C1.3)."""
+    return RequestContext(client_addr="job", operator=f"system:{job}"[:64])

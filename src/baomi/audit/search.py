@@ -32,6 +32,8 @@ def search(
     until: datetime | None = None,
     before_id: int | None = None,
     limit: int = 100,
+    decision: str | None = None,
+    object_id: str | None = None,
 ) -> dict[str, Any]:
     """Return a page of events, newest first, and the cursor of the next page."""
     e = audit_events.c
@@ -42,6 +44,10 @@ def search(
         q = q.where(e.customer_id == customer_id)
     if action:
         q = q.where(e.action == action)
+    if decision:
+        q = q.where(e.decision == decision)
+    if object_id:
+        q = q.where(e.object_id == object_id)
     if since:
         q = q.where(e.occurred_at >= since)
     if until:

@@ -16,8 +16,9 @@ from baomi.db_direct import DirectStatement
 from baomi.security.actor import Actor
 
 _EVENT_KEYS = tuple(c.name for c in audit_events.columns if c.name != "id")
-# Every audited action inserts one of these: the hottest write of the product.
-_INSERT = DirectStatement(insert(audit_events), insert_keys=_EVENT_KEYS)
+# Every audited action inserts one of these: the hottest write of the product. Most events name
+# one of a few field lists (all fields of a record, say), so each list is serialised once.
+_INSERT = DirectStatement(insert(audit_events), insert_keys=_EVENT_KEYS, memoize=("fields",))
 
 
 def event(

@@ -12,6 +12,10 @@ class Action(StrEnum):
     AUTH_MFA_CONFIRM = "auth:mfa_confirm"
     AUTH_LOCKOUT = "auth:lockout"
     AUTH_UNLOCK = "auth:unlock"
+    AUTH_SESSION_END = "auth:session_end"
+    AUTH_PASSWORD_CHANGE = "auth:password_change"  # noqa: S105 - a tag, not a password
+    AUTH_STEP_UP = "auth:step_up"
+    AUTH_CSRF = "auth:csrf"
     CUSTOMER_LIST = "customer:list"
     CUSTOMER_SEARCH = "customer:search"
     CUSTOMER_READ = "customer:read"
@@ -20,11 +24,15 @@ class Action(StrEnum):
     CUSTOMER_UPDATE = "customer:update"
     CUSTOMER_DELETE = "customer:delete"
     CUSTOMER_CHECK = "customer:check"
+    # C2.2: a level raised or lowered (with from/to), and a confidentiality period that lapsed.
+    CUSTOMER_LEVEL_CHANGE = "customer:level_change"
+    CUSTOMER_LEVEL_LAPSE = "customer:level_lapse"
     COMMUNICATION_ADD = "communication:add"
     ATTACHMENT_ADD = "attachment:add"
     ATTACHMENT_DOWNLOAD = "attachment:download"
     GRANT_CREATE = "grant:create"
     GRANT_REVOKE = "grant:revoke"
+    GRANT_EXPIRED = "grant:expired"
     ACCESS_REQUEST_CREATE = "access_request:create"
     ACCESS_REQUEST_APPROVE = "access_request:approve"
     ACCESS_REQUEST_REJECT = "access_request:reject"
@@ -35,6 +43,17 @@ class Action(StrEnum):
     KEY_RETIRE = "key:retire"
     AUDIT_SEARCH = "audit:search"
     AUDIT_VERIFY = "audit:verify"
+    # Scheduled jobs run as the system (baomi.jobs); the inbox (baomi.notifications).
+    JOB_RUN = "job:run"
+    NOTIFICATION_READ = "notification:read"
+    # The web UI (baomi.web): screen lock and unlock (C4.2.4), language preference, and the
+    # activity charts of the home page (C3.2: counts from this log, never customer data).
+    AUTH_SCREEN_LOCK = "auth:screen_lock"
+    AUTH_SCREEN_UNLOCK = "auth:screen_unlock"
+    USER_PREFERENCES = "user:preferences"
+    ACTIVITY_VIEW = "activity:view"
+    # A page refused to a role that lacks its permission (C4.2.1; 三员分立 shows in the UI too).
+    PAGE_OPEN = "page:open"
 
 
 class Decision(StrEnum):

@@ -1,19 +1,30 @@
-"""Login, logout and MFA enrolment for API clients (the one public route is login)."""
+"""Login, sessions, password change, step-up and MFA enrolment (the public routes are the logins).
+
+API clients log in with `POST /login` and send `Authorization: Bearer <access_token>`. A browser
+script may use `POST /browser-login` instead: the session secret then travels only in an
+HttpOnly cookie, and state-changing requests carry the returned `csrf_token` as `X-CSRF-Token`
+(auth/browser.py).
+"""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
-from typing import Annotated, Literal
+from datetime import datetime
+from typing import Literal
 
-from fastapi import APIRouter, Depends, Request
-from fastapi.security import HTTPAuthorizationCredentials
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
 
-from baomi.api.deps import Conn, Ctx, CurrentActor, VaultDep, bearer_scheme
+from baomi.api.deps import Conn, Ctx, CurrentActor, VaultDep
 from baomi.api.inputs import StrictInput
+from baomi.audit.service import event
+from baomi.audit.tags import Action, Decision
+from baomi.auth import browser, reauth, sessions
 from baomi.auth.lockout import Policy
 from baomi.auth.mfa import begin_enrolment, confirm_enrolment
-from baomi.auth.service import login, logout
+from baomi.auth.service import IssuedToken, login
+from baomi.auth.sessions import EndReason, Kind, Lifetimes
+from baomi.errors import Forbidden
+from baomi.security.actor import Actor
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -31,6 +42,17 @@ class TokenOut(BaseModel):
     expires_at: datetime
     # The role needs MFA and the account has none yet: enrol now (POST /api/v1/auth/mfa/enrol).
     mfa_enrolment_required: bool = False
+    session_id: str
+
+
+class BrowserLoginOut(BaseModel):
+    """A browser session: the secret is in the cookie only, never in a body a script reads."""
+
+    session_id: str
+    expires_at: datetime
+    mfa_enrolment_required: bool = False
+    # Send as the X-CSRF-Token header (or form field csrf_token) on every unsafe request.
+    csrf_token: str
 
 
 class EnrolOut(BaseModel):
@@ -53,31 +75,221 @@ class MeOut(BaseModel):
     display_name: str
     roles: list[str]
     department_id: str | None
+    session_id: str | None
+    # When this session last passed a second factor (login with MFA, or POST /step-up).
+    mfa_verified_at: datetime | None
+
+
+class SessionOut(BaseModel):
+    id: str
+    kind: Kind
+    created_at: datetime
+    last_seen_at: datetime
+    expires_at: datetime
+    client_addr: str | None
+    user_agent: str | None
+    current: bool
+
+
+class EndedOut(BaseModel):
+    ended: int
+
+
+class PasswordIn(StrictInput):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=1, max_length=256)
+
+
+class StepUpIn(StrictInput):
+    otp: str = Field(min_length=1, max_length=32)
+
+
+class StepUpOut(BaseModel):
+    mfa_verified_at: datetime
+
+
+def _lifetimes(request: Request) -> Lifetimes:
+    return Lifetimes.from_settings(request.app.state.settings)
+
+
+def _login(
+    body: LoginIn, conn: Conn, ctx: Ctx, vault: VaultDep, request: Request, kind: Kind
+) -> IssuedToken:
+    settings = request.app.state.settings
+    return login(
+        conn,
+        ctx=ctx,
+        username=body.username,
+        password=body.password,
+        otp=body.otp,
+        lifetimes=_lifetimes(request),
+        provider=vault.provider,
+        policy=Policy.from_settings(settings),
+        kind=kind,
+        user_agent=request.headers.get("user-agent"),
+    )
 
 
 @router.post("/login", response_model=TokenOut)
 def post_login(body: LoginIn, conn: Conn, ctx: Ctx, vault: VaultDep, request: Request) -> TokenOut:
     """Exchange a username, password and (with MFA) a one-time code for a bearer token.
 
-    401 `mfa_required` when the account has MFA and no code was sent; 401 `invalid_credentials`
-    for every other failure; 429 `throttled` with Retry-After after repeated failures.
+    Every login starts a new session. 401 `mfa_required` when the account has MFA and no code
+    was sent; 401 `invalid_credentials` for every other failure; 429 `throttled` with
+    Retry-After after repeated failures.
     """
-    settings = request.app.state.settings
-    issued = login(
-        conn,
-        ctx=ctx,
-        username=body.username,
-        password=body.password,
-        otp=body.otp,
-        ttl=timedelta(minutes=settings.token_ttl_minutes),
-        provider=vault.provider,
-        policy=Policy.from_settings(settings),
-    )
+    issued = _login(body, conn, ctx, vault, request, Kind.API)
     return TokenOut(
         access_token=issued.access_token,
         expires_at=issued.expires_at,
         mfa_enrolment_required=issued.mfa_enrolment_required,
+        session_id=issued.session_id,
     )
+
+
+@router.post("/browser-login", response_model=BrowserLoginOut)
+def post_browser_login(
+    body: LoginIn, conn: Conn, ctx: Ctx, vault: VaultDep, request: Request, response: Response
+) -> BrowserLoginOut:
+    """Log in a browser: the session secret is set as an HttpOnly cookie, never returned.
+
+    The session the browser presented before, if any, ends: each login is a new session
+    (fixation defence). Errors as for /login; 403 `csrf_failed` from another origin.
+    """
+    if not browser.same_site_origin(request):
+        # Login CSRF: another site must not log this browser into someone else's account.
+        refusal = event(
+            ctx=ctx,
+            actor_id=None,
+            actor_username=None,
+            action=Action.AUTH_CSRF,
+            decision=Decision.DENY,
+            reason="cross_origin_login",
+        )
+        raise Forbidden("log in from this site", code="csrf_failed").with_audit(refusal)
+    issued = _login(body, conn, ctx, vault, request, Kind.BROWSER)
+    if (previous := browser.session_secret_from(request)) is not None:
+        sessions.end_presented(
+            conn, ctx=ctx, secret=previous, kind=Kind.BROWSER, reason=EndReason.REPLACED
+        )
+    browser.set_session_cookie(response, request, issued.access_token)
+    return BrowserLoginOut(
+        session_id=issued.session_id,
+        expires_at=issued.expires_at,
+        mfa_enrolment_required=issued.mfa_enrolment_required,
+        csrf_token=browser.csrf_token_for(issued.access_token),
+    )
+
+
+def _forget_cookie_if_current(
+    request: Request, response: Response, actor: Actor, session_id: str
+) -> None:
+    if session_id == actor.session_id and request.state.session_kind is Kind.BROWSER:
+        browser.clear_session_cookie(response, request)
+
+
+@router.post("/logout", status_code=204)
+def post_logout(
+    conn: Conn, ctx: Ctx, actor: CurrentActor, request: Request, response: Response
+) -> None:
+    """End the session used for this request (and clear a browser's cookie)."""
+    if actor.session_id is not None:
+        sessions.end(conn, ctx=ctx, session_id=actor.session_id, reason=EndReason.LOGOUT, by=actor)
+        _forget_cookie_if_current(request, response, actor, actor.session_id)
+
+
+@router.get("/me", response_model=MeOut)
+def get_me(actor: CurrentActor) -> MeOut:
+    return MeOut(
+        id=actor.user_id,
+        username=actor.username,
+        display_name=actor.display_name,
+        roles=sorted(r.value for r in actor.roles),
+        department_id=actor.department_id,
+        session_id=actor.session_id,
+        mfa_verified_at=actor.mfa_verified_at,
+    )
+
+
+@router.get("/sessions", response_model=list[SessionOut])
+def get_sessions(conn: Conn, actor: CurrentActor, request: Request) -> list[SessionOut]:
+    """Your own live sessions, newest first (ASVS V7.5.2); never a secret."""
+    live = sessions.list_live(conn, user_id=actor.user_id, lifetimes=_lifetimes(request))
+    return [
+        SessionOut(
+            id=s.id,
+            kind=s.kind,
+            created_at=s.created_at,
+            last_seen_at=s.last_seen_at,
+            expires_at=s.expires_at,
+            client_addr=s.client_addr,
+            user_agent=s.user_agent,
+            current=s.id == actor.session_id,
+        )
+        for s in live
+    ]
+
+
+@router.delete("/sessions/{session_id}", status_code=204)
+def delete_session(
+    session_id: str,
+    conn: Conn,
+    ctx: Ctx,
+    actor: CurrentActor,
+    request: Request,
+    response: Response,
+) -> None:
+    """End one of your own sessions; anyone else's, or an unknown one, is 404."""
+    sessions.end_own(
+        conn, ctx=ctx, actor=actor, session_id=session_id, lifetimes=_lifetimes(request)
+    )
+    _forget_cookie_if_current(request, response, actor, session_id)
+
+
+@router.post("/sessions/end-others", response_model=EndedOut)
+def post_end_others(conn: Conn, ctx: Ctx, actor: CurrentActor) -> EndedOut:
+    """End all your sessions except this one (a lost phone, a forgotten browser)."""
+    ended = sessions.end_others(conn, ctx=ctx, actor=actor, reason=EndReason.ENDED_BY_USER)
+    return EndedOut(ended=ended)
+
+
+@router.post("/password", status_code=204)
+def post_password(
+    body: PasswordIn, conn: Conn, ctx: Ctx, actor: CurrentActor, request: Request
+) -> None:
+    """Change your password: the current one is checked, the new one must meet the rules
+    (422 `validation_failed`), and every other session of yours ends.
+
+    401 `invalid_credentials` when the current password is wrong (counted like a failed login).
+    """
+    reauth.change_password(
+        conn,
+        ctx=ctx,
+        actor=actor,
+        policy=Policy.from_settings(request.app.state.settings),
+        current_password=body.current_password,
+        new_password=body.new_password,
+    )
+
+
+@router.post("/step-up", response_model=StepUpOut)
+def post_step_up(
+    body: StepUpIn, conn: Conn, ctx: Ctx, vault: VaultDep, actor: CurrentActor, request: Request
+) -> StepUpOut:
+    """Prove the second factor again (TOTP or a recovery code) for this session.
+
+    401 `invalid_otp` when the code is wrong (counted like a failed login); 409
+    `mfa_not_enabled` when the account has no MFA.
+    """
+    verified_at = reauth.step_up(
+        conn,
+        ctx=ctx,
+        actor=actor,
+        provider=vault.provider,
+        policy=Policy.from_settings(request.app.state.settings),
+        otp=body.otp,
+    )
+    return StepUpOut(mfa_verified_at=verified_at)
 
 
 @router.post("/mfa/enrol", response_model=EnrolOut)
@@ -93,28 +305,9 @@ def post_mfa_enrol(conn: Conn, ctx: Ctx, vault: VaultDep, actor: CurrentActor) -
 def post_mfa_confirm(
     body: ConfirmIn, conn: Conn, ctx: Ctx, vault: VaultDep, actor: CurrentActor
 ) -> RecoveryCodesOut:
-    """Activate MFA with a code from the app; returns ten single-use recovery codes, once."""
+    """Activate MFA with a code from the app; returns ten single-use recovery codes, once.
+
+    Every other session of yours ends: they began before the second factor existed.
+    """
     codes = confirm_enrolment(conn, actor=actor, ctx=ctx, provider=vault.provider, otp=body.otp)
     return RecoveryCodesOut(recovery_codes=codes)
-
-
-@router.post("/logout", status_code=204)
-def post_logout(
-    conn: Conn,
-    actor: CurrentActor,
-    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
-) -> None:
-    """End the token used for this request."""
-    if credentials is not None:
-        logout(conn, token=credentials.credentials)
-
-
-@router.get("/me", response_model=MeOut)
-def get_me(actor: CurrentActor) -> MeOut:
-    return MeOut(
-        id=actor.user_id,
-        username=actor.username,
-        display_name=actor.display_name,
-        roles=sorted(r.value for r in actor.roles),
-        department_id=actor.department_id,
-    )

@@ -10,6 +10,7 @@ refused before any password hash is computed.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -131,9 +132,47 @@ def record_failure(
     return bool(locked.rowcount)
 
 
+def counted_failure(
+    *, policy: Policy, ctx: RequestContext, username: str, user_id: str | None, now: datetime
+) -> Callable[[Connection], None]:
+    """Return an effect for `BaomiError.with_effect`: count one failed attempt after the
+    rollback (a failed login, step-up or password check) and audit the lock it may cause."""
+
+    def count(conn: Connection) -> None:
+        if record_failure(
+            conn, policy=policy, username=username, client_addr=ctx.client_addr, now=now
+        ):
+            record(
+                conn,
+                ctx=ctx,
+                actor_id=user_id,
+                actor_username=None,
+                action=Action.AUTH_LOCKOUT,
+                decision=Decision.DENY,
+                reason="too_many_failures",
+                object_id=user_id,
+            )
+
+    return count
+
+
 def clear_account(conn: Connection, *, username: str) -> None:
     """Forget an account's failures after a successful login."""
     conn.execute(delete(login_throttles).where(login_throttles.c.key == account_key(username)))
+
+
+def purge_forgotten_addresses(conn: Connection, *, policy: Policy, now: datetime) -> int:
+    """Delete client-address counters past the window (already forgotten); return how many.
+
+    Account counters stay: they count consecutive failures up to the lockout, however slowly
+    they come, and unknown names must keep behaving like known ones (ASVS V6.3).
+    """
+    cutoff = now - timedelta(seconds=policy.address_window_seconds)
+    t = login_throttles.c
+    result = conn.execute(
+        delete(login_throttles).where(t.key.startswith("addr:"), t.last_failure_at < cutoff)
+    )
+    return int(result.rowcount)
 
 
 def unlock(conn: Connection, *, actor: Actor | None, ctx: RequestContext, user_id: str) -> bool:

@@ -13,7 +13,7 @@ from baomi import clock
 from baomi.audit.context import RequestContext
 from baomi.audit.service import event, record
 from baomi.audit.tags import Action, Decision
-from baomi.auth import totp
+from baomi.auth import sessions, totp
 from baomi.auth.models import mfa_recovery_codes
 from baomi.crypto.keys import KeyProvider
 from baomi.errors import Conflict, ValidationFailed
@@ -63,7 +63,11 @@ def begin_enrolment(
 def confirm_enrolment(
     conn: Connection, *, actor: Actor, ctx: RequestContext, provider: KeyProvider, otp: str
 ) -> list[str]:
-    """Activate MFA with a first code from the app; return ten single-use recovery codes."""
+    """Activate MFA with a first code from the app; return ten single-use recovery codes.
+
+    Every other session of the person ends (ASVS V7.4.3): they began before the second factor.
+    This one has just passed it, so it counts as verified now.
+    """
     row = conn.execute(
         select(users.c.totp_secret_ct, users.c.totp_enabled_at).where(users.c.id == actor.user_id)
     ).one()
@@ -88,6 +92,9 @@ def confirm_enrolment(
     codes = totp.new_recovery_codes()
     _activate(conn, user_id=actor.user_id, last_step=step, recovery_codes=codes)
     _audit(conn, actor, ctx, Action.AUTH_MFA_CONFIRM, Decision.ALLOW, "mfa_enabled")
+    sessions.end_others(conn, ctx=ctx, actor=actor, reason=sessions.EndReason.MFA_CHANGED)
+    if actor.session_id is not None:
+        sessions.mark_mfa(conn, session_id=actor.session_id, at=clock.utcnow())
     return codes
 
 

@@ -1,19 +1,18 @@
-"""Login and opaque bearer tokens: 256 random bits, stored only as SHA-256, expiring.
+"""Login: check the credentials, then start a new session (auth/sessions.py).
 
 Login checks throttling first (auth/lockout.py), then the password, then the second factor of
-an enrolled user (auth/mfa.py); every refusal is one generic 401 (or 429 when throttled).
+an enrolled user (auth/mfa.py); every refusal is one generic 401 (or 429 when throttled). The
+session is new on every login, API or browser alike (fixation defence, ASVS V7.2.4).
 """
 
 from __future__ import annotations
 
-import hashlib
-import secrets
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from baomi import clock
@@ -23,24 +22,21 @@ from baomi.audit.tags import Action, Decision
 from baomi.auth import lockout
 from baomi.auth.lockout import Policy
 from baomi.auth.mfa import check_second_factor, mfa_enabled, mfa_expected
-from baomi.auth.models import api_tokens
+from baomi.auth.sessions import Kind, Lifetimes, start
 from baomi.crypto.keys import KeyProvider
 from baomi.errors import BaomiError, NotAuthenticated, Throttled
-from baomi.ids import new_id
 from baomi.users.models import users
 from baomi.users.service import authenticate, roles_of
 
 
 @dataclass(frozen=True, slots=True)
 class IssuedToken:
+    # The session secret: a bearer token (API) or the cookie's value (browser), given out once.
     access_token: str
     expires_at: datetime
+    session_id: str
     # C4.2.4: this role must use MFA but has not enrolled yet (POST /api/v1/auth/mfa/enrol).
     mfa_enrolment_required: bool = False
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _refusal(ctx: RequestContext, user_id: str | None, reason: str) -> dict[str, Any]:
@@ -64,22 +60,9 @@ def _failed(
     now: datetime,
 ) -> BaomiError:
     """The one generic answer to a failed login; the failure is counted after the rollback."""
-
-    def count(conn: Connection) -> None:
-        if lockout.record_failure(
-            conn, policy=policy, username=username, client_addr=ctx.client_addr, now=now
-        ):
-            record(
-                conn,
-                ctx=ctx,
-                actor_id=user_id,
-                actor_username=None,
-                action=Action.AUTH_LOCKOUT,
-                decision=Decision.DENY,
-                reason="too_many_failures",
-                object_id=user_id,
-            )
-
+    count = lockout.counted_failure(
+        policy=policy, ctx=ctx, username=username, user_id=user_id, now=now
+    )
     error = NotAuthenticated("invalid username or password", code="invalid_credentials")
     return error.with_audit(_refusal(ctx, user_id, reason)).with_effect(count)
 
@@ -90,24 +73,20 @@ def login(
     ctx: RequestContext,
     username: str,
     password: str,
-    ttl: timedelta,
+    lifetimes: Lifetimes,
     provider: KeyProvider,
     policy: Policy,
     otp: str | None = None,
+    kind: Kind = Kind.API,
+    user_agent: str | None = None,
 ) -> IssuedToken:
-    """Check credentials (and the second factor) and issue a token; failures are audited,
-    counted and get one generic error; throttled attempts never reach the password hash."""
+    """Check credentials (and the second factor) and start a new session; failures are
+    audited, counted and get one generic error; throttled attempts never reach the hash."""
     now = clock.utcnow()
     known = conn.execute(select(users.c.id).where(users.c.username == username)).first()
     known_id = str(known.id) if known else None
     fail = partial(_failed, ctx, known_id, policy=policy, username=username, now=now)
-    standing = lockout.state(
-        conn, policy=policy, username=username, client_addr=ctx.client_addr, now=now
-    )
-    if standing.retry_after:
-        raise Throttled(standing.retry_after).with_audit(_refusal(ctx, known_id, "throttled"))
-    if standing.locked:
-        raise fail("locked")
+    _refuse_if_held_back(conn, ctx=ctx, policy=policy, username=username, user_id=known_id, now=now)
     user_id = authenticate(conn, username=username, password=password)
     if user_id is None:
         raise fail("bad_credentials")
@@ -122,17 +101,104 @@ def login(
         if checked is None:
             raise fail("bad_otp")
         factor = checked
+    return _open_session(
+        conn,
+        ctx=ctx,
+        user_id=user_id,
+        username=username,
+        factor=factor,
+        mfa_verified=enrolled,
+        lifetimes=lifetimes,
+        kind=kind,
+        user_agent=user_agent,
+        now=now,
+    )
+
+
+def complete_login(
+    conn: Connection,
+    *,
+    ctx: RequestContext,
+    user_id: str,
+    otp: str,
+    lifetimes: Lifetimes,
+    provider: KeyProvider,
+    policy: Policy,
+    kind: Kind = Kind.BROWSER,
+    user_agent: str | None = None,
+) -> IssuedToken:
+    """The second step of a two-page login, for a user whose password `login` accepted moments
+    ago (it answered `mfa_required`); the caller carries that proof (web/pending_login.py seals
+    it, never the password). Throttling, lockout and the account's state are checked again."""
+    now = clock.utcnow()
+    row = conn.execute(
+        select(users.c.username, users.c.is_active).where(users.c.id == user_id)
+    ).first()
+    username = str(row.username) if row else ""
+    fail = partial(_failed, ctx, user_id, policy=policy, username=username, now=now)
+    _refuse_if_held_back(conn, ctx=ctx, policy=policy, username=username, user_id=user_id, now=now)
+    if row is None or not row.is_active or not mfa_enabled(conn, user_id):
+        raise fail("bad_credentials")
+    factor = check_second_factor(conn, provider=provider, user_id=user_id, otp=otp, now=now)
+    if factor is None:
+        raise fail("bad_otp")
+    return _open_session(
+        conn,
+        ctx=ctx,
+        user_id=user_id,
+        username=username,
+        factor=factor,
+        mfa_verified=True,
+        lifetimes=lifetimes,
+        kind=kind,
+        user_agent=user_agent,
+        now=now,
+    )
+
+
+def _refuse_if_held_back(
+    conn: Connection,
+    *,
+    ctx: RequestContext,
+    policy: Policy,
+    username: str,
+    user_id: str | None,
+    now: datetime,
+) -> None:
+    """Throttled attempts never reach the password hash; a locked account gets the generic
+    answer (ASVS V6.3)."""
+    standing = lockout.state(
+        conn, policy=policy, username=username, client_addr=ctx.client_addr, now=now
+    )
+    if standing.retry_after:
+        raise Throttled(standing.retry_after).with_audit(_refusal(ctx, user_id, "throttled"))
+    if standing.locked:
+        raise _failed(ctx, user_id, "locked", policy=policy, username=username, now=now)
+
+
+def _open_session(
+    conn: Connection,
+    *,
+    ctx: RequestContext,
+    user_id: str,
+    username: str,
+    factor: str,
+    mfa_verified: bool,
+    lifetimes: Lifetimes,
+    kind: Kind,
+    user_agent: str | None,
+    now: datetime,
+) -> IssuedToken:
     lockout.clear_account(conn, username=username)
-    token = secrets.token_urlsafe(32)
-    expires_at = now + ttl
-    conn.execute(
-        insert(api_tokens).values(
-            id=new_id(),
-            user_id=user_id,
-            token_hash=_digest(token),
-            created_at=now,
-            expires_at=expires_at,
-        )
+    started = start(
+        conn,
+        ctx=ctx,
+        user_id=user_id,
+        kind=kind,
+        lifetimes=lifetimes,
+        user_agent=user_agent,
+        # C4.2.4: a login that passed TOTP or a recovery code counts as a fresh second factor.
+        mfa_verified_at=now if mfa_verified else None,
     )
     record(
         conn,
@@ -142,36 +208,13 @@ def login(
         action=Action.AUTH_LOGIN,
         decision=Decision.ALLOW,
         reason="ok",
-        details={"factor": factor},
+        object_id=started.session_id,
+        details={"factor": factor, "kind": kind.value},
     )
-    must_enrol = not enrolled and mfa_expected(roles_of(conn, user_id))
-    return IssuedToken(access_token=token, expires_at=expires_at, mfa_enrolment_required=must_enrol)
-
-
-def user_for_token(conn: Connection, token: str) -> str | None:
-    """Return the user id behind a live token, or None when unknown, expired or revoked."""
-    row = conn.execute(
-        select(api_tokens.c.user_id, api_tokens.c.expires_at, api_tokens.c.revoked_at).where(
-            api_tokens.c.token_hash == _digest(token)
-        )
-    ).first()
-    if row is None or row.revoked_at is not None or row.expires_at <= clock.utcnow():
-        return None
-    return str(row.user_id)
-
-
-def logout(conn: Connection, *, token: str) -> None:
-    conn.execute(
-        update(api_tokens)
-        .where(api_tokens.c.token_hash == _digest(token), api_tokens.c.revoked_at.is_(None))
-        .values(revoked_at=clock.utcnow())
-    )
-
-
-def revoke_all_tokens(conn: Connection, *, user_id: str) -> None:
-    """End every token of a user at once (disabling an account, C4.5.2)."""
-    conn.execute(
-        update(api_tokens)
-        .where(api_tokens.c.user_id == user_id, api_tokens.c.revoked_at.is_(None))
-        .values(revoked_at=clock.utcnow())
+    must_enrol = not mfa_verified and mfa_expected(roles_of(conn, user_id))
+    return IssuedToken(
+        access_token=started.secret,
+        expires_at=started.expires_at,
+        session_id=started.session_id,
+        mfa_enrolment_required=must_enrol,
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from baomi.cli import audit, doctor, grants, keys, server, users, witness
+from baomi.cli import audit, doctor, grants, jobs, keys, server, users, witness
 
 app = typer.Typer(
     name="baomi",
@@ -24,3 +24,4 @@ app.command("demo")(server.demo)
 app.command("doctor")(doctor.doctor)
 app.add_typer(audit.app, name="audit")
 app.add_typer(witness.app, name="witness")
+app.add_typer(jobs.app, name="jobs")

@@ -169,7 +169,14 @@ def _serve(settings: Settings, host: str, port: int) -> None:
     # C1.3: a database restored to an older copy would quietly fork the sealed audit log.
     if problem := startup_check(engine, AuditSettings(home=settings.home)):
         fail(f"the audit log does not match its kept checkpoints: {problem} (`baomi audit status`)")
-    app = create_app(settings=settings, engine=engine, vault=vault, seal_in_background=True)
+    app = create_app(
+        settings=settings,
+        engine=engine,
+        vault=vault,
+        seal_in_background=True,
+        # Reminders, expiry notices and mail (BAOMI_RUN_JOBS=false leaves them to cron).
+        run_jobs_in_background=settings.run_jobs,
+    )
     baomi_logging.configure(settings)
     baomi_logging.get_logger().info("serve", host=host, port=port, demo=settings.demo)
     console.print(f"baomi is serving on [bold]{url_of(host, port)}[/bold]")

@@ -27,6 +27,7 @@ OPTIONS = {
     "employment_type": "--employment",
     "roles": "--role",
     "department_id": "--department",
+    "email": "--email",
 }
 user_app = typer.Typer(help="People: add, list, disable, unlock.", no_args_is_help=True)
 department_app = typer.Typer(help="Departments: add.", no_args_is_help=True)
@@ -54,6 +55,9 @@ def add_user(
     password_stdin: bool = typer.Option(
         False, "--password-stdin", help="Read the password from the first line of stdin."
     ),
+    email: str | None = typer.Option(
+        None, "--email", help="Where notifications are mailed (optional)."
+    ),
 ) -> None:
     """Add a person with roles, an employment type and a department."""
     password = _read_password(password_stdin)
@@ -64,6 +68,7 @@ def add_user(
             password=password,
             employment_type=employment,
             roles=role,
+            email=email,
         )
         with unit_of_work(runtime.get_engine()) as conn:
             department_id = service.department_id_by_name(conn, department) if department else None
@@ -77,6 +82,7 @@ def add_user(
                 employment_type=user_in.employment_type,
                 department_id=department_id,
                 roles=user_in.roles,
+                email=user_in.email,
             )
     roles = ", ".join(sorted(r.value for r in user_in.roles))
     console.print(f"Added {user_in.username} ({user_in.display_name}) with roles {roles}.")

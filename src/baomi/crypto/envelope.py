@@ -61,10 +61,23 @@ def unwrap_data_key(provider: KeyProvider, *, owner_id: str, version: int, wrapp
     return key
 
 
+# The (table, field) part of a field's AAD is the same under every key: encoded once per pair.
+_TABLE_FIELD_AAD: dict[tuple[str, str], bytes] = {}
+
+
+def _table_field_aad(table: str, field: str) -> bytes:
+    part = _TABLE_FIELD_AAD.get((table, field))
+    if part is None:
+        part = encode_aad(table.encode("utf-8"), field.encode("utf-8"))
+        if len(_TABLE_FIELD_AAD) < 1024:  # the pairs are the schema's; never let it grow
+            _TABLE_FIELD_AAD[(table, field)] = part
+    return part
+
+
 class FieldCipher:
     """Encrypts the fields and attachment chunks of one owner under its data key."""
 
-    __slots__ = ("_aead", "_chunk_prefix", "_field_prefix", "_field_prefixes", "data_key_id")
+    __slots__ = ("_aead", "_chunk_prefix", "_field_prefix", "_record_aad", "data_key_id")
 
     def __init__(self, data_key: bytes, data_key_id: str) -> None:
         if len(data_key) != KEY_BYTES:
@@ -74,8 +87,10 @@ class FieldCipher:
         self._aead = AESGCM(data_key)
         key_id = data_key_id.encode("utf-8")
         self._field_prefix = encode_aad(b"baomi:field", _HEADER, key_id)
-        self._field_prefixes: dict[tuple[str, str], bytes] = {}
-        self._chunk_prefix = encode_aad(b"baomi:chunk", _HEADER, key_id)
+        # (record id, its encoded AAD part) of the last record: a read opens ~14 fields of one.
+        # One tuple, replaced whole, so threads sharing a cipher never pair an id with another's.
+        self._record_aad: tuple[str | None, bytes] = (None, b"")
+        self._chunk_prefix: bytes | None = None  # on first use: most ciphers open fields only
 
     def __repr__(self) -> str:
         return f"FieldCipher(data_key_id={self.data_key_id!r})"
@@ -93,12 +108,11 @@ class FieldCipher:
             raise DecryptionError("ciphertext failed authentication") from None
 
     def _field_aad(self, table: str, field: str, record_id: str) -> bytes:
-        # The (table, field) part is the same for every record: encode it once per cipher.
-        prefix = self._field_prefixes.get((table, field))
-        if prefix is None:
-            prefix = self._field_prefix + encode_aad(table.encode("utf-8"), field.encode("utf-8"))
-            self._field_prefixes[(table, field)] = prefix
-        return prefix + encode_aad(record_id.encode("utf-8"))
+        record = self._record_aad
+        if record[0] != record_id:
+            record = (record_id, encode_aad(record_id.encode("utf-8")))
+            self._record_aad = record
+        return self._field_prefix + _table_field_aad(table, field) + record[1]
 
     def encrypt(self, *, table: str, field: str, record_id: str, plaintext: bytes) -> bytes:
         """Encrypt one field value, bound to its table, field, record and data key."""
@@ -109,6 +123,9 @@ class FieldCipher:
         return self._open(ciphertext, self._field_aad(table, field, record_id))
 
     def _chunk_aad(self, attachment_id: str, seq: int, final: bool) -> bytes:
+        if self._chunk_prefix is None:
+            key_id = self.data_key_id.encode("utf-8")
+            self._chunk_prefix = encode_aad(b"baomi:chunk", _HEADER, key_id)
         return self._chunk_prefix + encode_aad(
             attachment_id.encode("utf-8"), struct.pack(">Q?", seq, final)
         )

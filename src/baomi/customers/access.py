@@ -25,6 +25,7 @@ from baomi.security.policy import (
     CustomerAction,
     CustomerFacts,
     Decision,
+    FieldCatalog,
     GrantFacts,
     Reason,
     decide,
@@ -70,6 +71,10 @@ _GRANTS = DirectStatement(
 )
 
 
+# The catalog with its derived sets computed once (decide runs on every read).
+_CATALOG = FieldCatalog(SENSITIVITY)
+
+
 def load_row(conn: Connection, customer_id: str) -> Record | None:
     return _BY_ID.first(conn, {"customer_id": customer_id})
 
@@ -109,7 +114,7 @@ def decide_on_row(
         actor=actor,
         action=action,
         customer=facts,
-        fields=SENSITIVITY,
+        fields=_CATALOG,
         requested=requested,
         grants=grants,
         now=now,

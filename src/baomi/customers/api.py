@@ -9,8 +9,11 @@ from urllib.parse import quote
 from fastapi import APIRouter, Query, UploadFile
 from fastapi.responses import StreamingResponse
 
+from baomi.access.level_change import request_level_change
+from baomi.access.schemas import AccessRequestOut, LevelChangeIn
 from baomi.api.deps import Conn, Ctx, CurrentActor, EngineDep, VaultDep
 from baomi.customers import search, service, timeline
+from baomi.customers.reasons import LABELS
 from baomi.customers.schemas import (
     AttachmentOut,
     CheckOut,
@@ -20,12 +23,47 @@ from baomi.customers.schemas import (
     CustomerOut,
     CustomerPage,
     CustomerPatch,
+    LevelOut,
     RevealIn,
     RevealOut,
+    RevealReasonOut,
 )
 from baomi.errors import ValidationFailed
+from baomi.security.levels import active
 
 router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
+# What forms need to offer: the levels in use and the reveal reasons (read-only, logged in).
+reference_router = APIRouter(prefix="/api/v1", tags=["customers"])
+
+
+@reference_router.get("/reveal-reasons", response_model=list[RevealReasonOut])
+def list_reveal_reasons(_actor: CurrentActor) -> list[RevealReasonOut]:
+    """The reason codes a reveal takes (C4.3.2), with Chinese and English labels."""
+    return [
+        RevealReasonOut(code=code, label_zh=zh, label_en=en) for code, (zh, en) in LABELS.items()
+    ]
+
+
+@reference_router.get("/levels", response_model=list[LevelOut])
+def list_levels(_actor: CurrentActor) -> list[LevelOut]:
+    """The classification levels in use, lowest first, each with its rule (C2.2)."""
+    levels = active()
+    return [
+        LevelOut(
+            code=rule.code,
+            label_zh=rule.label_zh,
+            label_en=rule.label_en,
+            rank=rule.rank,
+            access_approvers=sorted(rule.access_approvers),
+            lowering_approvers=sorted(rule.lowering_approvers),
+            masked_fields=sorted(rule.masked_fields),
+            export_allowed=rule.export_allowed,
+            reveal_requires_mfa=rule.reveal_requires_mfa,
+            retention_days=rule.retention_days,
+            lapses_to=rule.lapses_to,
+        )
+        for rule in (levels.rule(code) for code in levels.enabled)
+    ]
 
 
 @router.get("", response_model=CustomerPage)
@@ -121,7 +159,12 @@ def reveal_fields(
     actor: CurrentActor,
     vault: VaultDep,
 ) -> RevealOut:
-    """Show masked fields in the clear; the reason is kept in the audit log (C4.3.2)."""
+    """Show masked fields in the clear for a reason code and text, both audited (C4.3.2).
+
+    At levels whose rule requires it (机密 and above by default), the session must have passed a
+    second factor within `step_up_window_minutes`: else 401 `step_up_required` (confirm a code
+    with POST /api/v1/auth/step-up), or 403 `mfa_enrolment_required` without MFA (C4.2.4).
+    """
     return service.reveal(
         conn,
         actor=actor,
@@ -129,8 +172,19 @@ def reveal_fields(
         vault=vault,
         customer_id=customer_id,
         fields=body.fields,
+        reason_code=body.reason_code,
         reason=body.reason,
     )
+
+
+@router.post(
+    "/{customer_id}/level-change-requests", response_model=AccessRequestOut, status_code=201
+)
+def post_level_change_request(
+    customer_id: str, body: LevelChangeIn, conn: Conn, ctx: Ctx, actor: CurrentActor
+) -> AccessRequestOut:
+    """Ask to lower the customer's level (C2.2); decided via /api/v1/access-requests/{id}."""
+    return request_level_change(conn, actor=actor, ctx=ctx, customer_id=customer_id, change_in=body)
 
 
 @router.get("/{customer_id}/communications", response_model=list[CommunicationOut])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from sqlalchemy import (
     Column,
+    Date,
     ForeignKey,
     Index,
     Integer,
@@ -49,6 +50,8 @@ customers = Table(
     # C4.1.1: where the data came from and on what lawful basis it is held.
     Column("source", String(200), nullable=False),
     Column("lawful_basis", String(32), nullable=False),
+    # C2.2: the last day (UTC) on which the level holds; the next day it lapses (customers/periods).
+    Column("confidential_until", Date, nullable=True, index=True),
     Column("data_key_id", String(36), ForeignKey("data_keys.id"), nullable=False),
     Column("created_by", String(36), ForeignKey("users.id"), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),

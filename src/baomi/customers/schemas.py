@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, StringConstraints
 
 from baomi.api.inputs import StrictInput
+from baomi.customers.reasons import TEXT_MAX, TEXT_MIN, RevealReason
+
+PERIOD_HELP = (
+    "C2.2 confidentiality period: the last day (UTC) on which the level holds; the day after, "
+    "the level lapses to the one its rule names. Must be in the future."
+)
 
 
 class LawfulBasis(StrEnum):
@@ -67,13 +73,20 @@ class CustomerIn(CustomerData):
     source: str = Field(default="entered by handler", min_length=1, max_length=200)
     lawful_basis: LawfulBasis = LawfulBasis.CONTRACT
     handler_id: str | None = Field(default=None, description="defaults to the creating user")
+    confidential_until: date | None = Field(default=None, description=PERIOD_HELP)
 
 
 class CustomerPatch(CustomerData):
-    level: str | None = None
+    level: str | None = Field(
+        default=None,
+        description="raise the level; lowering needs POST …/level-change-requests (C2.2)",
+    )
     source: str | None = Field(default=None, min_length=1, max_length=200)
     lawful_basis: LawfulBasis | None = None
     handler_id: str | None = None
+    confidential_until: date | None = Field(
+        default=None, description=PERIOD_HELP + " An explicit null ends the period."
+    )
 
 
 class PersonRef(BaseModel):
@@ -95,6 +108,7 @@ class CustomerOut(BaseModel):
     department: DepartmentRef
     source: str
     lawful_basis: str
+    confidential_until: date | None = Field(default=None, description=PERIOD_HELP)
     created_at: datetime
     updated_at: datetime
     access: str = Field(description="why the caller may see it: handler, department_head, grant")
@@ -121,9 +135,39 @@ class CustomerPage(BaseModel):
     page_size: int
 
 
+RevealText = Annotated[
+    str, StringConstraints(strip_whitespace=True, min_length=TEXT_MIN, max_length=TEXT_MAX)
+]
+
+
 class RevealIn(StrictInput):
+    """C4.3.2: which fields, and why: a reason code (GET /api/v1/reveal-reasons) and a text."""
+
     fields: list[str] = Field(min_length=1)
-    reason: str = Field(min_length=2, max_length=500)
+    reason_code: RevealReason = Field(description="what kind of work needs the values")
+    reason: RevealText = Field(description="which piece of work, in the person's own words")
+
+
+class RevealReasonOut(BaseModel):
+    code: RevealReason
+    label_zh: str
+    label_en: str
+
+
+class LevelOut(BaseModel):
+    """A level in use and its rule (C2.2), for forms and for people to read."""
+
+    code: str
+    label_zh: str
+    label_en: str
+    rank: int
+    access_approvers: list[str]
+    lowering_approvers: list[str]
+    masked_fields: list[str]
+    export_allowed: bool
+    reveal_requires_mfa: bool
+    retention_days: int | None
+    lapses_to: str | None
 
 
 class RevealOut(BaseModel):
@@ -136,6 +180,9 @@ class CheckOut(BaseModel):
 
     exists: bool
     handler: dict[str, str] | None
+    # The match's opaque id, for the web UI's one-click access request (C4.3.1); left out of
+    # the API's answer, which stays existence and handler only.
+    customer_id: str | None = Field(default=None, exclude=True)
 
 
 class CommunicationIn(StrictInput):

@@ -242,6 +242,7 @@ def check_duplicate(
     return CheckOut(
         exists=True,
         handler={"username": match.handler_username, "department": match.department_name},
+        customer_id=match.id,
     )
 
 

@@ -7,7 +7,7 @@ inside the caller's transaction and appends its audit event there, never committ
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import delete, func, insert, select
@@ -23,6 +23,9 @@ from baomi.crypto.envelope import FieldCipher
 from baomi.customers.access import audit, authorize, denial
 from baomi.customers.fields import FIELDS, SENSITIVITY
 from baomi.customers.models import customer_index, customers
+from baomi.customers.periods import check_period, schedules_unapproved_lowering
+from baomi.customers.readout import Layout, layout_of, trusted
+from baomi.customers.reasons import RevealReason, checked_reason
 from baomi.customers.schemas import (
     CustomerIn,
     CustomerOut,
@@ -31,6 +34,7 @@ from baomi.customers.schemas import (
     PersonRef,
     RevealOut,
 )
+from baomi.customers.step_up import require_step_up
 from baomi.customers.validation import validated_fields
 from baomi.customers.vault import Vault, index_rows, open_fields, reindex, seal
 from baomi.db_direct import Record
@@ -49,32 +53,34 @@ class RevealRateLimited(BaomiError):
     title = "Too many reveals"
 
 
-def _out(
-    row: Record,
-    reason: str,
-    data: dict[str, Any],
-    masked: frozenset[str],
-    visible: frozenset[str],
-) -> CustomerOut:
+# Built without re-validation: every value comes from our own database and decryption, and
+# this runs on every audited read (benchmarks/bench_audited_read.py).
+_customer_out, _person_ref, _department_ref = (
+    trusted(CustomerOut),
+    trusted(PersonRef),
+    trusted(DepartmentRef),
+)
+
+
+def _out(row: Record, reason: str, data: dict[str, Any], layout: Layout) -> CustomerOut:
     rule = rule_of(row.level)
-    # Built without re-validation: every value comes from our own database and decryption, and
-    # this runs on every audited read (benchmarks/bench_audited_read.py).
-    return CustomerOut.model_construct(
+    return _customer_out(
         id=row.id,
         level=row.level,
         level_label=rule.label_zh,
-        handler=PersonRef.model_construct(
+        handler=_person_ref(
             id=row.handler_id, username=row.handler_username, display_name=row.handler_display_name
         ),
-        department=DepartmentRef.model_construct(id=row.department_id, name=row.department_name),
+        department=_department_ref(id=row.department_id, name=row.department_name),
         source=row.source,
         lawful_basis=row.lawful_basis,
+        confidential_until=row.confidential_until,
         created_at=row.created_at,
         updated_at=row.updated_at,
         access=reason,
         data=data,
-        masked=sorted(masked & set(data)),
-        withheld=sorted(set(FIELDS) - visible),
+        masked=list(layout.masked),
+        withheld=list(layout.withheld),
     )
 
 
@@ -93,10 +99,11 @@ def get(
         now=now,
     )
     decision, row = auth.decision, auth.row
-    readable = [name for name in FIELDS if name in decision.visible]
-    values = open_fields(vault.cipher_for(row), row._mapping, row.id, readable)
+    layout = layout_of(decision.visible, decision.masked)
+    values = open_fields(vault.cipher_for(row), row, row.id, layout.readable)
+    masked = decision.masked
     data = {
-        name: (FIELDS[name].mask(value) if name in decision.masked and value is not None else value)
+        name: (FIELDS[name].mask(value) if name in masked and value is not None else value)
         for name, value in values.items()
     }
     audit(
@@ -106,9 +113,9 @@ def get(
         action=Action.CUSTOMER_READ,
         reason=decision.reason.value,
         customer_id=row.id,
-        fields=readable,
+        fields=layout.readable,
     )
-    return _out(row, decision.reason.value, data, decision.masked, decision.visible)
+    return _out(row, decision.reason.value, data, layout)
 
 
 def reveal(
@@ -119,14 +126,20 @@ def reveal(
     vault: Vault,
     customer_id: str,
     fields: list[str],
+    reason_code: RevealReason | str,
     reason: str,
 ) -> RevealOut:
-    """Show masked fields in the clear, for a stated reason, rate-limited (C4.3.2)."""
+    """Show masked fields in the clear, for a stated reason, rate-limited (C4.3.2).
+
+    The reason is a code and the person's own words; both are kept in the audit event. At levels
+    whose rule says so, the session must have passed a second factor recently (C4.2.4).
+    """
     unknown = [f for f in fields if f not in FIELDS]
     if unknown:
         raise ValidationFailed(
             [{"field": "fields", "message": f"unknown field {f!r}"} for f in unknown]
         )
+    code, text = checked_reason(reason_code, reason)
     now = utcnow()
     auth = authorize(
         conn,
@@ -137,6 +150,15 @@ def reveal(
         customer_id=customer_id,
         now=now,
         requested=fields,
+    )
+    require_step_up(
+        conn,
+        actor=actor,
+        ctx=ctx,
+        rule=rule_of(auth.row.level),
+        customer_id=customer_id,
+        fields=fields,
+        now=now,
     )
     limit = get_settings().reveal_limit_per_hour
     recent = conn.execute(
@@ -172,7 +194,8 @@ def reveal(
         reason=auth.decision.reason.value,
         customer_id=row.id,
         fields=fields,
-        details={"reason_text": reason[:500]},
+        # The person's statement of why, not customer data (C4.3.2).
+        details={"reason_code": code.value, "reason_text": text},
     )
     return RevealOut(id=row.id, data=data)
 
@@ -183,6 +206,7 @@ def create(
     """File a new customer with its handler, level, source and lawful basis (C1.3, C4.1.1)."""
     level = parse_level(customer_in.level)
     values, id_type = validated_fields(customer_in)
+    until = check_period(customer_in.confidential_until, rule=level, now=utcnow())
     handler_id, department_id = handler_placement(conn, customer_in.handler_id or actor.user_id)
     decision = decide(
         actor=actor,
@@ -215,6 +239,7 @@ def create(
             department_id=department_id,
             source=customer_in.source,
             lawful_basis=customer_in.lawful_basis.value,
+            confidential_until=until,
             data_key_id=data_key_id,
             created_by=actor.user_id,
             created_at=now,
@@ -235,7 +260,7 @@ def create(
         reason=decision.reason.value,
         customer_id=customer_id,
         fields=sorted(values),
-        details={"level": level.code},
+        details={"level": level.code, "confidential_until": until.isoformat() if until else None},
     )
     return get(conn, actor=actor, ctx=ctx, vault=vault, customer_id=customer_id)
 
@@ -264,13 +289,16 @@ def update(
     values, id_type = validated_fields(patch)
     changes: dict[str, Any] = {"updated_at": now}
     details: dict[str, Any] = {}
+    level = rule_of(row.level)
     if patch.level is not None:
         level = parse_level(patch.level)
         if level.rank < rule_of(row.level).rank:
             # C2.2: lowering a level is an approved action (the level-change request workflow).
             raise Conflict(
-                "lowering a level needs approval through a level-change request",
+                "lowering a level needs approval: ask for it with "
+                f"POST /api/v1/customers/{row.id}/level-change-requests",
                 code="level_lowering_requires_approval",
+                level_change_url=f"/api/v1/customers/{row.id}/level-change-requests",
             ).with_audit(
                 denial(
                     ctx=ctx,
@@ -280,8 +308,37 @@ def update(
                     customer_id=customer_id,
                 )
             )
-        changes["level"] = level.code
-        details["level"] = {"from": row.level, "to": level.code}
+        if level.code != row.level:
+            changes["level"] = level.code
+            details["level"] = {"from": row.level, "to": level.code}
+    if "confidential_until" in patch.model_fields_set:
+        until = check_period(patch.confidential_until, rule=level, now=now)
+        if schedules_unapproved_lowering(
+            before=rule_of(row.level),
+            after=level,
+            old_until=row.confidential_until,
+            new_until=until,
+        ):
+            raise Conflict(
+                "setting or shortening a confidentiality period schedules a lowering, which "
+                f"needs approval: POST /api/v1/customers/{row.id}/level-change-requests",
+                code="period_requires_approval",
+                level_change_url=f"/api/v1/customers/{row.id}/level-change-requests",
+            ).with_audit(
+                denial(
+                    ctx=ctx,
+                    actor=actor,
+                    action=Action.CUSTOMER_UPDATE,
+                    reason="period_requires_approval",
+                    customer_id=customer_id,
+                )
+            )
+        if until != row.confidential_until:
+            changes["confidential_until"] = until
+            details["confidential_until"] = {
+                "from": _iso(row.confidential_until),
+                "to": _iso(until),
+            }
     if patch.handler_id is not None and patch.handler_id != row.handler_id:
         if auth.decision.reason is not Reason.DEPARTMENT_HEAD:
             raise Forbidden(
@@ -324,7 +381,22 @@ def update(
         fields=sorted(values),
         details=details or None,
     )
+    if "level" in changes:
+        # C2.2: every level change, raised here or lowered on approval, under one tag.
+        audit(
+            conn,
+            ctx=ctx,
+            actor=actor,
+            action=Action.CUSTOMER_LEVEL_CHANGE,
+            reason=auth.decision.reason.value,
+            customer_id=row.id,
+            details={"from": row.level, "to": level.code},
+        )
     return get(conn, actor=actor, ctx=ctx, vault=vault, customer_id=row.id)
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day is not None else None
 
 
 def remove(conn: Connection, *, actor: Actor, ctx: RequestContext, customer_id: str) -> None:

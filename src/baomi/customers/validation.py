@@ -100,7 +100,7 @@ def validated_fields(data: CustomerData) -> tuple[dict[str, Any], str | None]:
     errors = _Errors()
     # Only the fields the caller set (a PATCH leaves the others alone), each dumped whole so
     # that nested defaults (a contact's empty phone list) are filled in.
-    given = data.model_fields_set - {"level", "source", "lawful_basis", "handler_id"}
+    given = data.model_fields_set & set(CustomerData.model_fields)
     values = data.model_dump(include=given)
     id_type: str | None = None
     if values.get("name") is not None:

@@ -24,6 +24,10 @@ access_grants = Table(
     Column("revoked_by", String(36), ForeignKey("users.id"), nullable=True),
     # C4.3.1: the approved access request this grant carries out (NULL: given directly).
     Column("request_id", String(36), ForeignKey("access_requests.id"), nullable=True),
+    # C4.3.1: the grantee is told once that the grant ends within a day, and once that it ended.
+    Column("reminded_at", UTCDateTime(), nullable=True),
+    Column("expiry_notified_at", UTCDateTime(), nullable=True),
     Index("ix_access_grants_user_customer", "user_id", "customer_id"),
     Index("ix_access_grants_request_id", "request_id"),
+    Index("ix_access_grants_ends_at", "ends_at"),
 )

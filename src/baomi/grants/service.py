@@ -22,6 +22,7 @@ from baomi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from baomi.grants.models import access_grants
 from baomi.grants.schemas import GrantIn, GrantOut
 from baomi.ids import is_id, new_id
+from baomi.notifications import triggers
 from baomi.security.actor import Actor
 from baomi.security.roles import Permission, Role
 from baomi.users.service import load_actor
@@ -220,6 +221,17 @@ def revoke_grant(
         customer_id=row.customer_id,
         object_id=grant_id,
     )
+    # C4.3.1: the grantee learns at once that their access ended early.
+    triggers.grant_revoked(
+        conn,
+        grant_id=grant_id,
+        grantee_id=row.user_id,
+        customer_id=row.customer_id,
+        request_id=row.request_id,
+        revoker=actor,
+        ends_at=row.ends_at,
+        now=now or utcnow(),
+    )
     return get_grant(conn, grant_id, now=now)
 
 
@@ -258,3 +270,20 @@ def grants_of_request(
         .order_by(access_grants.c.created_at, access_grants.c.id)
     )
     return [_out(r, now or utcnow()) for r in conn.execute(query)]
+
+
+def list_own_grants(conn: Connection, *, actor: Actor, active_only: bool = True) -> list[GrantOut]:
+    """The actor's own grants, ending soonest first (the web home's "my grants expiring")."""
+    now = utcnow()
+    query = (
+        select(access_grants)
+        .where(access_grants.c.user_id == actor.user_id)
+        .order_by(access_grants.c.ends_at, access_grants.c.id)
+    )
+    if active_only:
+        query = query.where(
+            access_grants.c.revoked_at.is_(None),
+            access_grants.c.starts_at <= now,
+            access_grants.c.ends_at > now,
+        )
+    return [_out(r, now) for r in conn.execute(query)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from baomi.security.roles import Permission, Role, permissions_of
 
@@ -19,6 +20,11 @@ class Actor:
     employment_type: str
     # C1.3 / C4.2.1: departments (with all descendants) this person heads.
     headed_departments: frozenset[str] = field(default_factory=frozenset)
+    # The session behind this request (None outside a request, e.g. the CLI).
+    session_id: str | None = None
+    # When this session last passed a second factor (login with MFA or a step-up), for the
+    # step-up rule on revealing 机密 data (C4.3.2).
+    mfa_verified_at: datetime | None = None
 
     @property
     def permissions(self) -> frozenset[Permission]:

@@ -1,14 +1,48 @@
-"""Classification levels and their per-level rules (C2.2), in one place.
+"""Classification levels and their per-level rules (C2.2), in one configuration.
 
 The default template is 普通 / 秘密 / 机密; 绝密 is available to companies that enable it through
-BAOMI_LEVELS. Codes are stable identifiers for the API; labels are what people read.
+BAOMI_LEVELS. Codes are stable identifiers for the API; labels are what people read. A company
+may override any rule in one file, BAOMI_HOME/levels.toml, checked when the application starts:
+
+    [confidential]
+    label_zh = "机密"
+    access_approvers = ["customer_head", "requester_head", "security_officer"]
+    lowering_approvers = ["customer_head", "security_officer"]
+    masked_fields = ["contacts", "phones", "emails", "address", "id_number", "payment_methods",
+                     "notes"]
+    export_allowed = false
+    reveal_requires_mfa = true
+    retention_days = 1095
+    lapses_to = "secret"
+
+Everything that behaves by level reads the rule here: masking (security.policy), who approves
+access and lowering (access.routing), step-up on reveal, export, retention and the lapse of
+confidentiality periods.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from baomi.errors import ValidationFailed
+
+if TYPE_CHECKING:
+    from baomi.config import Settings
+
+LEVELS_FILE = "levels.toml"
+
+
+class Approver(StrEnum):
+    """Who must approve: the customer's head, the requester's head, or a security officer."""
+
+    CUSTOMER_HEAD = "customer_head"
+    REQUESTER_HEAD = "requester_head"
+    SECURITY_OFFICER = "security_officer"
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,44 +51,309 @@ class LevelRule:
     label_zh: str
     label_en: str
     rank: int
-    # C4.3.2: contacts of customers at this level are masked until revealed with a reason.
-    mask_contacts: bool
+    # C4.3.1: who approves a request for access to a customer at this level.
+    access_approvers: frozenset[Approver]
+    # C2.2: who approves lowering a customer from this level (a level-change request).
+    lowering_approvers: frozenset[Approver]
+    # C4.3.2: fields shown masked until revealed with a reason.
+    masked_fields: frozenset[str]
+    # C4.3.3: whether customers at this level may be exported or copied at all.
     export_allowed: bool
-    mfa_required: bool
+    # C4.2.4 / C4.3.2: revealing needs a second factor passed within the step-up window.
+    reveal_requires_mfa: bool
+    # C4.5.1: days a record is kept once no longer needed; None: no level-specific limit.
+    retention_days: int | None
+    # C2.2: the level an ended confidentiality period lowers to; None: nowhere lower.
+    lapses_to: str | None
 
 
-ALL_LEVELS: dict[str, LevelRule] = {
-    rule.code: rule
-    for rule in (
-        LevelRule("normal", "普通", "Normal", 0, False, True, False),
-        LevelRule("secret", "秘密", "Secret", 1, False, True, False),
-        LevelRule("confidential", "机密", "Confidential", 2, True, False, True),
-        LevelRule("top_secret", "绝密", "Top secret", 3, True, False, True),
-    )
-}
+@dataclass(frozen=True, slots=True)
+class Levels:
+    """The rules of every known level (old records keep theirs) and the levels in use."""
+
+    rules: Mapping[str, LevelRule]
+    enabled: tuple[str, ...]
+
+    def rule(self, code: str) -> LevelRule:
+        return self.rules[code]
+
+
+class LevelConfigError(ValidationFailed):
+    code = "invalid_level_configuration"
+    title = "Invalid level configuration"
+
+
+_O, _CH, _RH = Approver.SECURITY_OFFICER, Approver.CUSTOMER_HEAD, Approver.REQUESTER_HEAD
+# code, 中文, English, rank, access approvers, lowering approvers, contacts masked, export, MFA.
+_TEMPLATE = (
+    ("normal", "普通", "Normal", 0, {_CH}, {_CH}, False, True, False),
+    ("secret", "秘密", "Secret", 1, {_CH, _RH}, {_CH}, False, True, False),
+    ("confidential", "机密", "Confidential", 2, {_CH, _RH, _O}, {_CH, _O}, True, False, True),
+    ("top_secret", "绝密", "Top secret", 3, {_CH, _RH, _O}, {_CH, _O}, True, False, True),
+)
+RANKS = {code: rank for code, _, _, rank, *_ in _TEMPLATE}
 DEFAULT_ENABLED = ("normal", "secret", "confidential")
-_BY_LABEL = {rule.label_zh: rule.code for rule in ALL_LEVELS.values()}
+_KEYS = (
+    "label_zh",
+    "label_en",
+    "access_approvers",
+    "lowering_approvers",
+    "masked_fields",
+    "export_allowed",
+    "reveal_requires_mfa",
+    "retention_days",
+    "lapses_to",
+)
+MAX_RETENTION_DAYS = 100 * 366
+
+
+def _field_catalog() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+    """Return (all field names, always masked, contact fields) of the customer record."""
+    # Imported here, not at the top: the field catalog imports the policy, which imports us.
+    from baomi.customers.fields import FIELDS
+    from baomi.security.policy import Sensitivity
+
+    def of(sensitivity: Sensitivity) -> frozenset[str]:
+        return frozenset(n for n, spec in FIELDS.items() if spec.sensitivity is sensitivity)
+
+    return frozenset(FIELDS), of(Sensitivity.SENSITIVE), of(Sensitivity.CONTACT)
+
+
+def _parse_enabled(configured: str) -> tuple[str, ...]:
+    codes = [c.strip() for c in configured.split(",") if c.strip()] or list(DEFAULT_ENABLED)
+    unknown = [c for c in codes if c not in RANKS]
+    if unknown:
+        raise LevelConfigError(
+            [
+                {
+                    "field": "BAOMI_LEVELS",
+                    "message": f"unknown level {c!r}; use some of {', '.join(RANKS)}",
+                }
+                for c in unknown
+            ]
+        )
+    return tuple(sorted(set(codes), key=RANKS.__getitem__))
+
+
+def _defaults(enabled: tuple[str, ...]) -> dict[str, LevelRule]:
+    _, always, contact = _field_catalog()
+    rules = {}
+    for code, zh, en, rank, access, lowering, contacts_masked, export, mfa in _TEMPLATE:
+        below = [c for c in enabled if RANKS[c] < rank]
+        rules[code] = LevelRule(
+            code=code,
+            label_zh=zh,
+            label_en=en,
+            rank=rank,
+            access_approvers=frozenset(access),
+            lowering_approvers=frozenset(lowering),
+            masked_fields=always | contact if contacts_masked else always,
+            export_allowed=export,
+            reveal_requires_mfa=mfa,
+            retention_days=None,
+            # A lapsed period steps down one level in use, never straight to the bottom.
+            lapses_to=below[-1] if below else None,
+        )
+    return rules
+
+
+class _Checker:
+    """Collect every problem of an override file, each named by its key."""
+
+    def __init__(self) -> None:
+        self.errors: list[dict[str, str]] = []
+
+    def add(self, key: str, message: str) -> None:
+        self.errors.append({"field": key, "message": message})
+
+    def label(self, key: str, value: Any) -> str | None:
+        if not isinstance(value, str) or not value.strip() or len(value) > 20:
+            self.add(key, "must be a non-blank string of at most 20 characters")
+            return None
+        return value.strip()
+
+    def flag(self, key: str, value: Any) -> bool | None:
+        if not isinstance(value, bool):
+            self.add(key, "must be true or false")
+            return None
+        return value
+
+    def approvers(self, key: str, value: Any) -> frozenset[Approver] | None:
+        allowed = ", ".join(a.value for a in Approver)
+        if not isinstance(value, list) or not value:
+            self.add(key, f"must be a non-empty list of: {allowed}")
+            return None
+        bad = [v for v in value if v not in [a.value for a in Approver]]
+        if bad:
+            self.add(key, f"unknown approver {bad[0]!r}; use some of: {allowed}")
+            return None
+        return frozenset(Approver(v) for v in value)
+
+    def fields(self, key: str, value: Any) -> frozenset[str] | None:
+        known, always, _ = _field_catalog()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            self.add(key, "must be a list of field names")
+            return None
+        if unknown := sorted(set(value) - known):
+            self.add(key, f"unknown field {unknown[0]!r}; use some of: {', '.join(sorted(known))}")
+            return None
+        if missing := sorted(always - set(value)):
+            # C4.3.2: ID numbers, payment details and sensitive notes are masked at every level.
+            self.add(key, f"must include the always-masked fields: {', '.join(missing)}")
+            return None
+        return frozenset(value)
+
+    def retention(self, key: str, value: Any) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.add(key, "must be a whole number of days")
+            return None
+        if not 1 <= value <= MAX_RETENTION_DAYS:
+            self.add(key, f"must be between 1 and {MAX_RETENTION_DAYS} days")
+            return None
+        return value
+
+
+def _override(
+    rule: LevelRule, table: Mapping[str, Any], enabled: tuple[str, ...], check: _Checker
+) -> LevelRule:
+    changes: dict[str, Any] = {}
+    for key, value in table.items():
+        name = f"{rule.code}.{key}"
+        if key not in _KEYS:
+            check.add(name, f"unknown key; use some of: {', '.join(_KEYS)}")
+            continue
+        parsed: Any
+        if key in ("label_zh", "label_en"):
+            parsed = check.label(name, value)
+        elif key in ("access_approvers", "lowering_approvers"):
+            parsed = check.approvers(name, value)
+        elif key == "masked_fields":
+            parsed = check.fields(name, value)
+        elif key in ("export_allowed", "reveal_requires_mfa"):
+            parsed = check.flag(name, value)
+        elif key == "retention_days":
+            parsed = check.retention(name, value)
+        else:
+            lower = [c for c in enabled if RANKS[c] < rule.rank]
+            if value not in lower:
+                options = ", ".join(lower) or "none: nothing in use is lower"
+                check.add(name, f"must name a lower level in use ({options})")
+                parsed = None
+            else:
+                parsed = value
+        if parsed is not None:
+            changes[key] = parsed
+    return replace(rule, **changes)
+
+
+def _names(overrides: Mapping[str, Any] | None, code: str, key: str) -> bool:
+    table = (overrides or {}).get(code)
+    return isinstance(table, Mapping) and key in table
+
+
+def build_levels(enabled_setting: str, overrides: Mapping[str, Any] | None = None) -> Levels:
+    """Return the rules: the default template, with a company's overrides, all validated."""
+    enabled = _parse_enabled(enabled_setting)
+    rules = _defaults(enabled)
+    check = _Checker()
+    for code, table in (overrides or {}).items():
+        if code not in rules:
+            check.add(code, f"unknown level; use some of: {', '.join(RANKS)}")
+        elif not isinstance(table, Mapping):
+            check.add(code, "must be a table ([level] followed by key = value lines)")
+        else:
+            rules[code] = _override(rules[code], table, enabled, check)
+    # parse_level accepts a Chinese label too, so two levels must not share one.
+    sharing: dict[str, list[str]] = {}
+    for rule in rules.values():
+        sharing.setdefault(rule.label_zh, []).append(rule.code)
+    for codes in (c for c in sharing.values() if len(c) > 1):
+        named = [c for c in codes if _names(overrides, c, "label_zh")] or codes
+        for code in named:
+            others = ", ".join(c for c in codes if c != code)
+            check.add(f"{code}.label_zh", f"the same label as {others}")
+    if check.errors:
+        raise LevelConfigError(check.errors)
+    return Levels(rules=rules, enabled=enabled)
+
+
+def read_overrides(path: Path) -> dict[str, Any] | None:
+    """Return the parsed override file, or None when there is none."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, UnicodeDecodeError) as error:
+        raise LevelConfigError(
+            [{"field": str(path), "message": f"cannot be read: {error}"}]
+        ) from error
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise LevelConfigError(
+            [{"field": str(path), "message": f"is not valid TOML: {error}"}]
+        ) from error
+
+
+def load_levels(settings: Settings) -> Levels:
+    """Build the rules from BAOMI_LEVELS and BAOMI_HOME/levels.toml; a bad file is an error."""
+    path = settings.home / LEVELS_FILE
+    try:
+        return build_levels(settings.levels, read_overrides(path))
+    except LevelConfigError as error:
+        errors = [
+            {**e, "field": f"{path}: {e['field']}"}
+            if e["field"] not in (str(path), "BAOMI_LEVELS")
+            else e
+            for e in error.extra["errors"]
+        ]
+        raise LevelConfigError(errors) from None
+
+
+_active: Levels | None = None
+
+
+def install(levels: Levels) -> None:
+    """Make `levels` the configuration in force for this process."""
+    global _active
+    _active = levels
+
+
+def configure(settings: Settings) -> Levels:
+    """Load, validate and install the configuration (at application start)."""
+    levels = load_levels(settings)
+    install(levels)
+    return levels
+
+
+def active() -> Levels:
+    """Return the configuration in force, reading it from the environment on first use."""
+    if _active is None:
+        from baomi.config import get_settings
+
+        install(load_levels(get_settings()))
+    assert _active is not None
+    return _active
 
 
 def enabled_levels() -> tuple[str, ...]:
     """Return the level codes this company uses, lowest first (BAOMI_LEVELS)."""
-    from baomi.config import get_settings
-
-    configured = get_settings().levels
-    codes = tuple(c.strip() for c in configured.split(",") if c.strip()) or DEFAULT_ENABLED
-    return tuple(sorted((c for c in codes if c in ALL_LEVELS), key=lambda c: ALL_LEVELS[c].rank))
+    return active().enabled
 
 
 def parse_level(value: str, field: str = "level") -> LevelRule:
     """Accept a level code or its Chinese label; reject levels this company does not use."""
-    code = _BY_LABEL.get(value.strip(), value.strip())
-    if code not in enabled_levels():
-        allowed = ", ".join(f"{c} ({ALL_LEVELS[c].label_zh})" for c in enabled_levels())
+    levels = active()
+    by_label = {rule.label_zh: code for code, rule in levels.rules.items()}
+    code = by_label.get(value.strip(), value.strip())
+    if code not in levels.enabled:
+        allowed = ", ".join(f"{c} ({levels.rules[c].label_zh})" for c in levels.enabled)
         raise ValidationFailed(
             [{"field": field, "message": f"unknown level; use one of {allowed}"}]
         )
-    return ALL_LEVELS[code]
+    return levels.rules[code]
 
 
 def rule_of(code: str) -> LevelRule:
-    return ALL_LEVELS[code]
+    """Return the rule of a stored level code (levels no longer in use keep their rule)."""
+    return active().rules[code]

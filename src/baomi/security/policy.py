@@ -9,7 +9,7 @@ revealed with a reason.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -31,7 +31,7 @@ class CustomerAction(StrEnum):
 
 class Sensitivity(StrEnum):
     NORMAL = "normal"
-    # Masked at levels whose rule says mask_contacts (机密 and above by default).
+    # Masked at levels whose rule lists them (机密 and above by default, security.levels).
     CONTACT = "contact"
     # Masked for everyone, always, until revealed: ID numbers, payment details, sensitive notes.
     SENSITIVE = "sensitive"
@@ -84,6 +84,54 @@ def _deny(reason: Reason) -> Decision:
     return Decision(allowed=False, reason=reason)
 
 
+class FieldCatalog(Mapping[str, Sensitivity]):
+    """A field catalog with what `decide` derives from it worked out once, not on every read."""
+
+    __slots__ = ("_masked", "_sensitivity", "names", "sensitive")
+
+    def __init__(self, sensitivity: Mapping[str, Sensitivity]) -> None:
+        self._sensitivity = dict(sensitivity)
+        self.names = frozenset(self._sensitivity)
+        self.sensitive = frozenset(
+            name for name, s in self._sensitivity.items() if s is Sensitivity.SENSITIVE
+        )
+        self._masked: dict[frozenset[str], frozenset[str]] = {}
+
+    def __getitem__(self, name: str) -> Sensitivity:
+        return self._sensitivity[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._sensitivity)
+
+    def __len__(self) -> int:
+        return len(self._sensitivity)
+
+    def masked_at(self, level_masks: frozenset[str]) -> frozenset[str]:
+        """Fields masked at a level: the sensitive ones always, and those its rule lists."""
+        masked = self._masked.get(level_masks)
+        if masked is None:
+            # One entry per level rule in force: a handful.
+            masked = self.names & (self.sensitive | level_masks)
+            self._masked[level_masks] = masked
+        return masked
+
+
+# Allowed decisions are immutable and few (reason, visible, masked): each is built once.
+_ALLOWED_LIMIT = 256
+_ALLOWED: dict[tuple[Reason, frozenset[str], frozenset[str]], Decision] = {}
+
+
+def _allow(reason: Reason, visible: frozenset[str], masked: frozenset[str]) -> Decision:
+    key = (reason, visible, masked)
+    decision = _ALLOWED.get(key)
+    if decision is None:
+        decision = Decision(allowed=True, reason=reason, visible=visible, masked=masked)
+        if len(_ALLOWED) >= _ALLOWED_LIMIT:
+            _ALLOWED.clear()
+        _ALLOWED[key] = decision
+    return decision
+
+
 def decide(
     *,
     actor: Actor,
@@ -103,7 +151,8 @@ def decide(
     if customer is None:
         return _deny(Reason.NO_RELATION)
 
-    all_fields = frozenset(fields)
+    catalog = fields if isinstance(fields, FieldCatalog) else FieldCatalog(fields)
+    all_fields = catalog.names
     if customer.handler_id == actor.user_id:
         reason, visible = Reason.HANDLER, all_fields
     elif customer.department_id in actor.headed_departments:
@@ -117,14 +166,9 @@ def decide(
 
     if requested is not None and not set(requested) <= visible:
         return _deny(Reason.FIELDS_NOT_GRANTED)
-    mask_contacts = rule_of(customer.level).mask_contacts
-    masked = frozenset(
-        name
-        for name in visible
-        if fields[name] is Sensitivity.SENSITIVE
-        or (fields[name] is Sensitivity.CONTACT and mask_contacts)
-    )
-    return Decision(allowed=True, reason=reason, visible=visible, masked=masked)
+    # C4.3.2 / C2.2: the level's mask set; sensitive fields are masked at every level regardless.
+    masked = catalog.masked_at(rule_of(customer.level).masked_fields)
+    return _allow(reason, visible, masked if visible is all_fields else visible & masked)
 
 
 def _decide_create(actor: Actor, customer: CustomerFacts | None) -> Decision:

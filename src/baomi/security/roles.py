@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from functools import cache
 
 
 class Role(StrEnum):
@@ -53,6 +54,7 @@ def separation_violation(roles: set[Role]) -> str | None:
     return None
 
 
+@cache  # a handful of role sets; the policy asks on every customer read
 def permissions_of(roles: frozenset[Role]) -> frozenset[Permission]:
     """Return the union of the permissions the roles carry."""
     out: set[Permission] = set()

@@ -35,6 +35,7 @@ def post_user(body: UserIn, conn: Conn, ctx: Ctx, actor: Admin) -> UserOut:
         employment_type=body.employment_type,
         department_id=body.department_id,
         roles=body.roles,
+        email=body.email,
     )
     return next(u for u in service.list_users(conn) if u.id == user_id)
 

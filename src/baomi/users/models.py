@@ -37,6 +37,10 @@ users = Table(
     Column("totp_enabled_at", UTCDateTime(), nullable=True),
     # The last accepted TOTP time step: a code is accepted once (ASVS V6.5.1).
     Column("totp_last_step", BigInteger(), nullable=True),
+    # The web UI's language ("zh_CN", "en"); None follows the browser (migration 0008).
+    Column("locale", String(16), nullable=True),
+    # Where notifications are mailed (C4.3.1, migration 0006); NULL: the in-app inbox only.
+    Column("email", String(254), nullable=True),
 )
 
 user_roles = Table(

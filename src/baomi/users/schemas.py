@@ -10,6 +10,9 @@ from pydantic import BaseModel, Field
 from baomi.api.inputs import StrictInput
 from baomi.security.roles import Role
 
+# A plain address: no spaces or line breaks (nothing can be smuggled into a mail header).
+EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+
 
 class EmploymentType(StrEnum):
     FULL_TIME = "full_time"
@@ -24,6 +27,8 @@ class UserIn(StrictInput):
     employment_type: EmploymentType = EmploymentType.FULL_TIME
     department_id: str | None = None
     roles: list[Role] = Field(default_factory=list)
+    # Where notifications are mailed (optional; C4.3.1). One address, no display name.
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
 
 
 class UserOut(BaseModel):
@@ -36,6 +41,7 @@ class UserOut(BaseModel):
     roles: list[Role]
     is_active: bool
     created_at: datetime
+    email: str | None = None
 
 
 class DepartmentIn(StrictInput):

@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from baomi.audit.context import RequestContext
 from baomi.audit.service import record
 from baomi.audit.tags import Action, Decision
+from baomi.auth import sessions
 from baomi.clock import utcnow
 from baomi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from baomi.ids import new_id
@@ -104,6 +105,7 @@ def create_user(
     employment_type: EmploymentType,
     department_id: str | None,
     roles: Iterable[Role],
+    email: str | None = None,
 ) -> str:
     """Create a user with roles, enforcing the password rules and 三员分立; return the id."""
     _require_manager(actor)
@@ -132,6 +134,7 @@ def create_user(
             department_id=department_id,
             is_active=True,
             created_at=utcnow(),
+            email=email,
         )
     )
     conn.execute(insert(user_roles), [{"user_id": user_id, "role": r.value} for r in role_set])
@@ -151,10 +154,25 @@ def disable_user(
     )
     if result.rowcount == 0:
         raise NotFound("no active user with that id")
-    from baomi.auth.service import revoke_all_tokens
-
-    revoke_all_tokens(conn, user_id=user_id)
     _audit(conn, actor, ctx, Action.USER_DISABLE, user_id)
+    # C4.5.2: every session of the person ends at once, not at its next timeout.
+    sessions.end_all(
+        conn, ctx=ctx, user_id=user_id, reason=sessions.EndReason.USER_DISABLED, by=actor
+    )
+
+
+def set_password(conn: Connection, *, user_id: str, password: str, field: str = "password") -> None:
+    """Store a new password for a user once it meets the rules (ASVS V6.2; C4.2.4)."""
+    row = conn.execute(
+        select(users.c.username, users.c.display_name).where(users.c.id == user_id)
+    ).first()
+    if row is None:
+        raise NotFound("no user with that id")
+    if problem := password_problem(password, [row.username, row.display_name]):
+        raise ValidationFailed([{"field": field, "message": problem}])
+    conn.execute(
+        update(users).where(users.c.id == user_id).values(password_hash=hash_password(password))
+    )
 
 
 def set_roles(conn: Connection, *, user_id: str, roles: Iterable[Role]) -> None:
@@ -265,6 +283,7 @@ def list_users(conn: Connection) -> list[UserOut]:
             roles=sorted(role_map.get(r.id, [])),
             is_active=r.is_active,
             created_at=r.created_at,
+            email=r.email,
         )
         for r in rows
     ]
@@ -303,3 +322,48 @@ def handler_placement(conn: Connection, user_id: str) -> tuple[str, str]:
 def _department_row(conn: Connection, department_id: str) -> None:
     if not conn.execute(select(departments.c.id).where(departments.c.id == department_id)).first():
         raise NotFound("no such department")
+
+
+def locale_of(conn: Connection, user_id: str) -> str | None:
+    """Return the web UI language a user chose, or None to follow the browser."""
+    row = conn.execute(select(users.c.locale).where(users.c.id == user_id)).first()
+    return row.locale if row is not None else None
+
+
+def set_locale(
+    conn: Connection,
+    *,
+    actor: Actor,
+    ctx: RequestContext,
+    locale: str | None,
+    supported: frozenset[str],
+) -> None:
+    """Store the actor's own web UI language (None: follow the browser again)."""
+    if locale is not None and locale not in supported:
+        raise ValidationFailed(
+            [{"field": "locale", "message": f"one of {', '.join(sorted(supported))}"}]
+        )
+    conn.execute(update(users).where(users.c.id == actor.user_id).values(locale=locale))
+    _audit(conn, actor, ctx, Action.USER_PREFERENCES, actor.user_id, {"locale": locale})
+
+
+def notification_addresses(conn: Connection, user_ids: Iterable[str]) -> dict[str, str | None]:
+    """Return the active users among `user_ids`, each with their e-mail address or None."""
+    wanted = sorted(set(user_ids))
+    if not wanted:
+        return {}
+    rows = conn.execute(
+        select(users.c.id, users.c.email).where(users.c.id.in_(wanted), users.c.is_active.is_(True))
+    )
+    return {str(r.id): r.email for r in rows}
+
+
+def active_user_ids_with_role(conn: Connection, role: Role) -> list[str]:
+    """Return the ids of the active users holding a role (e.g. every security officer)."""
+    rows = conn.execute(
+        select(users.c.id)
+        .join(user_roles, user_roles.c.user_id == users.c.id)
+        .where(user_roles.c.role == role.value, users.c.is_active.is_(True))
+        .order_by(users.c.id)
+    )
+    return [str(user_id) for (user_id,) in rows]

@@ -1,0 +1,110 @@
+"""Confidentiality periods (C2.2): a level may hold until a date, then lapse by itself.
+
+`confidential_until` is the last day (UTC) on which the customer's level holds. From the next day
+`lapse_confidentiality_periods` lowers the customer to the level its rule names (`lapses_to`,
+one level down by default), clears the period and records the change as the system's doing.
+The job scheduler runs it; running it again changes nothing.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.engine import Connection
+
+from baomi.audit.context import RequestContext
+from baomi.audit.service import record
+from baomi.audit.tags import Action, Decision
+from baomi.customers.models import customers
+from baomi.errors import ValidationFailed
+from baomi.security.levels import LevelRule, rule_of
+
+JOB_CONTEXT = RequestContext(client_addr="job", operator="job:confidentiality_lapse")
+
+
+def utc_day(moment: datetime) -> date:
+    return moment.astimezone(UTC).date()
+
+
+def check_period(until: date | None, *, rule: LevelRule, now: datetime) -> date | None:
+    """Refuse a period that is not in the future or that has nothing to lapse to."""
+    if until is None:
+        return None
+    if until <= utc_day(now):
+        raise ValidationFailed(
+            [{"field": "confidential_until", "message": "must be a date in the future"}]
+        )
+    if rule.lapses_to is None:
+        raise ValidationFailed(
+            [
+                {
+                    "field": "confidential_until",
+                    "message": f"{rule.label_zh} ({rule.code}) has no lower level to lapse to",
+                }
+            ]
+        )
+    return until
+
+
+def lapse_confidentiality_periods(conn: Connection, *, now: datetime) -> int:
+    """Lower every customer whose period has ended; return how many were changed."""
+    today = utc_day(now)
+    ended = conn.execute(
+        select(customers.c.id, customers.c.level, customers.c.confidential_until)
+        .where(
+            customers.c.confidential_until < today,
+            customers.c.deleted_at.is_(None),
+        )
+        .order_by(customers.c.id)
+    ).all()
+    changed = 0
+    for row in ended:
+        rule = rule_of(row.level)
+        target = rule.lapses_to if rule.lapses_to is not None else row.level
+        # Guarded by the period still being there: a concurrent run changes each customer once.
+        result = conn.execute(
+            update(customers)
+            .where(
+                customers.c.id == row.id,
+                customers.c.level == row.level,
+                customers.c.confidential_until == row.confidential_until,
+            )
+            .values(level=target, confidential_until=None, updated_at=now)
+        )
+        if result.rowcount != 1:
+            continue
+        record(
+            conn,
+            ctx=JOB_CONTEXT,
+            actor_id=None,
+            actor_username=None,
+            action=Action.CUSTOMER_LEVEL_LAPSE,
+            decision=Decision.ALLOW,
+            reason="confidentiality_period_ended",
+            customer_id=row.id,
+            details={
+                "from": row.level,
+                "to": target,
+                "confidential_until": row.confidential_until.isoformat(),
+            },
+        )
+        changed += 1
+    return changed
+
+
+def schedules_unapproved_lowering(
+    *, before: LevelRule, after: LevelRule, old_until: date | None, new_until: date | None
+) -> bool:
+    """Whether an edit of the period would let the lapse job lower the customer below the level
+    it has now without the approval lowering needs (C2.2).
+
+    Clearing or extending a period only keeps a level longer. Setting one, or moving it earlier,
+    is a scheduled lowering: allowed only in the edit that raises the level, and only when the
+    lapse lands no lower than where the customer stood before the raise.
+    """
+    if new_until is None or (old_until is not None and new_until >= old_until):
+        return False
+    if after.rank > before.rank and after.lapses_to is not None:
+        return rule_of(after.lapses_to).rank < before.rank
+    return True

@@ -1,0 +1,1 @@
+"""Scheduled jobs: a registry, leases in the database, an in-process runner and `baomi jobs`."""

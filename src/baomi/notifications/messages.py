@@ -1,0 +1,203 @@
+"""Every notification text in one place: (kind, params, locale) → a short title and body.
+
+Chinese (zh_CN) is the default; English follows. The strings are kept together here so that the
+web UI can move them to its Babel catalogs later without hunting through the code. They are filled
+only from a notification's params, which never hold customer data (see `kinds`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Literal
+
+from baomi.notifications.kinds import Kind, Param
+
+Locale = Literal["zh_CN", "en"]
+DEFAULT_LOCALE: Locale = "zh_CN"
+LOCALES: tuple[Locale, ...] = ("zh_CN", "en")
+
+# message key (the kind, or kind.variant) → locale → (title, body)
+TEMPLATES: dict[str, dict[Locale, tuple[str, str]]] = {
+    "request_to_approve": {
+        "zh_CN": (
+            "访问申请待您审批",
+            "{requester_name}（{requester}）申请访问 {customer_count} 位客户的资料，"
+            "期限 {hours} 小时，需要您审批。",
+        ),
+        "en": (
+            "Access request awaiting your approval",
+            "{requester_name} ({requester}) asks for access to {customer_count} customer "
+            "record(s) for {hours} hour(s) and needs your decision.",
+        ),
+    },
+    "request_to_approve.level_change": {
+        "zh_CN": (
+            "密级调整申请待您审批",
+            "{requester_name}（{requester}）申请调低 {customer_count} 位客户的密级，需要您审批。",
+        ),
+        "en": (
+            "Level change awaiting your approval",
+            "{requester_name} ({requester}) asks to lower the level of {customer_count} "
+            "customer record(s) and needs your decision.",
+        ),
+    },
+    "request_decided.approved": {
+        "zh_CN": (
+            "您的访问申请已批准",
+            "{who_zh}批准了您的访问申请（{customer_count} 位客户），访问权限有效至 {ends_at}。",
+        ),
+        "en": (
+            "Your access request was approved",
+            "{who_en} approved your access request ({customer_count} customer record(s)); "
+            "access lasts until {ends_at}.",
+        ),
+    },
+    "request_decided.rejected": {
+        "zh_CN": (
+            "您的访问申请已驳回",
+            "{who_zh}驳回了您的访问申请（{customer_count} 位客户）。",
+        ),
+        "en": (
+            "Your access request was rejected",
+            "{who_en} rejected your access request ({customer_count} customer record(s)).",
+        ),
+    },
+    "request_decided.level_change.approved": {
+        "zh_CN": ("您的密级调整申请已批准", "{who_zh}批准了您调低客户密级的申请。"),
+        "en": (
+            "Your level change was approved",
+            "{who_en} approved your request to lower a customer record's level.",
+        ),
+    },
+    "request_decided.level_change.rejected": {
+        "zh_CN": ("您的密级调整申请已驳回", "{who_zh}驳回了您调低客户密级的申请。"),
+        "en": (
+            "Your level change was rejected",
+            "{who_en} rejected your request to lower a customer record's level.",
+        ),
+    },
+    "grant_revoked": {
+        "zh_CN": (
+            "您的访问权限已被撤销",
+            "{who_zh}撤销了您对一位客户资料的访问权限，即时生效。",
+        ),
+        "en": (
+            "Your access was revoked",
+            "{who_en} revoked your access to a customer record; it ends now.",
+        ),
+    },
+    "grant_expiring": {
+        "zh_CN": (
+            "访问权限即将到期",
+            "您对 {grant_count} 位客户资料的访问权限将于 {ends_at} 到期。"
+            "如仍有工作需要，请重新申请。",
+        ),
+        "en": (
+            "Your access ends soon",
+            "Your access to {grant_count} customer record(s) ends at {ends_at}. If your work "
+            "still needs it, file a new request.",
+        ),
+    },
+    "grant_expired": {
+        "zh_CN": (
+            "访问权限已到期",
+            "您对 {grant_count} 位客户资料的访问权限已于 {ends_at} 到期。",
+        ),
+        "en": (
+            "Your access has ended",
+            "Your access to {grant_count} customer record(s) ended at {ends_at}.",
+        ),
+    },
+}
+
+# Who acted, when no person did: the local operator at the server (CLI) or the system.
+SOMEONE = {"zh_CN": "服务器操作员", "en": "an operator at the server"}
+
+MAIL_SUBJECT_PREFIX = "[保密 baomi]"
+MAIL_OPEN_LINK = {"zh_CN": "在 baomi 中查看：{url}", "en": "Open in baomi: {url}"}
+MAIL_FOOTER = (
+    "此邮件由 baomi 自动发送，请勿回复。\nSent automatically by baomi; please do not reply."
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    title: str
+    body: str
+
+
+class _Filled(dict[str, str]):
+    """Params ready for str.format_map; a param an old row lacks shows as a dash, not an error."""
+
+    def __missing__(self, key: str) -> str:
+        return "—"
+
+
+def _when(value: Param) -> str:
+    if not isinstance(value, str):
+        return "—"
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return "—"
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _who(params: Mapping[str, Param], locale: Locale) -> str:
+    name, username = params.get("by_name"), params.get("by")
+    if not isinstance(name, str) or not isinstance(username, str):
+        return SOMEONE[locale]
+    return f"{name}（{username}）" if locale == "zh_CN" else f"{name} ({username})"
+
+
+def _key(kind: Kind, params: Mapping[str, Param]) -> str:
+    key = kind.value
+    if params.get("request_kind") == "level_change":
+        key += ".level_change"
+    if kind is Kind.REQUEST_DECIDED:
+        key += ".approved" if params.get("outcome") == "approved" else ".rejected"
+    return key
+
+
+def render(kind: Kind | str, params: Mapping[str, Param], locale: Locale) -> Rendered:
+    """Return the title and body of a notification in the given locale."""
+    kind = Kind(kind)
+    title, body = TEMPLATES[_key(kind, params)][locale]
+    filled = _Filled(
+        {k: str(v) for k, v in params.items() if isinstance(v, str | int) and k != "ends_at"}
+    )
+    filled["ends_at"] = _when(params.get("ends_at"))
+    filled["who_zh"] = _who(params, "zh_CN")
+    filled["who_en"] = _who(params, "en")
+    return Rendered(title=title.format_map(filled), body=body.format_map(filled))
+
+
+def normalise_locale(value: str | None) -> Locale | None:
+    """Map a language tag (zh, zh-CN, zh_Hans, en-US …) to a supported locale, or None."""
+    if not value:
+        return None
+    tag = value.strip().lower().replace("-", "_")
+    if tag.startswith("zh"):
+        return "zh_CN"
+    if tag.startswith("en"):
+        return "en"
+    return None
+
+
+def from_accept_language(header: str | None) -> Locale | None:
+    """Return the supported locale the browser prefers most (RFC 9110 weights), or None."""
+    ranked: list[tuple[float, int, Locale]] = []
+    for position, part in enumerate((header or "")[:1000].split(",")[:20]):
+        tag, _, weight = part.partition(";")
+        quality = 1.0
+        if weight.strip().startswith("q="):
+            try:
+                quality = float(weight.strip()[2:])
+            except ValueError:
+                continue
+        locale = normalise_locale(tag)
+        if locale is not None and quality > 0:
+            ranked.append((-quality, position, locale))
+    return min(ranked)[2] if ranked else None

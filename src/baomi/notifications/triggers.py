@@ -1,0 +1,150 @@
+"""Who is told what, when the approval process moves (C4.3.1, C3.2): one function per event.
+
+The access and grant services call these in their own transaction. Each takes ids, counts and
+the people involved, never a customer's data; `kinds` refuses anything else.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlalchemy.engine import Connection
+
+from baomi.notifications.kinds import Kind, time_param
+from baomi.notifications.service import notify
+from baomi.security.actor import Actor
+from baomi.security.roles import Role
+from baomi.users.service import active_user_ids_with_role
+
+
+def request_link(request_id: str) -> str:
+    """Where the web UI shows an access request."""
+    return f"/access-requests/{request_id}"
+
+
+def request_filed(
+    conn: Connection,
+    *,
+    request_id: str,
+    requester: Actor,
+    approver_ids: Iterable[str],
+    needs_officer: bool,
+    customer_count: int,
+    hours: int,
+    now: datetime,
+    request_kind: str = "access",
+) -> None:
+    """Tell every approver who must decide; for the officer's slot, every active officer."""
+    recipients = set(approver_ids)
+    if needs_officer:
+        recipients |= set(active_user_ids_with_role(conn, Role.SECURITY_OFFICER))
+    # Nobody approves their own request (routing already ensures it); never tell them to.
+    recipients.discard(requester.user_id)
+    notify(
+        conn,
+        user_ids=recipients,
+        kind=Kind.REQUEST_TO_APPROVE,
+        params={
+            "request_id": request_id,
+            "request_kind": request_kind,
+            "requester": requester.username,
+            "requester_name": requester.display_name,
+            "customer_count": customer_count,
+            "hours": hours,
+        },
+        link=request_link(request_id),
+        now=now,
+    )
+
+
+def request_decided(
+    conn: Connection,
+    *,
+    request_id: str,
+    requester_id: str,
+    decider: Actor,
+    approved: bool,
+    customer_count: int,
+    hours: int,
+    ends_at: datetime | None,
+    now: datetime,
+    request_kind: str = "access",
+) -> None:
+    """Tell the requester the final outcome: approved (until when) or rejected, and by whom."""
+    notify(
+        conn,
+        user_ids=[requester_id],
+        kind=Kind.REQUEST_DECIDED,
+        params={
+            "request_id": request_id,
+            "request_kind": request_kind,
+            "outcome": "approved" if approved else "rejected",
+            "by": decider.username,
+            "by_name": decider.display_name,
+            "customer_count": customer_count,
+            "hours": hours,
+            "ends_at": time_param(ends_at) if ends_at else None,
+        },
+        link=request_link(request_id),
+        now=now,
+    )
+
+
+def grant_revoked(
+    conn: Connection,
+    *,
+    grant_id: str,
+    grantee_id: str,
+    customer_id: str,
+    request_id: str | None,
+    revoker: Actor | None,
+    ends_at: datetime,
+    now: datetime,
+) -> None:
+    """Tell the grantee their access ended early, unless they ended it themselves (or it had
+    already ended: the expiry notice said so)."""
+    if (revoker is not None and revoker.user_id == grantee_id) or ends_at <= now:
+        return
+    notify(
+        conn,
+        user_ids=[grantee_id],
+        kind=Kind.GRANT_REVOKED,
+        params={
+            "grant_id": grant_id,
+            "customer_id": customer_id,
+            "request_id": request_id,
+            # None: the local operator at the server's console (CLI).
+            "by": revoker.username if revoker else None,
+            "by_name": revoker.display_name if revoker else None,
+        },
+        link=request_link(request_id) if request_id else None,
+        now=now,
+    )
+
+
+def grants_ending(
+    conn: Connection,
+    *,
+    kind: Kind,
+    user_id: str,
+    grant_ids: list[str],
+    request_id: str | None,
+    ends_at: datetime,
+    now: datetime,
+) -> None:
+    """Tell a grantee that grants (of one request, ending together) end soon, or have ended."""
+    assert kind in (Kind.GRANT_EXPIRING, Kind.GRANT_EXPIRED)
+    notify(
+        conn,
+        user_ids=[user_id],
+        kind=kind,
+        params={
+            "grant_ids": sorted(grant_ids),
+            "request_id": request_id,
+            "grant_count": len(grant_ids),
+            "ends_at": time_param(ends_at),
+        },
+        link=request_link(request_id) if request_id else None,
+        now=now,
+    )

@@ -1,0 +1,325 @@
+"""The system administrator's pages: users, departments, roles. No customer data (C4.2.1).
+
+/admin               users: list, add (employment type, department, roles), disable (C4.5.3)
+/admin/departments   the department tree: add, set the supervising head (C1.3, C3.2)
+/admin/roles         what each role may do and who holds it (三员分立, MLPS 2.0)
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import Form, Request
+from fastapi.responses import Response
+
+from baomi.access.routing import nearest_head
+from baomi.api.deps import Conn, Ctx
+from baomi.errors import BaomiError
+from baomi.security.roles import ROLE_PERMISSIONS
+from baomi.users import service
+from baomi.users.schemas import DepartmentOut, UserOut
+from baomi.web import admin_forms
+from baomi.web.admin_forms import UserForm
+from baomi.web.forms import attempt
+from baomi.web.permits import AdminViewer
+from baomi.web.render import page
+from baomi.web.routing import page_router, redirect
+from baomi.web.templating import N_
+from baomi.web.viewer import Viewer
+
+router = page_router()
+
+TABS = (
+    ("/admin", N_("Users")),
+    ("/admin/departments", N_("Departments")),
+    ("/admin/roles", N_("Roles")),
+)
+NOTICES = {
+    "created": N_("The user has been added."),
+    "disabled": N_(
+        "The account is disabled and all its sessions have ended. It stays on record for the "
+        "audit log."
+    ),
+    "department": N_("The department has been added."),
+    "head": N_("The department head has been set."),
+}
+ERRORS = {
+    "not_found": N_("There is no such user or department, or it is already disabled."),
+    "conflict": N_("A department with this name already exists."),
+    "validation_failed": N_("Some of the form is not right; see the messages below."),
+    "head_role": N_("The head must hold the department-head role."),
+}
+OTHER_ERROR = N_("The action was refused (code %(code)s).")
+
+
+def _page(
+    request: Request,
+    viewer: Viewer,
+    template: str,
+    *,
+    tab: str,
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    context.setdefault("notice", NOTICES.get(request.query_params.get("done", "")))
+    context.setdefault("error", None)
+    context.setdefault("error_code", "")
+    return page(
+        request,
+        viewer,
+        template,
+        status=status,
+        tabs=TABS,
+        tab_current=tab,
+        role_labels=admin_forms.ROLE_LABELS,
+        **context,
+    )
+
+
+def _error(error: BaomiError) -> dict[str, Any]:
+    return {"error": ERRORS.get(error.code, OTHER_ERROR), "error_code": error.code}
+
+
+# --- Users --------------------------------------------------------------------------------
+
+
+def _users_page(
+    request: Request,
+    conn: Conn,
+    viewer: Viewer,
+    *,
+    form: UserForm | None = None,
+    status: int = 200,
+    **context: Any,
+) -> Response:
+    return _page(
+        request,
+        viewer,
+        "admin_users.html",
+        tab="/admin",
+        status=status,
+        users=service.list_users(conn),
+        departments=service.list_departments(conn),
+        form=form or UserForm(),
+        roles=admin_forms.ROLE_ORDER,
+        separated=admin_forms.SEPARATED,
+        employment_labels=admin_forms.EMPLOYMENT_LABELS,
+        **context,
+    )
+
+
+@router.get("/admin")
+def get_users(request: Request, conn: Conn, viewer: AdminViewer) -> Response:
+    return _users_page(request, conn, viewer)
+
+
+@router.post("/admin/users")
+def post_user(
+    request: Request,
+    conn: Conn,
+    ctx: Ctx,
+    viewer: AdminViewer,
+    username: Annotated[str, Form(max_length=200)] = "",
+    display_name: Annotated[str, Form(max_length=400)] = "",
+    password: Annotated[str, Form(max_length=256)] = "",
+    employment_type: Annotated[str, Form(max_length=32)] = "",
+    department_id: Annotated[str, Form(max_length=64)] = "",
+    roles: Annotated[list[str] | None, Form()] = None,
+    email: Annotated[str, Form(max_length=400)] = "",
+) -> Response:
+    """Add a user; 三员分立 and the password rules are the service's, shown inline."""
+    form = UserForm(
+        username=username,
+        display_name=display_name,
+        employment_type=employment_type,
+        department_id=department_id,
+        roles=list(roles or [])[:10],
+        email=email,
+    )
+    user_in = admin_forms.read(form, password)
+    if user_in is None:
+        return _users_page(request, conn, viewer, form=form, status=422)
+    outcome = attempt(
+        conn,
+        lambda: service.create_user(
+            conn,
+            actor=viewer.actor,
+            ctx=ctx,
+            username=user_in.username,
+            display_name=user_in.display_name,
+            password=user_in.password,
+            employment_type=user_in.employment_type,
+            department_id=user_in.department_id,
+            roles=user_in.roles,
+            email=user_in.email,
+        ),
+    )
+    if outcome.error is None:
+        return redirect(request, "/admin?done=created")
+    context = {} if admin_forms.refused(form, outcome.error) else _error(outcome.error)
+    return _users_page(request, conn, viewer, form=form, status=outcome.error.status, **context)
+
+
+@router.post("/admin/users/{user_id}/disable")
+def post_disable(
+    request: Request, conn: Conn, ctx: Ctx, viewer: AdminViewer, user_id: str
+) -> Response:
+    """Disable an account: no more sign-in, sessions end now, the record stays (C4.5.3)."""
+    outcome = attempt(
+        conn, lambda: service.disable_user(conn, actor=viewer.actor, ctx=ctx, user_id=user_id)
+    )
+    if outcome.error is None:
+        return redirect(request, "/admin?done=disabled")
+    return _users_page(request, conn, viewer, status=outcome.error.status, **_error(outcome.error))
+
+
+# --- Departments --------------------------------------------------------------------------
+
+
+def _tree(departments: list[DepartmentOut]) -> list[tuple[DepartmentOut, int]]:
+    """The departments in tree order, each with its depth (parents before their children)."""
+    children: dict[str | None, list[DepartmentOut]] = {}
+    known = {d.id for d in departments}
+    for d in departments:
+        parent = d.parent_id if d.parent_id in known else None
+        children.setdefault(parent, []).append(d)
+    out: list[tuple[DepartmentOut, int]] = []
+    stack = [(d, 0) for d in reversed(children.get(None, []))]
+    seen: set[str] = set()
+    while stack:
+        node, depth = stack.pop()
+        if node.id in seen:
+            continue
+        seen.add(node.id)
+        out.append((node, depth))
+        stack.extend((c, depth + 1) for c in reversed(children.get(node.id, [])))
+    return out
+
+
+def _departments_page(
+    request: Request, conn: Conn, viewer: Viewer, *, status: int = 200, **context: Any
+) -> Response:
+    users = service.list_users(conn)
+    departments = service.list_departments(conn)
+    members: dict[str, int] = {}
+    for u in users:
+        if u.department_id and u.is_active:
+            members[u.department_id] = members.get(u.department_id, 0) + 1
+    parents = {d.id: d.parent_id for d in departments}
+    heads = {d.id: d.head_user_id for d in departments}
+    context.setdefault("values", {"name": "", "parent_id": "", "head_user_id": ""})
+    return _page(
+        request,
+        viewer,
+        "admin_departments.html",
+        tab="/admin/departments",
+        status=status,
+        tree=_tree(departments),
+        departments=departments,
+        members=members,
+        # C1.3: a department without its own head is supervised by the nearest one above it.
+        supervisors={d.id: nearest_head(d.id, parents, heads) for d in departments},
+        names={u.id: u for u in users},
+        heads=[u for u in users if u.is_active and "department_head" in u.roles],
+        **context,
+    )
+
+
+@router.get("/admin/departments")
+def get_departments(request: Request, conn: Conn, viewer: AdminViewer) -> Response:
+    return _departments_page(request, conn, viewer)
+
+
+def _set_head(conn: Conn, ctx: Ctx, viewer: Viewer, department_id: str, user_id: str) -> None:
+    service.set_department_head(
+        conn, actor=viewer.actor, ctx=ctx, department_id=department_id, user_id=user_id
+    )
+
+
+@router.post("/admin/departments")
+def post_department(
+    request: Request,
+    conn: Conn,
+    ctx: Ctx,
+    viewer: AdminViewer,
+    name: Annotated[str, Form(max_length=200)] = "",
+    parent_id: Annotated[str, Form(max_length=64)] = "",
+    head_user_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Add a department under an optional parent, with an optional head (as the API does)."""
+    values = {"name": name, "parent_id": parent_id, "head_user_id": head_user_id}
+    trimmed = name.strip()
+    if not 1 <= len(trimmed) <= 100:
+        return _departments_page(request, conn, viewer, status=422, values=values, name_error=True)
+
+    def create() -> None:
+        department_id = service.create_department(
+            conn, actor=viewer.actor, ctx=ctx, name=trimmed, parent_id=parent_id or None
+        )
+        if head_user_id:
+            _set_head(conn, ctx, viewer, department_id, head_user_id)
+
+    outcome = attempt(conn, create)
+    if outcome.error is None:
+        return redirect(request, "/admin/departments?done=department")
+    return _departments_page(
+        request,
+        conn,
+        viewer,
+        status=outcome.error.status,
+        values=values,
+        **_head_error(outcome.error),
+    )
+
+
+def _head_error(error: BaomiError) -> dict[str, Any]:
+    if error.code == "validation_failed":
+        return {"error": ERRORS["head_role"], "error_code": error.code}
+    return _error(error)
+
+
+@router.post("/admin/departments/{department_id}/head")
+def post_head(
+    request: Request,
+    conn: Conn,
+    ctx: Ctx,
+    viewer: AdminViewer,
+    department_id: str,
+    user_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Make a department head the supervising head of a department (C1.3, C3.2)."""
+    outcome = attempt(conn, lambda: _set_head(conn, ctx, viewer, department_id, user_id))
+    if outcome.error is None:
+        return redirect(request, "/admin/departments?done=head")
+    return _departments_page(
+        request, conn, viewer, status=outcome.error.status, **_head_error(outcome.error)
+    )
+
+
+# --- Roles --------------------------------------------------------------------------------
+
+
+def holders(users: list[UserOut]) -> dict[str, list[UserOut]]:
+    """Active users by role."""
+    out: dict[str, list[UserOut]] = {}
+    for u in users:
+        if u.is_active:
+            for role in u.roles:
+                out.setdefault(role.value, []).append(u)
+    return out
+
+
+@router.get("/admin/roles")
+def get_roles(request: Request, conn: Conn, viewer: AdminViewer) -> Response:
+    """Each role's permissions and holders; the three separated roles are marked (三员分立)."""
+    return _page(
+        request,
+        viewer,
+        "admin_roles.html",
+        tab="/admin/roles",
+        roles=admin_forms.ROLE_ORDER,
+        separated=admin_forms.SEPARATED,
+        role_permissions=ROLE_PERMISSIONS,
+        permission_labels=admin_forms.PERMISSION_LABELS,
+        holders=holders(service.list_users(conn)),
+    )

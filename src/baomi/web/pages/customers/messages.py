@@ -1,0 +1,259 @@
+"""Validation errors of the customer services, told per form field in the reader's language.
+
+The services answer `ValidationFailed` with English messages and field paths such as
+`phones[1]` or `contacts[0].emails[2]` (C4.1.1: phone, ID card and credit-code check digits,
+bank-card Luhn …); pydantic answers its own types. Here each becomes a message id (translated by
+the template) placed under the input it belongs to, with the line or row it concerns. A message
+we do not know is shown as the service wrote it, escaped: nothing is lost.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from baomi.errors import BaomiError, ValidationFailed
+from baomi.web.i18n import N_
+
+_PATH = re.compile(r"^(?P<top>\w+)(?:\[(?P<i>\d+)\])?(?:\.(?P<leaf>\w+)(?:\[(?P<j>\d+)\])?)?$")
+# Fields entered one value per line in a textarea: an error names the line.
+LINE_FIELDS = frozenset({"phones", "emails"})
+ROW_FIELDS = frozenset({"contacts", "purchases", "payment_methods"})
+
+PHONE = N_("Not a valid phone number (mainland numbers may leave out +86).")
+EMAIL = N_("Not a valid e-mail address.")
+ID_NUMBER = N_(
+    "Not a valid resident ID number (居民身份证号) or unified social credit code "
+    "(统一社会信用代码): the check digit or the format is wrong."
+)
+FILL_IN = N_("Fill this in.")
+DATE = N_("Use a date like 2026-03-31.")
+
+# (leaf field, start of the service's message) → message id. The leaf is the last field name
+# in the path (`contacts[0].phones[1]` → phones); "*" is any field.
+_SERVICE = (
+    ("phones", "not a valid phone number", PHONE),
+    ("emails", "not a valid email", EMAIL),
+    ("id_number", "not a valid resident ID", ID_NUMBER),
+    # 查重 names the index it looked in (search.check_duplicate).
+    ("phone", "not a valid phone", PHONE),
+    ("email", "not a valid email", EMAIL),
+    ("id_number", "not a valid id_number", ID_NUMBER),
+    ("*", "must not be blank", FILL_IN),
+    ("date", "use an ISO date", DATE),
+    ("amount", "use a non-negative decimal", N_("Use an amount of 0 or more, like 12800.00.")),
+    ("type", "use one of", N_("Choose one of the payment methods.")),
+    ("account", "a bank card number has", N_("A bank card number has 12 to 19 digits.")),
+    (
+        "account",
+        "bank card number fails",
+        N_("This bank card number fails its check digit (Luhn): check it for a typing error."),
+    ),
+    (
+        "handler_id",
+        "the handler must be",
+        N_("The handler must be an active salesperson or head in a department."),
+    ),
+    ("handler_id", "the new handler must be", N_("The new handler must be in your department.")),
+    ("handler_id", "not a user id", N_("Choose a person from the list.")),
+    ("confidential_until", "must be a date in the future", N_("Use a date in the future.")),
+    (
+        "confidential_until",
+        "",
+        N_("This level has no lower level to lapse to: leave the date empty."),
+    ),
+    (
+        "level",
+        "not lower than",
+        N_("Choose a level lower than the current one; a level is raised directly."),
+    ),
+    ("level", "unknown level", N_("Choose one of the levels.")),
+    ("level", "the same level", N_("Choose a level other than the current one.")),
+    ("channel", "use one of", N_("Choose one of the channels.")),
+    ("reason_code", "use one of", N_("Choose a reason.")),
+    ("reason", "say why", N_("Say why in 2 to 500 characters.")),
+    ("fields", "", N_("Choose the fields to reveal.")),
+    ("filename", "", N_("The file name must have 1 to 255 characters.")),
+    ("file", "at most", N_("The file is too large.")),
+    ("page", "", N_("There is no such page.")),
+)
+
+# pydantic's error types → message id (with its context values, such as max_length).
+_PYDANTIC = {
+    "missing": FILL_IN,
+    "string_too_short": FILL_IN,
+    "string_too_long": N_("Too long: at most %(max_length)s characters."),
+    "too_long": N_("Too many entries: at most %(max_length)s."),
+    "too_short": FILL_IN,
+    "date_from_datetime_parsing": DATE,
+    "date_parsing": DATE,
+    "date_type": DATE,
+    "datetime_from_date_parsing": N_("Use a date and a time."),
+    "datetime_parsing": N_("Use a date and a time."),
+    "datetime_type": N_("Use a date and a time."),
+    "enum": N_("Choose one of the options."),
+    "literal_error": N_("Choose one of the options."),
+    "int_parsing": N_("Use a whole number."),
+    "greater_than_equal": N_("Use a number of at least %(ge)s."),
+    "less_than_equal": N_("Use a number of at most %(le)s."),
+}
+
+
+# Refusals by their stable code (baomi.errors, the services): what the person can do next.
+CODES = {
+    "already_has_access": N_("You already have access to this customer."),
+    "level_change_pending": N_(
+        "A request to lower this customer's level is already waiting for approval."
+    ),
+    "level_lowering_requires_approval": N_(
+        "Lowering a level needs approval: send a level-change request."
+    ),
+    "level_changed_since_request": N_("The level has changed since the request was made."),
+    "reveal_rate_limited": N_(
+        "You have revealed many fields this hour. Wait a while, or ask your head."
+    ),
+    "mfa_enrolment_required": N_(
+        "Revealing this customer's fields needs two-step verification. "
+        "Turn it on in My account first."
+    ),
+    "step_up_required": N_("Enter the one-time code from your authenticator app to continue."),
+    "invalid_otp": N_(
+        "That code is not valid. Use the current code from your app, or a recovery code."
+    ),
+    "throttled": N_("Too many failed attempts. Wait a moment and try again."),
+    "locked": N_("Too many failed attempts. Wait a moment and try again."),
+    "mfa_not_enabled": N_("Your account has no two-step verification yet."),
+    "not_found": N_("There is no such customer, or you may not see it."),
+    "no_relation": N_("You have no access to this customer."),
+    "outside_own_scope": N_("You may only file customers you or your department handle."),
+    "grant_is_read_only": N_("Your access grant lets you read this customer, not change it."),
+    "fields_not_granted": N_("Your access grant does not cover these fields."),
+    "reassign_requires_head": N_(
+        "Only the department head can give a customer to another handler."
+    ),
+    "role_without_customer_access": N_("Your role does not give access to customer data."),
+    "conflict": N_("This could not be done in the record's present state."),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class FieldMessage:
+    """One problem with one input: a message id to translate, or the service's own text."""
+
+    msgid: str | None
+    args: Mapping[str, Any] = field(default_factory=dict)
+    raw: str = ""
+    # The line (of a one-value-per-line field) the problem is on, counted from 1.
+    line: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class FormErrors:
+    """Problems by input name (`phones`, `contacts-0-phones`, `purchases-1-amount`, …)."""
+
+    by_slot: Mapping[str, list[FieldMessage]] = field(default_factory=dict)
+    # Problems the form has no input for (shown at the top of the form).
+    general: list[FieldMessage] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.by_slot) or bool(self.general)
+
+    def get(self, slot: str) -> list[FieldMessage]:
+        return self.by_slot.get(slot, [])
+
+    def count(self) -> int:
+        return sum(len(v) for v in self.by_slot.values()) + len(self.general)
+
+
+def slot_of(path: str) -> tuple[str, int | None]:
+    """The input an error path belongs to, and the line within it (for one-per-line fields)."""
+    found = _PATH.match(path)
+    if found is None:
+        return path, None
+    top, i, leaf, j = found.group("top", "i", "leaf", "j")
+    if leaf is None:
+        if top in LINE_FIELDS and i is not None:
+            return top, int(i) + 1
+        return top, None
+    if i is None:
+        return f"{top}-{leaf}", None
+    return f"{top}-{i}-{leaf}", int(j) + 1 if j is not None else None
+
+
+def error_message(error: BaomiError) -> FieldMessage:
+    """A refusal told by its code, or in the service's words when the code is not ours."""
+    msgid = CODES.get(error.code)
+    return FieldMessage(msgid=msgid) if msgid else FieldMessage(msgid=None, raw=error.detail)
+
+
+def _leaf(path: str) -> str:
+    names = re.findall(r"[A-Za-z_]+", path)
+    return names[-1] if names else path
+
+
+def service_message(path: str, message: str) -> FieldMessage:
+    """Translate one of the services' `{"field", "message"}` errors."""
+    _, line = slot_of(path)
+    leaf = _leaf(path)
+    for name, start, msgid in _SERVICE:
+        if name in (leaf, "*") and message.startswith(start):
+            return FieldMessage(msgid=msgid, line=line)
+    return FieldMessage(msgid=None, raw=message, line=line)
+
+
+def _path(loc: Iterable[Any]) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif part != "body":
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def pydantic_messages(error: ValidationError) -> list[tuple[str, FieldMessage]]:
+    """pydantic's errors as (path, message) pairs."""
+    out = []
+    for item in error.errors(include_url=False):
+        path = _path(item.get("loc", ()))
+        msgid = _PYDANTIC.get(item["type"])
+        _, line = slot_of(path)
+        if msgid is None:
+            out.append((path, FieldMessage(msgid=None, raw=str(item.get("msg", "")), line=line)))
+        else:
+            context = {
+                k: v for k, v in (item.get("ctx") or {}).items() if k in ("max_length", "ge", "le")
+            }
+            out.append((path, FieldMessage(msgid=msgid, args=context, line=line)))
+    return out
+
+
+def form_errors(
+    error: BaomiError | ValidationError | None, *, inputs: Iterable[str] = ()
+) -> FormErrors:
+    """Group an error's messages by input; those of unknown inputs go to `general`."""
+    if error is None:
+        return FormErrors()
+    if isinstance(error, ValidationError):
+        pairs = pydantic_messages(error)
+    elif isinstance(error, ValidationFailed):
+        pairs = [
+            (e["field"], service_message(e["field"], e["message"]))
+            for e in error.extra.get("errors", [])
+        ]
+    else:
+        return FormErrors(general=[error_message(error)])
+    known = set(inputs)
+    by_slot: dict[str, list[FieldMessage]] = {}
+    general: list[FieldMessage] = []
+    for path, message in pairs:
+        slot, _ = slot_of(path)
+        if known and slot not in known:
+            general.append(message)
+        else:
+            by_slot.setdefault(slot, []).append(message)
+    return FormErrors(by_slot=by_slot, general=general)

@@ -1,0 +1,354 @@
+"""Logging in and out of the web UI: /login (password, then the one-time code for MFA
+accounts), /logout, /session-expired, and the language switch before login.
+
+The public pages of the UI. Their forms carry a pre-login CSRF token (a random value in a
+SameSite=Strict cookie, repeated in the form) and must come from this site, so that no other
+site can log a browser in or switch its language (login CSRF).
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Annotated
+
+from fastapi import Form, Request
+from fastapi.responses import Response
+
+from baomi import clock
+from baomi.api.deps import Conn, Ctx, VaultDep
+from baomi.auth import browser, lockout, sessions
+from baomi.auth.lockout import Policy
+from baomi.auth.service import IssuedToken, complete_login, login
+from baomi.auth.sessions import EndReason, Kind, Lifetimes
+from baomi.errors import BaomiError
+from baomi.users.service import user_id_by_username
+from baomi.web import i18n, pending_login
+from baomi.web.forms import Outcome, attempt
+from baomi.web.render import page
+from baomi.web.routing import page_router, redirect, safe_next, with_next
+from baomi.web.templating import N_
+from baomi.web.viewer import MFA_ENROL_PATH, LockedViewer
+
+router = page_router()
+
+PRELOGIN_COOKIE = "baomi_prelogin"
+LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
+
+ERRORS = {
+    "invalid_credentials": N_("Wrong username or password."),
+    "locked": N_(
+        "This account is locked after too many failed attempts. "
+        "Ask the security officer (保密员) to unlock it."
+    ),
+    "throttled": N_("Too many failed attempts. Try again in %(seconds)s seconds."),
+    "bad_otp": N_(
+        "That code is not valid. Use the current code from your app, or a recovery code."
+    ),
+    "pending_expired": N_("The sign-in took too long. Please sign in again."),
+    "csrf_failed": N_("The form is out of date. Please try again."),
+}
+
+
+def _prelogin_name(request: Request) -> str:
+    # The __Host- prefix pins the cookie to this host (not on plain-HTTP loopback: see browser).
+    return PRELOGIN_COOKIE if browser.is_plain_loopback(request) else f"__Host-{PRELOGIN_COOKIE}"
+
+
+def _prelogin_token(request: Request) -> str:
+    return request.cookies.get(_prelogin_name(request)) or secrets.token_urlsafe(32)
+
+
+def _with_prelogin_cookie(response: Response, request: Request, token: str) -> Response:
+    response.set_cookie(
+        _prelogin_name(request),
+        token,
+        path="/",
+        secure=not browser.is_plain_loopback(request),
+        httponly=True,
+        samesite="strict",
+    )
+    return response
+
+
+def _prelogin_ok(request: Request, presented: str) -> bool:
+    expected = request.cookies.get(_prelogin_name(request))
+    return (
+        browser.same_site_origin(request)
+        and expected is not None
+        and hmac.compare_digest(expected.encode(), presented.encode())
+    )
+
+
+def _login_page(
+    request: Request,
+    *,
+    next_path: str,
+    username: str = "",
+    error: str | None = None,
+    error_args: dict[str, object] | None = None,
+    status: int = 200,
+    template: str = "login.html",
+    pending: str = "",
+    notice: str | None = None,
+) -> Response:
+    token = _prelogin_token(request)
+    response = page(
+        request,
+        None,
+        template,
+        status=status,
+        csrf_token=token,
+        next=next_path,
+        username=username,
+        error=ERRORS.get(error or "", ""),
+        error_args=error_args or {},
+        pending=pending,
+        notice=notice,
+    )
+    return _with_prelogin_cookie(response, request, token)
+
+
+@router.get("/login")
+def get_login(request: Request, next: str | None = None, logged_out: bool = False) -> Response:
+    notice = N_("You have logged out.") if logged_out else None
+    return _login_page(request, next_path=safe_next(next), notice=notice)
+
+
+def _failure(
+    request: Request, conn: Conn, ctx: Ctx, settings_policy: Policy, username: str, exc: BaomiError
+) -> tuple[str, dict[str, object]]:
+    """Which message a refused login shows. Locked is told apart from wrong only by the
+    counters, which unknown names have too, so it reveals nothing about who exists."""
+    if exc.code == "throttled":
+        return "throttled", {"seconds": exc.headers.get("Retry-After", "60")}
+    standing = lockout.state(
+        conn,
+        policy=settings_policy,
+        username=username,
+        client_addr=ctx.client_addr,
+        now=clock.utcnow(),
+    )
+    return ("locked" if standing.locked else "invalid_credentials"), {}
+
+
+def _attempt_login(
+    request: Request,
+    conn: Conn,
+    ctx: Ctx,
+    vault: VaultDep,
+    *,
+    username: str,
+    password: str,
+) -> Outcome[IssuedToken]:
+    settings = request.app.state.settings
+    return attempt(
+        conn,
+        lambda: login(
+            conn,
+            ctx=ctx,
+            username=username,
+            password=password,
+            lifetimes=Lifetimes.from_settings(settings),
+            provider=vault.provider,
+            policy=Policy.from_settings(settings),
+            kind=Kind.BROWSER,
+            user_agent=request.headers.get("user-agent"),
+        ),
+    )
+
+
+def _logged_in(
+    request: Request, conn: Conn, ctx: Ctx, issued: IssuedToken, next_path: str
+) -> Response:
+    # Every login is a new session; the one this browser held before ends (fixation defence).
+    if (previous := browser.session_secret_from(request)) is not None:
+        sessions.end_presented(
+            conn, ctx=ctx, secret=previous, kind=Kind.BROWSER, reason=EndReason.REPLACED
+        )
+    target = MFA_ENROL_PATH if issued.mfa_enrolment_required else safe_next(next_path)
+    response = redirect(request, target)
+    browser.set_session_cookie(response, request, issued.access_token)
+    response.delete_cookie(_prelogin_name(request), path="/")
+    return response
+
+
+@router.post("/login")
+def post_login(
+    request: Request,
+    conn: Conn,
+    ctx: Ctx,
+    vault: VaultDep,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=256)] = "",
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    """Step one: username and password. MFA accounts go on to the code (login_otp.html)."""
+    next_path = safe_next(next)
+    username = username.strip()
+    if not _prelogin_ok(request, csrf_token):
+        return _login_page(
+            request, next_path=next_path, username=username, error="csrf_failed", status=403
+        )
+    if not username or not password:
+        return _login_page(
+            request, next_path=next_path, username=username, error="invalid_credentials", status=401
+        )
+    outcome = _attempt_login(request, conn, ctx, vault, username=username, password=password)
+    if outcome.value is not None:
+        return _logged_in(request, conn, ctx, outcome.value, next_path)
+    assert outcome.error is not None
+    if outcome.error.code == "mfa_required":
+        # The password was right (login checks it before asking for the code): carry that
+        # fact, not the password, to the second step.
+        pending = pending_login.seal(
+            vault.provider,
+            pending_login.PendingLogin(
+                user_id=user_id_by_username(conn, username), username=username, next=next_path
+            ),
+            now=clock.utcnow(),
+        )
+        return _login_page(
+            request,
+            next_path=next_path,
+            username=username,
+            template="login_otp.html",
+            pending=pending,
+        )
+    policy = Policy.from_settings(request.app.state.settings)
+    error, args = _failure(request, conn, ctx, policy, username, outcome.error)
+    status = 429 if error == "throttled" else 401
+    return _login_page(
+        request,
+        next_path=next_path,
+        username=username,
+        error=error,
+        error_args=args,
+        status=status,
+    )
+
+
+@router.post("/login/otp")
+def post_login_otp(
+    request: Request,
+    conn: Conn,
+    ctx: Ctx,
+    vault: VaultDep,
+    pending: Annotated[str, Form(max_length=2000)] = "",
+    otp: Annotated[str, Form(max_length=32)] = "",
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+) -> Response:
+    """Step two: the TOTP code or a recovery code (C4.2.4)."""
+    opened = pending_login.open_token(vault.provider, pending, now=clock.utcnow())
+    if opened is None:
+        return _login_page(request, next_path="/", error="pending_expired", status=401)
+    if not _prelogin_ok(request, csrf_token):
+        return _login_page(request, next_path=opened.next, error="csrf_failed", status=403)
+    if not otp.strip():
+        return _login_page(
+            request,
+            next_path=opened.next,
+            username=opened.username,
+            error="bad_otp",
+            status=401,
+            template="login_otp.html",
+            pending=pending,
+        )
+    settings = request.app.state.settings
+    outcome = attempt(
+        conn,
+        lambda: complete_login(
+            conn,
+            ctx=ctx,
+            user_id=opened.user_id,
+            otp=otp.strip(),
+            lifetimes=Lifetimes.from_settings(settings),
+            provider=vault.provider,
+            policy=Policy.from_settings(settings),
+            kind=Kind.BROWSER,
+            user_agent=request.headers.get("user-agent"),
+        ),
+    )
+    if outcome.value is not None:
+        return _logged_in(request, conn, ctx, outcome.value, opened.next)
+    assert outcome.error is not None
+    policy = Policy.from_settings(request.app.state.settings)
+    error, args = _failure(request, conn, ctx, policy, opened.username, outcome.error)
+    if error == "invalid_credentials":
+        # The password was right a moment ago: only the code can be wrong. Ask again.
+        return _login_page(
+            request,
+            next_path=opened.next,
+            username=opened.username,
+            error="bad_otp",
+            status=401,
+            template="login_otp.html",
+            pending=pending,
+        )
+    status = 429 if error == "throttled" else 401
+    return _login_page(
+        request,
+        next_path=opened.next,
+        username=opened.username,
+        error=error,
+        error_args=args,
+        status=status,
+    )
+
+
+@router.post("/logout")
+def post_logout(request: Request, conn: Conn, ctx: Ctx, viewer: LockedViewer) -> Response:
+    """End this session (CSRF-checked by CurrentActor) and forget the cookie."""
+    if viewer.actor.session_id is not None:
+        sessions.end(
+            conn,
+            ctx=ctx,
+            session_id=viewer.actor.session_id,
+            reason=EndReason.LOGOUT,
+            by=viewer.actor,
+        )
+    response = redirect(request, "/login?logged_out=1")
+    browser.clear_session_cookie(response, request)
+    return response
+
+
+@router.get("/session-expired")
+def get_session_expired(request: Request, next: str | None = None) -> Response:
+    """C4.2.4: the session ended after the idle time; sign in again to go on."""
+    response = page(
+        request,
+        None,
+        "session_expired.html",
+        status=401,
+        login_url=with_next("/login", next),
+    )
+    browser.clear_session_cookie(response, request)
+    return response
+
+
+@router.post("/language")
+def post_language(
+    request: Request,
+    locale: Annotated[str, Form(max_length=16)] = "",
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    """Switch the language before login (a cookie); logged in, /account/language stores it."""
+    target = with_next("/login", next)
+    response = redirect(request, target)
+    if _prelogin_ok(request, csrf_token) and i18n.supported(locale):
+        set_language_cookie(response, request, locale)
+    return response
+
+
+def set_language_cookie(response: Response, request: Request, locale: str) -> None:
+    response.set_cookie(
+        i18n.LANGUAGE_COOKIE,
+        locale,
+        max_age=LANGUAGE_COOKIE_SECONDS,
+        path="/",
+        secure=not browser.is_plain_loopback(request),
+        httponly=True,
+        samesite="lax",
+    )

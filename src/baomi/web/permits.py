@@ -1,0 +1,66 @@
+"""Role checks of whole pages: a page for the auditor, the security officer or the administrator
+refuses everyone else with 403, and the refusal is audited like any other (C1.3, C4.2.1).
+
+The navigation hides these pages from the wrong roles already (nav.py); this is the door itself,
+so that a typed-in URL gets no further than a link would.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from baomi.api.deps import Ctx
+from baomi.audit.context import RequestContext
+from baomi.audit.service import actor_event
+from baomi.audit.tags import Action
+from baomi.errors import Forbidden
+from baomi.security.roles import Permission
+from baomi.web.viewer import PageViewer, Viewer
+
+
+def _route_path(request: Request) -> str:
+    """The route's template ("/access/grants/{grant_id}/revoke"): no ids in the audit event."""
+    route = request.scope.get("route")
+    return str(getattr(route, "path", request.url.path))
+
+
+def refuse(request: Request, ctx: RequestContext, viewer: Viewer) -> Forbidden:
+    """The audited 403 of a page this person's roles do not open."""
+    error = Forbidden("your role does not give access to this page")
+    event = actor_event(
+        ctx=ctx,
+        actor=viewer.actor,
+        action=Action.PAGE_OPEN,
+        allowed=False,
+        reason="role_lacks_permission",
+        details={"page": _route_path(request), "method": request.method},
+    )
+    error.with_audit(event)
+    return error
+
+
+def needs(*permissions: Permission) -> Callable[..., Viewer]:
+    """A page dependency: the viewer, if their roles carry any of `permissions`; else 403."""
+
+    def check(request: Request, ctx: Ctx, viewer: PageViewer) -> Viewer:
+        if any(viewer.actor.can(p) for p in permissions):
+            return viewer
+        raise refuse(request, ctx, viewer)
+
+    return check
+
+
+# The pages' doors, by who works there (三员分立: each of the three roles has its own).
+AccessViewer = Annotated[Viewer, Depends(needs(Permission.CUSTOMER_WORK, Permission.GRANT_MANAGE))]
+AuditorViewer = Annotated[Viewer, Depends(needs(Permission.AUDIT_READ))]
+OfficerViewer = Annotated[
+    Viewer,
+    Depends(needs(Permission.GRANT_MANAGE, Permission.KEY_MANAGE, Permission.USER_UNLOCK)),
+]
+GrantsViewer = Annotated[Viewer, Depends(needs(Permission.GRANT_MANAGE))]
+KeysViewer = Annotated[Viewer, Depends(needs(Permission.KEY_MANAGE))]
+UnlockViewer = Annotated[Viewer, Depends(needs(Permission.USER_UNLOCK))]
+AdminViewer = Annotated[Viewer, Depends(needs(Permission.USER_MANAGE))]

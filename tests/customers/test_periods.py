@@ -1,0 +1,226 @@
+"""C2.2: an optional confidentiality period after which a level lapses by itself.
+
+`confidential_until` is the last day (UTC) the level holds; it is set by whoever may edit the
+customer and must lie in the future; the lapse job lowers exactly the customers whose period
+has ended, to the level their rule names, as the system, and changes nothing when run again.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from baomi.audit.context import CLI_CONTEXT
+from baomi.audit.models import audit_events
+from baomi.customers import service
+from baomi.customers.models import customers
+from baomi.customers.periods import lapse_confidentiality_periods
+from baomi.customers.schemas import CustomerIn
+from baomi.customers.vault import Vault
+from baomi.security import levels
+from baomi.uow import unit_of_work
+from tests.support.api import create_customer, login
+from tests.support.org import Org, actor
+
+TODAY = datetime.now(UTC).date()
+
+
+def _day(offset: int) -> str:
+    return (TODAY + timedelta(days=offset)).isoformat()
+
+
+def test_period_is_set_on_create_and_must_be_in_the_future(client: TestClient) -> None:
+    headers = login(client, "zhangsan")
+    for until in (_day(-1), _day(0)):
+        response = client.post(
+            "/api/v1/customers",
+            json={"name": "过期", "level": "secret", "confidential_until": until},
+            headers=headers,
+        )
+        assert response.status_code == 422, until
+        assert response.json()["errors"][0]["field"] == "confidential_until"
+    # 普通 has nothing below it to lapse to.
+    bottom = client.post(
+        "/api/v1/customers",
+        json={"name": "普通", "level": "normal", "confidential_until": _day(30)},
+        headers=headers,
+    )
+    assert bottom.status_code == 422 and "lapse" in bottom.json()["errors"][0]["message"]
+    created = create_customer(client, headers, level="confidential", confidential_until=_day(30))
+    assert created["confidential_until"] == _day(30)
+    assert client.get("/api/v1/customers", headers=headers).json()["total"] == 1
+
+
+def test_period_is_extended_and_ended_by_an_editor_but_never_shortened(
+    client: TestClient, engine: Engine
+) -> None:
+    headers = login(client, "zhangsan")
+    created = create_customer(client, headers, level="secret", confidential_until=_day(30))
+    url = f"/api/v1/customers/{created['id']}"
+    past = client.patch(url, json={"confidential_until": _day(-3)}, headers=headers)
+    assert past.status_code == 422
+    later = client.patch(url, json={"confidential_until": _day(90)}, headers=headers)
+    assert later.status_code == 200 and later.json()["confidential_until"] == _day(90)
+    # C2.2: an earlier end would lower the level without the approval lowering needs.
+    sooner = client.patch(url, json={"confidential_until": _day(10)}, headers=headers)
+    assert sooner.status_code == 409 and sooner.json()["code"] == "period_requires_approval"
+    untouched = client.patch(url, json={"requirements": "扩容"}, headers=headers)
+    assert untouched.json()["confidential_until"] == _day(90)
+    ended = client.patch(url, json={"confidential_until": None}, headers=headers)
+    assert ended.status_code == 200 and ended.json()["confidential_until"] is None
+    # A new period on a standing level is a scheduled lowering too.
+    again = client.patch(url, json={"confidential_until": _day(5)}, headers=headers)
+    assert again.status_code == 409
+    # Raising the level with a period that lapses back to where it stood needs no approval.
+    raised = client.patch(
+        url, json={"level": "confidential", "confidential_until": _day(5)}, headers=headers
+    )
+    assert raised.status_code == 200, raised.text
+    assert raised.json()["level"] == "confidential"
+    assert raised.json()["confidential_until"] == _day(5)
+    # Someone without a relation to the customer may not touch it (C4.2.1).
+    outsider = login(client, "zhaoliu")
+    refused = client.patch(url, json={"confidential_until": _day(5)}, headers=outsider)
+    assert refused.status_code == 404
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(audit_events.c.decision, audit_events.c.reason, audit_events.c.details)
+            .where(
+                audit_events.c.action == "customer:update",
+                audit_events.c.customer_id == created["id"],
+            )
+            .order_by(audit_events.c.id)
+        ).all()
+    allowed = [(r.details or {}).get("confidential_until") for r in rows if r.decision == "allow"]
+    assert allowed == [
+        {"from": _day(30), "to": _day(90)},
+        None,
+        {"from": _day(90), "to": None},
+        {"from": None, "to": _day(5)},
+    ]
+    refusals = [r.reason for r in rows if r.decision == "deny"]
+    assert refusals == ["period_requires_approval", "period_requires_approval", "no_relation"]
+
+
+def test_a_raise_may_not_carry_a_period_that_lapses_below_the_old_level() -> None:
+    from baomi.customers.periods import schedules_unapproved_lowering
+
+    normal, secret, confidential = (levels.rule_of(c) for c in ("normal", "secret", "confidential"))
+    day = TODAY + timedelta(days=5)
+    assert not schedules_unapproved_lowering(
+        before=secret, after=confidential, old_until=None, new_until=day
+    )
+    assert schedules_unapproved_lowering(before=secret, after=secret, old_until=None, new_until=day)
+    assert not schedules_unapproved_lowering(
+        before=secret, after=secret, old_until=day, new_until=None
+    )
+    # A company whose 机密 lapses straight to 普通: raising 秘密 with a period would end below it.
+    straight_down = dataclasses.replace(confidential, lapses_to=normal.code)
+    assert schedules_unapproved_lowering(
+        before=secret, after=straight_down, old_until=None, new_until=day
+    )
+
+
+def _file(engine: Engine, vault: Vault, org: Org, level: str, until: int | None, name: str) -> str:
+    handler = actor(engine, org, "zhangsan")
+    with unit_of_work(engine) as conn:
+        return service.create(
+            conn,
+            actor=handler,
+            ctx=CLI_CONTEXT,
+            vault=vault,
+            customer_in=CustomerIn(
+                name=name,
+                level=level,
+                confidential_until=None if until is None else TODAY + timedelta(days=until),
+            ),
+        ).id
+
+
+def _lapse(engine: Engine, day: date, at: time = time(0, 0)) -> int:
+    with unit_of_work(engine) as conn:
+        return lapse_confidentiality_periods(conn, now=datetime.combine(day, at, tzinfo=UTC))
+
+
+def _state(engine: Engine) -> dict[str, tuple[str, date | None]]:
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(customers.c.id, customers.c.level, customers.c.confidential_until)
+        )
+        return {r.id: (r.level, r.confidential_until) for r in rows}
+
+
+def _lapse_events(engine: Engine) -> list[Any]:
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(audit_events)
+                .where(audit_events.c.action == "customer:level_lapse")
+                .order_by(audit_events.c.id)
+            )
+        )
+
+
+def test_lapse_lowers_exactly_the_ended_periods_once(
+    engine: Engine, org: Org, vault: Vault
+) -> None:
+    ends_soon = _file(engine, vault, org, "confidential", 5, "五天机密")
+    secret_soon = _file(engine, vault, org, "secret", 5, "五天秘密")
+    ends_later = _file(engine, vault, org, "confidential", 10, "十天机密")
+    forever = _file(engine, vault, org, "confidential", None, "长期机密")
+    withdrawn = _file(engine, vault, org, "secret", 5, "已删除")
+    handler = actor(engine, org, "zhangsan")
+    with unit_of_work(engine) as conn:
+        service.remove(conn, actor=handler, ctx=CLI_CONTEXT, customer_id=withdrawn)
+    last_day = TODAY + timedelta(days=5)
+    assert _lapse(engine, last_day, time(23, 59, 59)) == 0  # the last day the level holds
+
+    assert _lapse(engine, last_day + timedelta(days=1)) == 2
+    state = _state(engine)
+    assert state[ends_soon] == ("secret", None)
+    assert state[secret_soon] == ("normal", None)
+    assert state[ends_later] == ("confidential", TODAY + timedelta(days=10))
+    assert state[forever] == ("confidential", None)
+    assert state[withdrawn] == ("secret", last_day)
+    events = _lapse_events(engine)
+    assert {e.customer_id: e.details for e in events} == {
+        ends_soon: {
+            "from": "confidential",
+            "to": "secret",
+            "confidential_until": last_day.isoformat(),
+        },
+        secret_soon: {"from": "secret", "to": "normal", "confidential_until": last_day.isoformat()},
+    }
+    # The system acts, not a person (C1.3: named as the job in the context).
+    assert {(e.actor_id, e.decision, e.reason) for e in events} == {
+        (None, "allow", "confidentiality_period_ended")
+    }
+
+    assert _lapse(engine, last_day + timedelta(days=1)) == 0  # run twice: nothing more
+    assert _state(engine) == state and len(_lapse_events(engine)) == 2
+    assert _lapse(engine, TODAY + timedelta(days=11)) == 1
+    assert _state(engine)[ends_later] == ("secret", None)
+
+
+@pytest.fixture
+def confidential_lapses_to_normal(org: Org) -> Iterator[None]:
+    before = levels.active()
+    levels.install(
+        levels.build_levels(",".join(before.enabled), {"confidential": {"lapses_to": "normal"}})
+    )
+    yield
+    levels.install(before)
+
+
+def test_lapse_goes_where_the_rule_says(
+    engine: Engine, org: Org, vault: Vault, confidential_lapses_to_normal: None
+) -> None:
+    customer_id = _file(engine, vault, org, "confidential", 1, "一天机密")
+    assert _lapse(engine, TODAY + timedelta(days=2)) == 1
+    assert _state(engine)[customer_id] == ("normal", None)

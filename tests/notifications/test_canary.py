@@ -1,0 +1,106 @@
+"""Canary: no customer data in notifications or mail (they are not behind the customer door;
+C4.3.2, C4.4.2: customer data never travels by mail).
+
+The customer is created with canary values in every field, and the requester even writes the
+customer's name into the purpose (free text is left out of notifications for that reason).
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from typing import Any
+
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
+
+from baomi.config import Settings
+from baomi.grants import expiry
+from baomi.notifications import outbox
+from baomi.notifications.kinds import Kind
+from baomi.notifications.models import mail_outbox, notifications
+from baomi.uow import unit_of_work
+from tests.notifications.conftest import People, Sink
+from tests.support.api import create_customer, login
+from tests.support.org import Org
+
+
+def _canary_customer() -> dict[str, Any]:
+    tag = secrets.token_hex(6)
+    digits = f"{secrets.randbelow(10**8):08d}"
+    return {
+        "name": f"金丝雀公司{tag}",
+        "level": "secret",
+        "contacts": [{"name": f"联系人{tag}", "title": f"职位{tag}", "phones": [], "emails": []}],
+        "phones": [f"139{digits}"],
+        "emails": [f"canary{tag}@example.com"],
+        "address": f"金丝雀路{tag}号",
+        "requirements": f"需求{tag}",
+        "notes": f"敏感备注{tag}",
+    }
+
+
+def _needles(record: dict[str, Any]) -> list[str]:
+    values = [v for v in record.values() if isinstance(v, str) and v != "secret"]
+    return [*values, record["contacts"][0]["name"], record["phones"][0], record["emails"][0]]
+
+
+def test_no_customer_data_in_notifications_or_mail(
+    client: TestClient,
+    engine: Engine,
+    org: Org,
+    people: People,
+    sink: Sink,
+    mail_settings: Settings,
+    with_mailboxes: dict[str, str],
+) -> None:
+    record, other = _canary_customer(), _canary_customer()
+    customer = create_customer(client, people["sunqi"], **record)  # 华南: zhouba may ask
+    revoked_customer = create_customer(client, people["sunqi"], **other)
+    zhouba = login(client, "zhouba")
+    filed = client.post(
+        "/api/v1/access-requests",
+        json={
+            "customer_ids": [customer["id"], revoked_customer["id"]],
+            "purpose": f"跟进{record['name']}的续约",
+            "duration_hours": 30,
+        },
+        headers=zhouba,
+    )
+    assert filed.status_code == 201, filed.text
+    request_id = filed.json()["id"]
+    # secret: 华南's head (sunqi, the customer's head and zhouba's head alike) approves.
+    approved = client.post(f"/api/v1/access-requests/{request_id}/approve", headers=people["sunqi"])
+    assert approved.status_code == 200, approved.text
+    grants = client.get("/api/v1/grants", headers=people["baomiyuan"]).json()
+    (early,) = [g["id"] for g in grants if g["customer_id"] == revoked_customer["id"]]
+    revoked = client.post(f"/api/v1/grants/{early}/revoke", headers=people["baomiyuan"])
+    assert revoked.status_code == 200
+    ends_at = datetime.fromisoformat(
+        client.get(f"/api/v1/access-requests/{request_id}", headers=zhouba).json()["created_at"]
+    ) + timedelta(hours=30)
+    with unit_of_work(engine) as conn:
+        expiry.remind_expiring(conn, now=ends_at - timedelta(hours=1))
+        expiry.notify_expired(conn, now=ends_at + timedelta(minutes=1))
+    outbox.send_due(engine, now=ends_at + timedelta(hours=1), settings=mail_settings)
+
+    with engine.connect() as conn:
+        stored = conn.execute(select(notifications)).all()
+        queued = conn.execute(select(mail_outbox)).all()
+    assert {row.kind for row in stored} == {kind.value for kind in Kind}
+    # zhouba's mails: decided, revoked, expiring, expired (sunqi has no address).
+    assert len(sink.raw) == 4
+    for page in (login(client, "sunqi"), zhouba):
+        for locale in ("zh_CN", "en"):
+            listed = client.get(
+                "/api/v1/notifications", params={"locale": locale}, headers=page
+            ).text
+            for needle in _needles(record) + _needles(other):
+                assert needle not in listed
+    dump = repr([tuple(r) for r in [*stored, *queued]])
+    mails = [m.get_content() + str(m["Subject"]) for m in sink.messages]
+    raw = b"".join(sink.raw)
+    for needle in _needles(record) + _needles(other):
+        assert needle not in dump
+        assert not any(needle in text for text in mails)
+        assert needle.encode() not in raw

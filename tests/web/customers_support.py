@@ -1,0 +1,86 @@
+"""What the customer-page tests share: customers filed through the real service, a movable
+clock, and reading the audit log."""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select
+
+from baomi import clock as baomi_clock
+from baomi.audit.context import CLI_CONTEXT
+from baomi.audit.models import audit_events
+from baomi.customers import service
+from baomi.customers.schemas import CustomerIn
+from baomi.customers.vault import Vault
+from baomi.uow import unit_of_work
+from tests.support.org import Org, actor
+
+# A full record: every kind of C2.1, valid check digits (C4.1.1).
+FULL_RECORD: dict[str, Any] = {
+    "phones": ["13912345678"],
+    "emails": ["sales@example.com"],
+    "address": "广州市天河区体育西路 1 号",
+    "id_number": "91310000MA1FL8TQ36",
+    "contacts": [
+        {"name": "王经理", "title": "采购", "phones": ["13800138000"], "emails": ["w@example.com"]}
+    ],
+    "purchases": [{"date": "2026-01-15", "item": "服务器", "amount": "128000.00"}],
+    "contract_terms": "年度框架协议，按季度结算",
+    "prices": "单价 32000 元",
+    "payment_methods": [{"type": "bank_card", "account": "6222021234567894"}],
+    "requirements": "扩容存储",
+    "purchase_intent": "第三季度采购",
+    "competitor_products": "某竞品 X200",
+    "notes": "董事长偏好线下会谈",
+}
+
+
+def file_customer(engine: Engine, vault: Vault, org: Org, username: str, **fields: Any) -> str:
+    """File a customer as `username` through customers.service; return its id."""
+    body = {"name": "测试客户", **fields}
+    who = actor(engine, org, username)  # before the unit of work: SQLite has one writer
+    with unit_of_work(engine) as conn:
+        out = service.create(
+            conn,
+            actor=who,
+            ctx=CLI_CONTEXT,
+            vault=vault,
+            customer_in=CustomerIn.model_validate(body),
+        )
+    return out.id
+
+
+def events(engine: Engine, action: str, **where: Any) -> list[Any]:
+    """Audit events of one action tag, oldest first."""
+    query = select(audit_events).where(audit_events.c.action == action)
+    for column, value in where.items():
+        query = query.where(audit_events.c[column] == value)
+    with engine.connect() as conn:
+        return list(conn.execute(query.order_by(audit_events.c.id)))
+
+
+@dataclass
+class MovableClock:
+    now: datetime
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture(name="moved_clock")
+def moved_clock_fixture(monkeypatch: pytest.MonkeyPatch) -> MovableClock:
+    """Move baomi's notion of now, also in modules that imported `utcnow` by name."""
+    fake = MovableClock(datetime.now(UTC).replace(microsecond=0))
+    original = baomi_clock.utcnow
+    for name, module in list(sys.modules.items()):
+        if name.startswith("baomi") and getattr(module, "utcnow", None) is original:
+            monkeypatch.setattr(module, "utcnow", fake)
+    return fake
