@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 
+import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine, select
+from sqlalchemy.dialects import postgresql, sqlite
 
 from baomi.audit.context import RequestContext
 from baomi.audit.models import audit_events
 from baomi.audit.service import _INSERT, event
 from baomi.audit.tags import Action, Decision
 from baomi.customers.access import _BY_ID
+from baomi.db import UTCDateTime
 from baomi.db_direct import MEMO_LIMIT, Record, memoized
 from tests.support.api import create_customer, login
 
@@ -92,3 +98,24 @@ def test_memo_stays_correct_past_its_limit() -> None:
     for n in range(MEMO_LIMIT * 2 + 3):
         assert memo([str(n)]) == f'["{n}"]'
     assert memo(["0"]) == '["0"]'
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1970, 1, 2), max_value=datetime(2200, 1, 1), timezones=st.timezones()
+    )
+)
+def test_utc_columns_bind_any_aware_time_as_the_same_utc_instant(moment: datetime) -> None:
+    for dialect in (sqlite.dialect(), postgresql.dialect()):
+        process = UTCDateTime().bind_processor(dialect)
+        assert process is not None
+        as_utc = moment.astimezone(UTC)
+        expected = as_utc.replace(tzinfo=None) if dialect.name == "sqlite" else as_utc
+        got = UTCDateTime().process_bind_param(moment, dialect)
+        assert got is not None and got == expected and got.tzinfo == expected.tzinfo
+        assert process(moment) == process(as_utc)
+
+
+def test_utc_columns_refuse_naive_times() -> None:
+    with pytest.raises(ValueError, match="naive"):
+        UTCDateTime().process_bind_param(datetime(2026, 1, 1), sqlite.dialect())

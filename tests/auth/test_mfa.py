@@ -126,3 +126,29 @@ def test_roles_that_need_mfa_are_told_to_enrol(
     assert {"admin": "totp", "zhangsan": "password"}.items() <= {
         name: details["factor"] for name, details in factors
     }.items()
+
+
+def test_recovery_codes_are_replaced_after_a_fresh_code(
+    client: TestClient, clock: FakeClock, engine: Engine
+) -> None:
+    """ASVS V6.5: new codes need a fresh second factor; the old ones stop working at once."""
+    status, body = _login(client, "baomiyuan", _code(clock, "baomiyuan"))
+    assert status == 200
+    headers = {"Authorization": f"Bearer {body['access_token']}"}
+    url = "/api/v1/auth/mfa/recovery-codes"
+    wrong = client.post(url, json={"otp": "000000"}, headers=headers)
+    assert wrong.status_code == 401 and wrong.json()["code"] == "invalid_otp"
+    clock.advance(60)
+    fresh = client.post(url, json={"otp": _code(clock, "baomiyuan")}, headers=headers)
+    assert fresh.status_code == 200, fresh.text
+    codes = fresh.json()["recovery_codes"]
+    assert len(codes) == 10 and len(set(codes)) == 10
+    assert not set(codes) & set(recovery_codes("baomiyuan"))
+    clock.advance(60)
+    assert _login(client, "baomiyuan", recovery_codes("baomiyuan")[0])[0] == 401
+    assert _login(client, "baomiyuan", codes[0])[0] == 200
+    with engine.connect() as conn:
+        reasons = conn.execute(
+            select(audit_events.c.reason).where(audit_events.c.action == "auth:recovery_codes")
+        ).scalars()
+        assert list(reasons) == ["regenerated"]

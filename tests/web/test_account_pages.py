@@ -16,7 +16,7 @@ from baomi.uow import unit_of_work
 from baomi.users import service as users
 from baomi.users.schemas import EmploymentType
 from tests.support.org import PASSWORD, Org
-from tests.web.forms import browser, csrf_token, login, page_token
+from tests.web.forms import browser, csrf_token, fresh_code, login, page_token
 
 NEW_PASSWORD = "lantern-harbour-quietly-47"
 
@@ -200,4 +200,26 @@ def test_head_without_mfa_must_enrol_first(app: FastAPI, engine: Engine, org: Or
         assert len(codes) == 10
         assert client.get("/").status_code == 200
         # Shown once: the page never shows them again.
+        assert codes[0] not in client.get("/account/mfa").text
+
+
+def test_recovery_codes_are_replaced_from_my_account(app: FastAPI) -> None:
+    """ASVS V6.5: new codes need a fresh code from the app; they are shown once."""
+    with browser(app) as client:
+        login(client, "baomiyuan")
+        page = client.get("/account/mfa")
+        unused = re.search(r'id="unused-codes">[^<]*?(\d+)', page.text)
+        assert unused and unused.group(1) == "10"
+        wrong = client.post(
+            "/account/mfa/recovery-codes",
+            data={"otp": "000000", "csrf_token": csrf_token(page.text)},
+        )
+        assert wrong.status_code == 401 and 'id="mfa-error"' in wrong.text
+        done = client.post(
+            "/account/mfa/recovery-codes",
+            data={"otp": fresh_code(client, "baomiyuan"), "csrf_token": csrf_token(page.text)},
+        )
+        assert done.status_code == 200, done.text
+        codes = re.findall(r"<li><code>([^<]+)</code></li>", done.text)
+        assert len(codes) == 10
         assert codes[0] not in client.get("/account/mfa").text

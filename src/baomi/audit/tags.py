@@ -10,6 +10,7 @@ class Action(StrEnum):
     AUTH_LOGOUT = "auth:logout"
     AUTH_MFA_ENROL = "auth:mfa_enrol"
     AUTH_MFA_CONFIRM = "auth:mfa_confirm"
+    AUTH_RECOVERY_CODES = "auth:recovery_codes"
     AUTH_LOCKOUT = "auth:lockout"
     AUTH_UNLOCK = "auth:unlock"
     AUTH_SESSION_END = "auth:session_end"

@@ -292,6 +292,23 @@ def post_step_up(
     return StepUpOut(mfa_verified_at=verified_at)
 
 
+@router.post("/mfa/recovery-codes", response_model=RecoveryCodesOut)
+def post_recovery_codes(
+    body: StepUpIn, conn: Conn, ctx: Ctx, vault: VaultDep, actor: CurrentActor, request: Request
+) -> RecoveryCodesOut:
+    """Replace all recovery codes with ten new ones (shown once) after a fresh code from the
+    app or an old recovery code; 401 `invalid_otp` otherwise (counted like a failed login)."""
+    codes = reauth.regenerate_recovery_codes(
+        conn,
+        ctx=ctx,
+        actor=actor,
+        provider=vault.provider,
+        policy=Policy.from_settings(request.app.state.settings),
+        otp=body.otp,
+    )
+    return RecoveryCodesOut(recovery_codes=codes)
+
+
 @router.post("/mfa/enrol", response_model=EnrolOut)
 def post_mfa_enrol(conn: Conn, ctx: Ctx, vault: VaultDep, actor: CurrentActor) -> EnrolOut:
     """Start TOTP enrolment: a new secret, its otpauth:// URI and a QR code (SVG)."""

@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from baomi import clock
@@ -95,6 +95,38 @@ def confirm_enrolment(
     sessions.end_others(conn, ctx=ctx, actor=actor, reason=sessions.EndReason.MFA_CHANGED)
     if actor.session_id is not None:
         sessions.mark_mfa(conn, session_id=actor.session_id, at=clock.utcnow())
+    return codes
+
+
+def unused_recovery_codes(conn: Connection, user_id: str) -> int:
+    """How many of the person's recovery codes are still unused (shown on My account)."""
+    return int(
+        conn.execute(
+            select(func.count())
+            .select_from(mfa_recovery_codes)
+            .where(mfa_recovery_codes.c.user_id == user_id, mfa_recovery_codes.c.used_at.is_(None))
+        ).scalar_one()
+    )
+
+
+def replace_recovery_codes(conn: Connection, *, user_id: str) -> list[str]:
+    """Swap every recovery code of the person for ten new ones; the caller proves a fresh
+    second factor first (auth/reauth.py)."""
+    codes = totp.new_recovery_codes()
+    now = clock.utcnow()
+    conn.execute(delete(mfa_recovery_codes).where(mfa_recovery_codes.c.user_id == user_id))
+    conn.execute(
+        insert(mfa_recovery_codes),
+        [
+            {
+                "id": new_id(),
+                "user_id": user_id,
+                "code_hash": totp.recovery_hash(code),
+                "created_at": now,
+            }
+            for code in codes
+        ],
+    )
     return codes
 
 

@@ -19,7 +19,7 @@ from baomi.audit.service import actor_event, record
 from baomi.audit.tags import Action, Decision
 from baomi.auth import lockout, sessions
 from baomi.auth.lockout import Policy
-from baomi.auth.mfa import check_second_factor, mfa_enabled
+from baomi.auth.mfa import check_second_factor, mfa_enabled, replace_recovery_codes
 from baomi.crypto.keys import KeyProvider
 from baomi.errors import BaomiError, Conflict, NotAuthenticated, Throttled, ValidationFailed
 from baomi.security.actor import Actor
@@ -108,6 +108,33 @@ def step_up(
         details={"factor": factor},
     )
     return now
+
+
+def regenerate_recovery_codes(
+    conn: Connection,
+    *,
+    ctx: RequestContext,
+    actor: Actor,
+    provider: KeyProvider,
+    policy: Policy,
+    otp: str,
+) -> list[str]:
+    """New recovery codes, shown once, after a fresh second factor (a step-up, throttled and
+    counted like one): a stolen session alone cannot mint a way past MFA (ASVS V6.5)."""
+    step_up(conn, ctx=ctx, actor=actor, provider=provider, policy=policy, otp=otp)
+    codes = replace_recovery_codes(conn, user_id=actor.user_id)
+    record(
+        conn,
+        ctx=ctx,
+        actor_id=actor.user_id,
+        actor_username=actor.username,
+        action=Action.AUTH_RECOVERY_CODES,
+        decision=Decision.ALLOW,
+        reason="regenerated",
+        object_id=actor.user_id,
+        details={"count": len(codes)},
+    )
+    return codes
 
 
 def change_password(

@@ -12,7 +12,13 @@ from fastapi.responses import Response
 from baomi.api.deps import Conn, Ctx, VaultDep
 from baomi.auth import browser, reauth, sessions
 from baomi.auth.lockout import Policy
-from baomi.auth.mfa import begin_enrolment, confirm_enrolment, mfa_enabled, mfa_expected
+from baomi.auth.mfa import (
+    begin_enrolment,
+    confirm_enrolment,
+    mfa_enabled,
+    mfa_expected,
+    unused_recovery_codes,
+)
 from baomi.auth.sessions import EndReason, Lifetimes
 from baomi.errors import BaomiError
 from baomi.users.service import locale_of, set_locale
@@ -169,8 +175,55 @@ def get_mfa(request: Request, conn: Conn, viewer: EnrollingViewer) -> Response:
         "mfa.html",
         mfa_on=mfa_enabled(conn, viewer.actor.user_id),
         mfa_required=mfa_expected(viewer.actor.roles),
+        unused_codes=unused_recovery_codes(conn, viewer.actor.user_id),
         stage="intro",
         error="",
+    )
+
+
+@router.post("/account/mfa/recovery-codes")
+def post_recovery_codes(
+    request: Request,
+    conn: Conn,
+    ctx: Ctx,
+    vault: VaultDep,
+    viewer: EnrollingViewer,
+    otp: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    """New recovery codes after a fresh code from the app; shown once, the old ones end."""
+    outcome = attempt(
+        conn,
+        lambda: reauth.regenerate_recovery_codes(
+            conn,
+            ctx=ctx,
+            actor=viewer.actor,
+            provider=vault.provider,
+            policy=Policy.from_settings(request.app.state.settings),
+            otp=otp.strip(),
+        ),
+    )
+    if outcome.value is not None:
+        return page(
+            request,
+            viewer,
+            "mfa.html",
+            mfa_on=True,
+            mfa_required=mfa_expected(viewer.actor.roles),
+            stage="codes",
+            recovery_codes=outcome.value,
+            error="",
+        )
+    error: BaomiError | None = outcome.error
+    return page(
+        request,
+        viewer,
+        "mfa.html",
+        status=error.status if error else 400,
+        mfa_on=mfa_enabled(conn, viewer.actor.user_id),
+        mfa_required=mfa_expected(viewer.actor.roles),
+        unused_codes=unused_recovery_codes(conn, viewer.actor.user_id),
+        stage="intro",
+        error=N_("That code is not valid. Check the time on your phone and try again."),
     )
 
 
@@ -229,6 +282,7 @@ def post_mfa_confirm(
         status=error.status if error else 400,
         mfa_on=mfa_enabled(conn, viewer.actor.user_id),
         mfa_required=mfa_expected(viewer.actor.roles),
+        unused_codes=unused_recovery_codes(conn, viewer.actor.user_id),
         stage="confirm",
         error=N_("That code is not valid. Check the time on your phone and try again."),
     )
