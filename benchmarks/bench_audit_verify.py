@@ -1,6 +1,6 @@
 """Full audit verification speed beside a bare SHA-256 chain over the same rows (issue §5).
 
-    uv run python benchmarks/bench_audit_verify.py [--events 1000000] [--url URL]
+    uv run python -m benchmarks.bench_audit_verify [--events 1000000] [--url URL]
 
 Fills a scratch database with N events (bulk inserts), seals them (one checkpoint per 10,000),
 then times, on the same database (alternating, three rounds, best of each):
@@ -90,18 +90,15 @@ def bare_chain(engine: Engine) -> tuple[int, float]:
         return n, time.perf_counter() - t
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--events", type=int, default=1_000_000)
-    ap.add_argument("--url", default=None, help="postgresql://… admin URL (default: SQLite)")
-    args = ap.parse_args()
+def run(events: int = 1_000_000, url: str | None = None) -> dict[str, float]:
+    """Fill, seal and verify `events` events on SQLite (or the PostgreSQL admin `url`)."""
     tmp = Path(tempfile.mkdtemp(prefix="baomi-bench-"))
     name = f"baomi_bench_audit_{uuid.uuid4().hex[:8]}"
-    if args.url:
-        admin = make_engine(args.url, isolation_level="AUTOCOMMIT")
+    if url:
+        admin = make_engine(url, isolation_level="AUTOCOMMIT")
         with admin.connect() as c:
             c.execute(text(f'CREATE DATABASE "{name}"'))
-        engine = make_engine(args.url.rsplit("/", 1)[0] + "/" + name)
+        engine = make_engine(url.rsplit("/", 1)[0] + "/" + name)
     else:
         engine = make_engine(f"sqlite:///{tmp / 'bench.db'}")
     try:
@@ -110,9 +107,9 @@ def main() -> None:
             guards.install_triggers(conn)
         signer = load_or_create_key(tmp / "audit_log.key", "baomi.bench/audit")
         t = time.perf_counter()
-        fill(engine, args.events)
+        fill(engine, events)
         took = time.perf_counter() - t
-        print(f"{engine.dialect.name}: inserted {args.events:,} events in {took:.1f}s")
+        print(f"{engine.dialect.name}: inserted {events:,} events in {took:.1f}s")
         t = time.perf_counter()
         while True:
             with engine.begin() as conn:
@@ -127,7 +124,7 @@ def main() -> None:
                 reports.append(verify(conn, signer.verifier))
         bare_n, bare_s = min(bares, key=lambda r: r[1])
         report = min(reports, key=lambda r: r.seconds)
-        assert report.ok and report.events == bare_n == args.events, report.problem
+        assert report.ok and report.events == bare_n == events, report.problem
         bare_rate, verify_rate = bare_n / bare_s, report.events / report.seconds
         print(f"bare SHA-256 chain: {bare_rate:,.0f} events/s ({bare_s:.2f}s)")
         print(
@@ -135,14 +132,19 @@ def main() -> None:
             f"{report.checkpoints} checkpoints)"
         )
         print(f"ratio verify/bare:  {verify_rate / bare_rate:.2f} (floor 0.50)")
-        print(f"time for {args.events:,} events: {report.seconds:.2f}s")
+        print(f"time for {events:,} events: {report.seconds:.2f}s")
+        return {"verify_per_s": verify_rate, "ratio": verify_rate / bare_rate}
     finally:
         engine.dispose()
         shutil.rmtree(tmp, ignore_errors=True)
-        if args.url:
+        if url:
             with admin.connect() as c:
                 c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":
-    main()
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--events", type=int, default=1_000_000)
+    ap.add_argument("--url", default=None, help="postgresql://… admin URL (default: SQLite)")
+    args = ap.parse_args()
+    run(args.events, args.url)

@@ -16,7 +16,7 @@ from baomi.access.api import router as access_router
 from baomi.api import problem
 from baomi.api.docs import router as docs_router
 from baomi.audit.api import router as audit_router
-from baomi.audit.runner import BackgroundSealer
+from baomi.audit.runner import BackgroundSealer, seal_waiting
 from baomi.audit.settings import AuditSettings
 from baomi.auth.api import router as auth_router
 from baomi.config import Settings
@@ -65,8 +65,11 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         sealer = None
+        audit_settings = AuditSettings(home=settings.home)
         if seal_in_background:
-            sealer = BackgroundSealer(engine, AuditSettings(home=settings.home))
+            # C1.3: events a killed process left unsealed are sealed before serving.
+            seal_waiting(engine, audit_settings, moment="start")
+            sealer = BackgroundSealer(engine, audit_settings)
             sealer.start()
         jobs = None
         if run_jobs_in_background:
@@ -84,6 +87,8 @@ def create_app(
             if sealer is not None:
                 sealer.stop()
                 sealer.join(timeout=10)
+                # A graceful stop (SIGTERM, SIGINT) leaves nothing unsealed behind it.
+                seal_waiting(engine, audit_settings, moment="stop")
 
     app = FastAPI(
         lifespan=lifespan,

@@ -36,6 +36,11 @@ def test_auditor_searches_proves_and_reads_status(audit_client: TestClient) -> N
     assert proofcheck.check(r.json()) == "inclusion"
     r = audit_client.get("/api/v1/audit/status", headers=auditor)
     assert r.status_code == 200 and r.json()["treeSize"] >= 1, r.text
+    # C1.3: the unsealed window is shown: how many events wait and for how long.
+    status = r.json()
+    assert status["pending"] >= 1  # the proof request's own audit:verify event, at least
+    assert 0 <= status["oldestPendingAgeSeconds"] < 60
+    assert status["oldestPendingAt"].endswith("+00:00")
     # The auditor's own reads are on record.
     r = audit_client.get("/api/v1/audit/events", params={"action": "audit:search"}, headers=auditor)
     assert r.json()["items"]

@@ -9,9 +9,12 @@ import pytest
 
 from baomi.audit import proofcheck
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-VECTORS = REPO_ROOT.parent / "shared" / "vectors" / "merkle"
+# The vectors travel with the tests (origin and licence in vectors/merkle/README.md). A missing
+# folder must fail loudly: an empty parametrize would silently skip every case.
+VECTORS = Path(__file__).resolve().parent / "vectors" / "merkle"
 FILES = sorted(VECTORS.rglob("*.json"))
+if len(FILES) < 190:
+    raise FileNotFoundError(f"RFC 6962 golden vectors missing under {VECTORS}")
 
 
 def test_vectors_are_present() -> None:

@@ -215,6 +215,23 @@ def test_full_verification_passes_then_catches_tampering(app: FastAPI, engine: E
     assert outcomes == [True, False]
 
 
+def test_the_unsealed_window_is_shown_and_never_called_verified(
+    app: FastAPI, engine: Engine
+) -> None:
+    """C1.3: how many events wait for a checkpoint, and for how long; they are not "verified"."""
+    _seal(app, engine)
+    with browser(app) as client:
+        login(client, "shenji")  # its sign-in event now waits for the next checkpoint
+        page = client.get("/audit").text
+        token = csrf_token(page)
+        checked = client.post("/audit/verify", data={"csrf_token": token}).text
+    waiting = re.search(r"<dt>待封存</dt><dd>([\d,]+)</dd>", page)
+    assert waiting and int(waiting.group(1).replace(",", "")) >= 1
+    assert re.search(r"<dt>最早一条已等待</dt>\s*<dd>\d+\s*秒钟?</dd>", page)
+    assert "校验通过" in checked
+    assert re.search(r"<dt>尚未封存（未校验）</dt><dd>[1-9]", checked)
+
+
 # --- In Chromium ------------------------------------------------------------------------
 
 

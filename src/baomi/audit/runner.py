@@ -12,7 +12,7 @@ import threading
 from datetime import timedelta
 
 import structlog
-from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy import Engine, create_engine
 
 from baomi.audit import export, merkle, publish, store
 from baomi.audit.checkpoint import (
@@ -23,7 +23,6 @@ from baomi.audit.checkpoint import (
     load_or_create_key,
     open_checkpoint,
 )
-from baomi.audit.models import audit_checkpoints, audit_events
 from baomi.audit.sealing import Sealed, seal
 from baomi.audit.settings import AuditSettings, get_audit_settings
 from baomi.clock import utcnow
@@ -138,17 +137,53 @@ def startup_check(engine: Engine, settings: AuditSettings | None = None) -> str 
 def due(engine: Engine, settings: AuditSettings) -> bool:
     """Return whether enough events wait, or the oldest waited long enough, to seal now."""
     with reader(engine).connect() as conn:
-        size = int(conn.scalar(select(func.max(audit_checkpoints.c.tree_size))) or 0)
-        after = store.last_sealed_event_id(conn, size)
-        e = audit_events.c
-        waiting = select(func.count(), func.min(e.occurred_at)).where(e.id > after)
-        count, oldest = conn.execute(waiting).one()
+        count, oldest = store.unsealed(conn)
     if not count:
         return False
     age = utcnow() - oldest if oldest else timedelta(0)
     return bool(
         count >= settings.checkpoint_events or age.total_seconds() >= settings.checkpoint_seconds
     )
+
+
+def can_sign(settings: AuditSettings | None = None) -> bool:
+    """Return whether this process holds the log's signing key (never creates one to find out).
+
+    A new key would sign checkpoints no verifier of the existing log trusts, so only a key file
+    that already exists counts; a fresh home gets its key from `baomi init` or the first seal.
+    """
+    return (settings or get_audit_settings()).resolved_key_file.exists()
+
+
+def seal_all(engine: Engine, settings: AuditSettings | None = None, *, rounds: int = 100) -> int:
+    """Seal until nothing waits (each round signs a checkpoint); return how many were sealed.
+
+    Stops early when another sealer holds the lock: that sealer's checkpoint covers the rest.
+    """
+    settings = settings or get_audit_settings()
+    signer = log_signer(settings)
+    total = 0
+    for _ in range(rounds):
+        sealed = seal_now(engine, signer, settings)
+        if sealed is None:
+            break
+        total += sealed.new_leaves
+    return total
+
+
+def seal_waiting(engine: Engine, settings: AuditSettings, *, moment: str) -> int:
+    """Seal what waits at a server's start (after a crash) or stop (before the process ends).
+
+    A refusal is evidence of tampering: it is logged and the server goes on, as the background
+    sealer does; `baomi audit verify` names the damage.
+    """
+    try:
+        sealed = seal_all(engine, settings)
+    except Exception:
+        log.exception("audit.seal_failed", moment=moment)
+        return 0
+    log.info("audit.sealed_waiting", moment=moment, new=sealed)
+    return sealed
 
 
 class BackgroundSealer(threading.Thread):
@@ -160,7 +195,8 @@ class BackgroundSealer(threading.Thread):
         self._stop_event = threading.Event()
 
     def run(self) -> None:
-        poll = min(1.0, self.settings.checkpoint_seconds)
+        # Poll at a quarter of the interval, so an event waits at most ~1.25x the interval.
+        poll = min(1.0, self.settings.checkpoint_seconds / 4)
         while not self._stop_event.wait(poll):
             try:
                 if due(self.engine, self.settings):

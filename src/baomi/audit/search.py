@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 
 from baomi.audit import leaf, proofcheck, proofs, store
 from baomi.audit.models import audit_events, audit_witness_receipts
+from baomi.clock import utcnow
 
 MAX_PAGE = 500
 
@@ -65,16 +66,21 @@ def search(
 
 
 def status(conn: Connection) -> dict[str, Any]:
-    """Return the sealing state: tree size, signed checkpoint, events waiting, last witnessed."""
+    """Return the sealing state: tree size, signed checkpoint, events waiting, last witnessed.
+
+    `pending` events are covered by no signed checkpoint yet; the age of the oldest of them is
+    the window in which a rewrite would go unseen (C1.3), so it is shown beside the count.
+    """
     last = store.last_checkpoint(conn)
-    size = last[0] if last else 0
-    after = store.last_sealed_event_id(conn, size)
-    pending = conn.scalar(select(func.count()).where(audit_events.c.id > after))
+    pending, oldest = store.unsealed(conn)
     witnessed = conn.scalar(select(func.max(audit_witness_receipts.c.tree_size)))
+    age = (utcnow() - oldest).total_seconds() if oldest is not None else None
     return {
-        "treeSize": size,
+        "treeSize": last[0] if last else 0,
         "checkpoint": last[2] if last else None,
-        "pending": int(pending or 0),
+        "pending": pending,
+        "oldestPendingAt": oldest.isoformat() if oldest is not None else None,
+        "oldestPendingAgeSeconds": round(max(age, 0.0), 3) if age is not None else None,
         "witnessedSize": int(witnessed) if witnessed is not None else None,
     }
 

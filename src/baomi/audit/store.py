@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, tuple_
@@ -11,7 +12,7 @@ from sqlalchemy.engine import Connection
 
 from baomi.audit import leaf
 from baomi.audit.merkle import NodeId
-from baomi.audit.models import audit_checkpoints, audit_leaves, audit_tree_nodes
+from baomi.audit.models import audit_checkpoints, audit_events, audit_leaves, audit_tree_nodes
 
 _cursor_ids = itertools.count()
 _CHUNK = 400  # keeps IN lists well under SQLite's bound-parameter limit
@@ -102,6 +103,17 @@ def last_sealed_event_id(conn: Connection, size: int) -> int:
     if value is None:
         raise MissingNode(f"leaf {size - 1} is missing")
     return int(value)
+
+
+def unsealed(conn: Connection) -> tuple[int, datetime | None]:
+    """Return how many events no signed checkpoint covers, and when the oldest of them occurred."""
+    size = int(conn.scalar(select(func.max(audit_checkpoints.c.tree_size))) or 0)
+    e = audit_events.c
+    waiting = select(func.count(), func.min(e.occurred_at)).where(
+        e.id > last_sealed_event_id(conn, size)
+    )
+    count, oldest = conn.execute(waiting).one()
+    return int(count or 0), oldest
 
 
 def raw_cursor(conn: Connection, stream: bool = False) -> Any:

@@ -66,18 +66,55 @@ def seal() -> None:
         console.print(f"Sealed {sealed.new_leaves} events; checkpoint size {sealed.size}.")
 
 
+# `baomi audit verify` exit codes (documented in its help and the README).
+VERIFIED, FAILED, UNSEALED = 0, 1, 3
+
+
+def _seal_before_verifying(explicit_key: bool) -> str | None:
+    """Seal what waits when this process holds the log key; return why it could not, or None.
+
+    With `--key` the caller checks against a key of their choosing (an auditor's copy of the
+    database): nothing is signed then, only checked.
+    """
+    if explicit_key:
+        return "verifying with --key: nothing is sealed"
+    if not runner.can_sign():
+        return f"no signing key at {get_audit_settings().resolved_key_file}"
+    try:
+        runner.seal_all(get_engine())
+    except SealRefused as error:
+        # Evidence of tampering: the full verification below names what was changed.
+        return f"the sealer refused to sign: {error}"
+    except (CheckpointError, OSError) as error:
+        return f"cannot sign: {error}"
+    return None
+
+
 @app.command()
 def verify(
     key: str | None = typer.Option(None, help="The log's verifier key (default: BAOMI_HOME)."),
+    allow_unsealed: bool = typer.Option(
+        False,
+        "--allow-unsealed",
+        help="Accept events that no signed checkpoint covers (they are reported, not verified).",
+    ),
 ) -> None:
-    """Re-hash every event, rebuild the tree, check every checkpoint and the kept ones."""
+    """Seal what waits, then re-hash every event, rebuild the tree, check every checkpoint.
+
+    Exit codes: 0 verified (every event is covered by a signed checkpoint); 1 verification
+    failed; 3 some events are covered by no signed checkpoint and this process cannot seal them
+    (no signing key, or --key given): they could have been rewritten unseen. --allow-unsealed
+    accepts them explicitly.
+    """
     try:
         log_key = Verifier.parse(key) if key else runner.log_verifier()
         external = runner.external_checkpoints(log_key)
     except (CheckpointError, OSError) as error:
         fail(str(error))
-    engine = runner.reader(get_engine())
     _audit_read(Action.AUDIT_VERIFY, "full_verification")
+    # C1.3: the verification's own event is sealed too, so a clean log verifies to the end.
+    cannot_seal = _seal_before_verifying(explicit_key=key is not None)
+    engine = runner.reader(get_engine())
     with (
         Progress(
             TextColumn("[bold]verifying audit events"),
@@ -95,12 +132,34 @@ def verify(
         )
     rate = report.events / report.seconds if report.seconds else 0.0
     console.print(
-        f"{report.events} events ({report.pending} waiting to be sealed), "
-        f"{report.checkpoints} checkpoints, kept outside: {', '.join(report.external) or 'none'}; "
+        f"{report.events} events, {report.sealed} covered by {report.checkpoints} signed "
+        f"checkpoints, kept outside: {', '.join(report.external) or 'none'}; "
         f"{report.seconds:.2f}s ({rate:,.0f} events/s)"
     )
     if report.problem is not None:
-        fail(f"verification FAILED: {report.problem.message}")
+        fail(f"verification FAILED: {report.problem.message}", code=FAILED)
+    if report.pending and cannot_seal is None:
+        # Sealed just now, so these arrived from a running server during the verification;
+        # its sealer signs them within its interval.
+        console.print(
+            f"[green]audit log verified[/green] up to checkpoint {report.sealed}; "
+            f"{report.pending} events written since are being sealed by the server"
+        )
+        return
+    if report.pending and not allow_unsealed:
+        fail(
+            f"{report.pending} events are covered by no signed checkpoint ({cannot_seal}): "
+            "they could have been changed without trace. Seal them with `baomi audit seal` "
+            "where the log key is, or accept them with --allow-unsealed",
+            code=UNSEALED,
+        )
+    if report.pending:
+        console.print(
+            f"[yellow]{report.pending} events accepted unsealed (--allow-unsealed): "
+            f"not verified[/yellow]"
+        )
+        console.print(f"[green]audit log verified[/green] up to checkpoint {report.sealed}")
+        return
     console.print("[green]audit log verified[/green]")
 
 

@@ -16,7 +16,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from babel.dates import format_date, format_datetime, format_skeleton, format_time
+from babel.dates import (
+    format_date,
+    format_datetime,
+    format_skeleton,
+    format_time,
+    format_timedelta,
+)
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
@@ -137,6 +143,13 @@ class Formats:
 
     def number(self, value: int | float | Decimal) -> str:
         return format_decimal(value, locale=self._babel)
+
+    def duration(self, seconds: float | None) -> str:
+        """An elapsed time in words: 3秒 / 3 seconds (under a second counts as one)."""
+        if seconds is None:
+            return ""
+        delta = dt.timedelta(seconds=max(seconds, 1.0))
+        return format_timedelta(delta, threshold=1.0, locale=self._babel)
 
     def percent(self, value: float | Decimal) -> str:
         return format_percent(value, locale=self._babel)

@@ -43,6 +43,7 @@ def environment(locale: str) -> Environment:
         time=formats.time,
         day=formats.day,
         number=formats.number,
+        duration=formats.duration,
         percent=formats.percent,
         currency=formats.currency,
     )
