@@ -29,8 +29,10 @@ unit:
 postgres:
 	@scripts/ensure-postgres
 
-## Benchmarks: each figure beside a floor measured in the same run.
+## Benchmarks: each figure beside a floor measured in the same run. The HTTP benchmark drives
+## the server with wrk (Debian's package), installed here when it is missing.
 bench: setup
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(UV) run --frozen python -m benchmarks
 
 ## Extract the web UI's strings (babel.cfg) and update the zh_CN and en catalogs; then

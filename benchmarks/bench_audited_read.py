@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from baomi.crypto import keyfile
 from baomi.customers import service
 from baomi.customers.models import ENCRYPTED_COLUMNS
-from baomi.customers.schemas import CustomerIn
+from baomi.customers.schemas import CustomerIn, LawfulBasis
 from baomi.uow import unit_of_work
 from benchmarks.setup_vault import BenchVault, make_vault
 
@@ -50,6 +50,8 @@ def _seed(bench: BenchVault) -> list[str]:
                 purchase_intent="Q3",
                 competitor_products="X200",
                 notes="备注",
+                source="基准测试",
+                lawful_basis=LawfulBasis.CONTRACT,
             )
             out = service.create(
                 conn, actor=bench.actor, ctx=bench.ctx, vault=bench.vault, customer_in=customer

@@ -25,7 +25,7 @@ from baomi.auth.service import login
 from baomi.auth.sessions import Kind, Lifetimes
 from baomi.config import Settings
 from baomi.customers import service
-from baomi.customers.schemas import CustomerIn
+from baomi.customers.schemas import CustomerIn, LawfulBasis
 from baomi.uow import unit_of_work
 from benchmarks.setup_vault import BenchVault, make_vault
 
@@ -46,6 +46,8 @@ def _seed(bench: BenchVault) -> None:
                 contacts=[{"name": "王经理", "title": "采购", "phones": [], "emails": []}],
                 level=("normal", "secret")[i % 2],
                 notes="备注",
+                source="基准测试",
+                lawful_basis=LawfulBasis.CONTRACT,
             )
             service.create(
                 conn, actor=bench.actor, ctx=bench.ctx, vault=bench.vault, customer_in=customer

@@ -22,7 +22,7 @@ from rich.progress import track
 
 from baomi.crypto import keyfile, normalize
 from baomi.customers import search, service
-from baomi.customers.schemas import CustomerIn
+from baomi.customers.schemas import CustomerIn, LawfulBasis
 from baomi.uow import unit_of_work
 from benchmarks.setup_vault import BenchVault, make_vault
 
@@ -44,7 +44,12 @@ def _seed(bench: BenchVault) -> None:
                     actor=bench.actor,
                     ctx=bench.ctx,
                     vault=bench.vault,
-                    customer_in=CustomerIn(name=f"客户{i}", phones=[_phone(i)]),
+                    customer_in=CustomerIn(
+                        name=f"客户{i}",
+                        phones=[_phone(i)],
+                        source="基准测试",
+                        lawful_basis=LawfulBasis.CONTRACT,
+                    ),
                 )
 
 

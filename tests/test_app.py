@@ -45,3 +45,19 @@ def test_request_id_is_echoed_into_problems(client: TestClient) -> None:
     assert response.status_code == 401
     assert response.json()["request_id"] == "trace-123"
     assert response.headers["x-request-id"] == "trace-123"
+
+
+def test_nul_in_the_url_is_refused_with_the_envelope(client: TestClient) -> None:
+    response = client.get("/api/v1/customers/%00", headers={"X-Request-ID": "nul-1"})
+    assert response.status_code == 400
+    assert response.json()["code"] == "nul_character"
+    assert response.json()["request_id"] == response.headers["x-request-id"] == "nul-1"
+    assert response.headers["cache-control"] == "no-store"
+    assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_a_page_keeps_its_own_content_security_policy(client: TestClient) -> None:
+    page = client.get("/login")
+    assert page.status_code == 200
+    assert page.headers["content-security-policy"] != "default-src 'none'; frame-ancestors 'none'"
+    assert page.headers["cache-control"] == "no-store"

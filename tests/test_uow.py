@@ -34,6 +34,7 @@ from baomi.errors import Forbidden
 from baomi.security.actor import Actor
 from baomi.uow import unit_of_work
 from baomi.users.service import load_actor
+from tests.support.api import PROVENANCE
 from tests.support.org import Org
 
 CTX = RequestContext(request_id="uow-test", client_addr="127.0.0.1")
@@ -128,7 +129,9 @@ def test_concurrent_audited_reads_each_commit_their_own_event(
                 actor=actor,
                 ctx=CTX,
                 vault=vault,
-                customer_in=CustomerIn(name=f"并发客户{n}", phones=[f"1380013{n:04d}"]),
+                customer_in=CustomerIn(
+                    name=f"并发客户{n}", phones=[f"1380013{n:04d}"], **PROVENANCE
+                ),
             ).id
             for n in range(4)
         ]

@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from urllib.parse import unquote
 
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from baomi.access.api import router as access_router
 from baomi.api import problem
 from baomi.api.docs import router as docs_router
+from baomi.api.envelope import Envelope
 from baomi.audit.api import router as audit_router
 from baomi.audit.runner import BackgroundSealer, seal_waiting
 from baomi.audit.settings import AuditSettings
@@ -31,12 +30,6 @@ from baomi.security import levels
 from baomi.users.api import router as users_router
 from baomi.web.mount import install as install_web_ui
 
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
-}
 STATIC_DIR = Path(__file__).parent / "static"
 
 
@@ -106,29 +99,8 @@ def create_app(
     app.state.vault = vault
     problem.install(app)
 
-    @app.middleware("http")
-    async def _envelope(
-        request: Request, call_next: Callable[[Request], Awaitable[Response]]
-    ) -> Response:
-        if "\x00" in unquote(request.url.path) or "\x00" in unquote(request.url.query):
-            return problem.problem(
-                request,
-                status=400,
-                code="nul_character",
-                title="Bad request",
-                detail="the URL must not contain NUL characters",
-            )
-        supplied = request.headers.get("x-request-id", "")
-        request.state.request_id = (
-            supplied if 0 < len(supplied) <= 64 and supplied.isprintable() else secrets.token_hex(8)
-        )
-        response = await call_next(request)
-        response.headers["X-Request-ID"] = request.state.request_id
-        for name, value in SECURITY_HEADERS.items():
-            response.headers.setdefault(name, value)
-        # C4.2.2: customer data must not linger in browser or proxy caches.
-        response.headers["Cache-Control"] = "no-store"
-        return response
+    # Request id, security headers and no-store on every response (a plain ASGI middleware).
+    app.add_middleware(Envelope)
 
     routers = (
         auth_router,

@@ -33,6 +33,8 @@ class Settings(BaseSettings):
     reveal_limit_per_hour: int = 120
     # C4.2.4 / C4.3.2: revealing at levels that require it needs a second factor this recent.
     step_up_window_minutes: int = 10
+    # C4.3.1: a grant given outside the approval process (an emergency grant) lasts at most this.
+    emergency_grant_max_hours: int = 24
     # OWASP ASVS V6.3 / C4.2.4: failed logins back off exponentially, then lock the account.
     login_free_failures: int = 5
     login_lockout_failures: int = 10

@@ -26,6 +26,7 @@ from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from baomi.db_idle import keep_idle_connections
+from baomi.db_writer import BUSY_TIMEOUT_SECONDS, QueuedConnection, queue_for
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -67,15 +68,27 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute(f"PRAGMA busy_timeout={int(BUSY_TIMEOUT_SECONDS * 1000)}")
     cursor.close()
 
 
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine for SQLite or PostgreSQL with the settings the product relies on."""
     if url.startswith("sqlite"):
-        engine = create_engine(url, connect_args={"check_same_thread": False}, **kwargs)
+        connect_args = {"check_same_thread": False, "factory": QueuedConnection}
+        # Room for the requests' units of work (api/deps.py lets 8 run at once), the audit
+        # sealer and the jobs runner, all on kept connections (db_idle keeps pool_size - 1):
+        # a SQLite connection is only a file handle, but opening one runs the pragmas below.
+        kwargs.setdefault("pool_size", 10)
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        # This process's writers to the file queue in arrival order (db_writer).
+        queue = queue_for(str(engine.url.database or ""))
+
+        @event.listens_for(engine, "connect")
+        def _join_queue(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
+            dbapi_connection.writer_queue = queue
+
         # Take the write lock at BEGIN so concurrent writers queue instead of failing mid-way
         # (every unit of work writes at least its audit event). Issued on the driver
         # connection directly: this runs once per request.
@@ -90,7 +103,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 
 def _begin_immediate(conn: Connection) -> None:
-    conn.connection.driver_connection.execute("BEGIN IMMEDIATE")  # type: ignore[union-attr]
+    conn.connection.driver_connection.begin_immediate()  # type: ignore[union-attr]
 
 
 def _disable_pysqlite_autobegin(engine: Engine) -> None:

@@ -129,6 +129,10 @@ class DirectStatement:
 
     def _run(self, conn: Connection, values: Mapping[str, Any]) -> tuple[_Plan, Any]:
         plan = self._plan(conn.dialect)
+        if not conn.in_transaction():
+            # What Connection.execute would do: a request's unit of work begins with its first
+            # statement (api/deps.py), and on SQLite that BEGIN takes the write lock.
+            conn.begin()
         args = [values[name] for name in plan.params]
         for position, process in plan.param_processors:
             value = args[position]

@@ -98,18 +98,47 @@ def idle_connections(engine: Engine) -> IdleConnections | None:
     return None if ref is None else ref()
 
 
+class Lent:
+    """A connection lent to one unit of work, and where it goes back to."""
+
+    __slots__ = ("_epoch", "_idle", "conn")
+
+    def __init__(self, conn: Connection, idle: IdleConnections | None, epoch: int) -> None:
+        self.conn, self._idle, self._epoch = conn, idle, epoch
+
+    def keep(self) -> bool:
+        """Keep the connection for the next unit of work if it is clean (no I/O at all)."""
+        return self._idle is not None and self._idle.give_back(self.conn, self._epoch)
+
+    def give_back(self) -> None:
+        """Keep the connection, or else close it (back to the pool: may talk to the database)."""
+        if not self.keep():
+            self.conn.close()
+
+
+def lend_kept(engine: Engine) -> Lent | None:
+    """A kept connection, or None when there is none; never opens one, so never blocks."""
+    idle = idle_connections(engine)
+    if idle is None:
+        return None
+    kept, epoch = idle.take()
+    return None if kept is None else Lent(kept, idle, epoch)
+
+
+def lend(engine: Engine) -> Lent:
+    """A kept connection if the engine keeps any, else one from the pool (may block)."""
+    idle = idle_connections(engine)
+    if idle is None:
+        return Lent(engine.connect(), None, 0)
+    kept, epoch = idle.take()
+    return Lent(kept or engine.connect(), idle, epoch)
+
+
 @contextmanager
 def connection(engine: Engine) -> Iterator[Connection]:
     """Lend a connection for one unit of work: a kept one if the engine keeps any."""
-    idle = idle_connections(engine)
-    if idle is None:
-        with engine.connect() as conn:
-            yield conn
-        return
-    kept, epoch = idle.take()
-    conn = kept or engine.connect()
+    lent = lend(engine)
     try:
-        yield conn
+        yield lent.conn
     finally:
-        if not idle.give_back(conn, epoch):
-            conn.close()
+        lent.give_back()

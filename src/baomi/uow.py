@@ -14,7 +14,7 @@ from sqlalchemy import Engine, insert
 from sqlalchemy.engine import Connection
 
 from baomi.audit.models import audit_events
-from baomi.db_idle import connection
+from baomi.db_idle import Lent, connection
 from baomi.errors import BaomiError
 
 
@@ -25,10 +25,34 @@ def unit_of_work(engine: Engine) -> Iterator[Connection]:
         with connection(engine) as conn, conn.begin():
             yield conn
     except BaomiError as exc:
-        if exc.audit_events or exc.effects:
-            with connection(engine) as conn, conn.begin():
-                if exc.audit_events:
-                    conn.execute(insert(audit_events), exc.audit_events)
-                for effect in exc.effects:
-                    effect(conn)
+        record_refusal(engine, exc)
         raise
+
+
+def end_unit(engine: Engine, lent: Lent, error: BaseException | None) -> None:
+    """End a request's unit of work (api/deps.py): commit, or roll back and record the refusal.
+
+    The request's transaction began with its first statement (or never, if it made none), so
+    the write lock of SQLite is not held while the request waits for a thread to run in.
+    """
+    conn = lent.conn
+    try:
+        if conn.in_transaction():
+            if error is None:
+                conn.commit()
+            else:
+                conn.rollback()
+    finally:
+        lent.give_back()
+    if isinstance(error, BaomiError):
+        record_refusal(engine, error)
+
+
+def record_refusal(engine: Engine, exc: BaomiError) -> None:
+    """Write the audit events and effects a refusal carries, in a transaction of their own."""
+    if exc.audit_events or exc.effects:
+        with connection(engine) as conn, conn.begin():
+            if exc.audit_events:
+                conn.execute(insert(audit_events), exc.audit_events)
+            for effect in exc.effects:
+                effect(conn)

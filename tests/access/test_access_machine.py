@@ -40,6 +40,7 @@ from baomi.security.actor import Actor
 from baomi.security.levels import rule_of
 from baomi.security.policy import CustomerAction
 from baomi.uow import unit_of_work
+from tests.support.api import PROVENANCE
 from tests.support.org import Org
 from tests.support.org import actor as load
 
@@ -99,7 +100,7 @@ def machine(engine: Engine, org: Org, vault: Vault) -> type[RuleBasedStateMachin
                         actor=actors[handler],
                         ctx=CLI_CONTEXT,
                         vault=vault,
-                        customer_in=CustomerIn(name="状态机客户", level=level),
+                        customer_in=CustomerIn(name="状态机客户", level=level, **PROVENANCE),
                     ).id
                     for handler, level in CUSTOMERS
                 ]

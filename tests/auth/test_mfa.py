@@ -9,7 +9,7 @@ from baomi.audit.models import audit_events
 from baomi.auth.totp import code_at, step_at
 from baomi.users.models import users
 from tests.auth.conftest import FakeClock
-from tests.support.api import login
+from tests.support.api import NEW_PERSON_PASSWORD, add_person, login
 from tests.support.org import PASSWORD, TOTP_SECRETS, recovery_codes
 
 LOGIN = "/api/v1/auth/login"
@@ -101,18 +101,8 @@ def test_roles_that_need_mfa_are_told_to_enrol(
     client: TestClient, clock: FakeClock, engine: Engine
 ) -> None:
     """Heads, the security officer and the administrator must use MFA (C4.2.4)."""
-    admin = login(client, "admin")
-    created = client.post(
-        "/api/v1/users",
-        headers=admin,
-        json={
-            "username": "newhead",
-            "display_name": "新负责人",
-            "password": "a-long-passphrase-2026",
-            "roles": ["department_head"],
-        },
-    )
-    assert created.status_code == 201, created.text
+    login(client, "admin")
+    add_person(client, username="newhead", display_name="新负责人", roles=["department_head"])
     first = client.post(LOGIN, json={"username": "newhead", "password": "a-long-passphrase-2026"})
     assert first.status_code == 200 and first.json()["mfa_enrolment_required"] is True
     sales = client.post(LOGIN, json={"username": "zhangsan", "password": PASSWORD})
@@ -126,6 +116,44 @@ def test_roles_that_need_mfa_are_told_to_enrol(
     assert {"admin": "totp", "zhangsan": "password"}.items() <= {
         name: details["factor"] for name, details in factors
     }.items()
+
+
+def test_an_unenrolled_head_reaches_only_enrolment_over_the_api(
+    client: TestClient, clock: FakeClock, engine: Engine
+) -> None:
+    """Issue 10 F2: a role that must use MFA gets a token, but until it enrols every API call
+    but enrolment, /me and logout is 403 `mfa_enrolment_required`, and each refusal is audited."""
+    login(client, "admin")
+    add_person(client, username="newhead", display_name="新负责人", roles=["department_head"])
+    token = client.post(LOGIN, json={"username": "newhead", "password": NEW_PERSON_PASSWORD})
+    assert token.status_code == 200 and token.json()["mfa_enrolment_required"] is True
+    headers = {"Authorization": f"Bearer {token.json()['access_token']}"}
+    for method, path in (
+        ("GET", "/api/v1/customers"),
+        ("GET", "/api/v1/access-requests"),
+        ("GET", "/api/v1/notifications"),
+        ("POST", "/api/v1/auth/password"),
+        ("GET", "/api/v1/customers/check?phone=13912345678"),
+    ):
+        refused = client.request(method, path, headers=headers, json={})
+        assert refused.status_code == 403, path
+        assert refused.json()["code"] == "mfa_enrolment_required", path
+    assert client.get("/api/v1/auth/me", headers=headers).status_code == 200
+    enrolled = client.post("/api/v1/auth/mfa/enrol", headers=headers)
+    assert enrolled.status_code == 200
+    code = code_at(enrolled.json()["secret"], step_at(clock()))
+    confirmed = client.post("/api/v1/auth/mfa/confirm", json={"otp": code}, headers=headers)
+    assert confirmed.status_code == 200, confirmed.text
+    assert client.get("/api/v1/customers", headers=headers).status_code == 200
+    with engine.connect() as conn:
+        refusals = conn.execute(
+            select(audit_events.c.reason).where(
+                audit_events.c.action == "auth:mfa_enrol",
+                audit_events.c.decision == "deny",
+                audit_events.c.actor_username == "newhead",
+            )
+        ).all()
+    assert len(refusals) == 5 and {r.reason for r in refusals} == {"mfa_enrolment_required"}
 
 
 def test_recovery_codes_are_replaced_after_a_fresh_code(

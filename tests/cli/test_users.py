@@ -1,17 +1,25 @@
-"""`baomi user` and `baomi department`: the services' rules, user errors without tracebacks."""
+"""`baomi user` and `baomi department` (三员分立, C4.2.1, issue 10 F1/F3): people are managed by
+a named administrator (`--as`), never by the OS account past the first administrator; roles,
+heads and moves wait for a named security officer; passwords are set by their owners."""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 from click.testing import Result
 
 from baomi import runtime
 from baomi.users import service
 from baomi.users.schemas import EmploymentType, UserOut
 from tests.cli.conftest import Invoke
+from tests.support.org import PASSWORD, Org, build_org, recovery_codes
 
-PASSWORD = "correct-horse-2026"
+NEW_PASSWORD = "correct-horse-2026"
+CODE = re.compile(r"activation code for \S+: (\S+)")
+CHANGE = re.compile(r"change (\S+) \(")
 
 
 def _users() -> dict[str, UserOut]:
@@ -19,110 +27,144 @@ def _users() -> dict[str, UserOut]:
         return {u.username: u for u in service.list_users(conn)}
 
 
-def _add(cli: Invoke, *args: str, password: str = PASSWORD) -> Result:
-    return cli("user", "add", *args, "--password-stdin", input=password + "\n")
+@pytest.fixture
+def org(initialised: Path) -> Org:
+    return build_org(runtime.get_engine(), runtime.get_key_provider())
 
 
-def test_user_add_list_disable(initialised: Path, cli: Invoke) -> None:
-    """C1.2: part-time staff are users with a department and the same controls."""
-    assert cli("department", "add", "华南销售部").exit_code == 0
-    result = cli(
-        "user", "add", "zhaoliu", "--name", "赵六", "--department", "华南销售部",
-        "--role", "salesperson", "--employment", "part_time", "--password-stdin",
-        input=PASSWORD + "\n",
+@pytest.fixture
+def as_(org: Org, cli: Invoke) -> Iterator[object]:
+    """Run a command as a named person: their password and a fresh recovery code on stdin."""
+    spent: dict[str, int] = {}
+
+    def run(person: str, *args: str) -> Result:
+        n = spent.get(person, 0)
+        spent[person] = n + 1
+        secrets = f"{PASSWORD}\n{recovery_codes(person)[n]}\n"
+        return cli(*args, "--as", person, "--password-stdin", input=secrets)
+
+    yield run
+
+
+def test_the_first_administrator_then_only_named_people(initialised: Path, cli: Invoke) -> None:
+    """The OS account sets up the first administrator, who sets their own password."""
+    first = cli("user", "add", "root", "--name", "管理员", "--role", "administrator")
+    assert first.exit_code == 0, first.output
+    code = CODE.search(first.stdout)
+    assert code and "in effect now" in first.stdout
+    assert _users()["root"].activation_pending
+    second = cli("user", "add", "root2", "--name", "管理员", "--role", "administrator")
+    assert second.exit_code == 2 and "has an administrator" in second.stderr
+    seller = cli("user", "add", "zhangsan", "--name", "张三", "--role", "salesperson")
+    assert seller.exit_code == 2 and "--as" in seller.stderr
+    wrong = cli("user", "activate", "root", "--stdin", input=f"AAAA-BBBB\n{NEW_PASSWORD}\n")
+    assert wrong.exit_code == 1 and "wrong, used or expired" in wrong.stderr
+    done = cli("user", "activate", "root", "--stdin", input=f"{code.group(1)}\n{NEW_PASSWORD}\n")
+    assert done.exit_code == 0, done.output
+    with runtime.get_engine().connect() as conn:
+        assert service.authenticate(conn, username="root", password=NEW_PASSWORD) is not None
+    assert set(_users()) == {"root"}
+
+
+def test_add_approve_list_disable(org: Org, cli: Invoke, as_: object) -> None:
+    """C1.2: part-time staff are users with a department; their roles wait for the officer."""
+    run = as_  # type: ignore[assignment]
+    added = run(
+        "admin", "user", "add", "zhouba", "--name", "周八", "--department", "华南销售部",
+        "--role", "salesperson", "--employment", "part_time",
     )  # fmt: skip
-    assert result.exit_code == 0, result.output
-    person = _users()["zhaoliu"]
+    assert added.exit_code == 0, added.output
+    change = CHANGE.search(added.stdout)
+    assert change and CODE.search(added.stdout)
+    person = _users()["zhouba"]
     assert person.employment_type is EmploymentType.PART_TIME
-    assert person.department_name == "华南销售部"
+    assert person.department_name == "华南销售部" and person.roles == []
+
+    listed = run("baomiyuan", "user", "changes", "--pending")
+    assert listed.exit_code == 0 and "zhouba" in listed.stdout and "salesperson" in listed.stdout
+    by_admin = run("admin", "user", "approve", change.group(1))
+    assert by_admin.exit_code == 1 and "security officer" in by_admin.stderr
+    approved = run("baomiyuan", "user", "approve", change.group(1), "--comment", "已核实")
+    assert approved.exit_code == 0, approved.output
+    assert _users()["zhouba"].roles == ["salesperson"]
 
     listed = cli("user", "list")
-    assert listed.exit_code == 0
-    assert "zhaoliu" in listed.stdout and "赵六" in listed.stdout and "part_time" in listed.stdout
-
-    assert cli("user", "disable", "zhaoliu").exit_code == 0
+    assert "zhouba" in listed.stdout and "activation pending" in listed.stdout
+    assert cli("user", "disable", "zhouba").exit_code == 0
     assert "disabled" in cli("user", "list").stdout
-    with runtime.get_engine().connect() as conn:
-        assert service.authenticate(conn, username="zhaoliu", password=PASSWORD) is None
-    again = cli("user", "disable", "zhaoliu")
-    assert again.exit_code == 1
-    assert "already disabled" in again.stderr
+    again = cli("user", "disable", "zhouba")
+    assert again.exit_code == 1 and "already disabled" in again.stderr
 
 
-def test_password_is_asked_twice(initialised: Path, cli: Invoke) -> None:
-    typed = cli(
-        "user", "add", "admin2", "--name", "管理员", "--role", "administrator",
-        input=f"{PASSWORD}\n{PASSWORD}\n",
-    )  # fmt: skip
-    assert typed.exit_code == 0, typed.output
-    assert PASSWORD not in typed.output  # hidden input is not echoed
-    differ = cli(
-        "user", "add", "admin3", "--name", "管理员", "--role", "administrator",
-        input=f"{PASSWORD}\n{PASSWORD}x\n",
-    )  # fmt: skip
-    assert differ.exit_code == 1
-    assert "differ" in differ.stderr
-    assert "admin3" not in _users()
-
-
-def test_separation_of_duties_is_refused(initialised: Path, cli: Invoke) -> None:
-    """三员分立 (MLPS 2.0): the auditor cannot also work with customer data."""
-    result = _add(cli, "mixed", "--name", "混合", "--role", "auditor", "--role", "salesperson")
-    assert result.exit_code == 1
-    assert "三员分立" in result.stderr
-    assert "--role" in result.stderr
-    assert "Traceback" not in result.output
-    assert "mixed" not in _users()
-
-
-def test_bad_input_exits_1_with_field_errors(initialised: Path, cli: Invoke) -> None:
-    bad_name = _add(cli, "Bad Name", "--name", "x", "--role", "salesperson")
-    assert bad_name.exit_code == 1
-    assert "username" in bad_name.stderr
-    short = _add(cli, "shorty", "--name", "x", "--role", "salesperson", password="short")
-    assert short.exit_code == 1
-    assert "password" in short.stderr
-    nowhere = _add(cli, "lost", "--name", "x", "--department", "无此部门", "--role", "salesperson")
-    assert nowhere.exit_code == 1
-    assert "无此部门" in nowhere.stderr
-    assert _add(cli, "dup", "--name", "x", "--role", "salesperson").exit_code == 0
-    dup = _add(cli, "dup", "--name", "x", "--role", "salesperson")
-    assert dup.exit_code == 1
-    assert "taken" in dup.stderr
-    unknown_role = _add(cli, "r", "--name", "x", "--role", "boss")
-    assert unknown_role.exit_code == 2  # rejected by the option parser itself
-    for result in (bad_name, short, nowhere, dup):
+def test_refusals_exit_non_zero_without_traceback(org: Org, as_: object) -> None:
+    run = as_  # type: ignore[assignment]
+    base = ["user", "add"]
+    mixed = run(
+        "admin", *base, "mixed", "--name", "混", "--role", "auditor", "--role", "salesperson"
+    )
+    assert mixed.exit_code == 1 and "三员分立" in mixed.stderr and "--role" in mixed.stderr
+    bad_name = run("admin", *base, "Bad Name", "--name", "x", "--role", "salesperson")
+    assert bad_name.exit_code == 1 and "username" in bad_name.stderr
+    nowhere = run(
+        "admin", *base, "lost", "--name", "x", "--department", "无此部门", "--role", "salesperson"
+    )
+    assert nowhere.exit_code == 1 and "无此部门" in nowhere.stderr
+    taken = run("admin", *base, "zhangsan", "--name", "x", "--role", "salesperson")
+    assert taken.exit_code == 1 and "taken" in taken.stderr
+    as_seller = run("zhangsan", *base, "dup", "--name", "x", "--role", "salesperson")
+    assert as_seller.exit_code == 1 and "administrator" in as_seller.stderr
+    for result in (mixed, bad_name, nowhere, taken, as_seller):
         assert "Traceback" not in result.output
+    assert not {"mixed", "lost", "dup"} & set(_users())
 
 
-def test_department_with_parent_and_head(initialised: Path, cli: Invoke) -> None:
-    """C3.2: a department has a supervising head, who must hold the department_head role."""
-    assert _add(cli, "wangwu", "--name", "王五", "--role", "department_head").exit_code == 0
-    assert _add(cli, "zhangsan", "--name", "张三", "--role", "salesperson").exit_code == 0
-    assert cli("department", "add", "华东销售部", "--head", "wangwu").exit_code == 0
-    sub = cli("department", "add", "上海组", "--parent", "华东销售部")
-    assert sub.exit_code == 0, sub.output
-    wrong_head = cli("department", "add", "华北销售部", "--head", "zhangsan")
-    assert wrong_head.exit_code == 1
-    assert "department_head" in wrong_head.stderr
-    no_parent = cli("department", "add", "深圳组", "--parent", "无此部门")
+def test_departments_and_heads_wait_for_the_officer(org: Org, as_: object) -> None:
+    """C3.2: a head must hold the department_head role and is named with the officer's consent."""
+    run = as_  # type: ignore[assignment]
+    added = run("admin", "department", "add", "华北销售部", "--head", "wangwu")
+    assert added.exit_code == 0, added.output
+    change = CHANGE.search(added.stdout)
+    assert change
+    wrong_head = run("admin", "department", "head", "上海组", "zhangsan")
+    assert wrong_head.exit_code == 1 and "department_head" in wrong_head.stderr
+    no_parent = run("admin", "department", "add", "深圳组", "--parent", "无此部门")
     assert no_parent.exit_code == 1
     with runtime.get_engine().connect() as conn:
         departments = {d.name: d for d in service.list_departments(conn)}
-        wangwu = service.user_id_by_username(conn, "wangwu")
-    # The refused commands left nothing behind: one transaction per command.
-    assert set(departments) == {"华东销售部", "上海组"}
-    assert departments["华东销售部"].head_user_id == wangwu
-    assert departments["上海组"].parent_id == departments["华东销售部"].id
+    assert "深圳组" not in departments and departments["华北销售部"].head_user_id is None
+    assert run("baomiyuan", "user", "approve", change.group(1)).exit_code == 0
+    with runtime.get_engine().connect() as conn:
+        departments = {d.name: d for d in service.list_departments(conn)}
+    assert departments["华北销售部"].head_user_id == org.user_ids["wangwu"]
 
 
-def test_user_unlock(initialised: Path, cli: Invoke) -> None:
+def test_roles_move_and_reset(org: Org, as_: object, cli: Invoke) -> None:
+    run = as_  # type: ignore[assignment]
+    roles = run(
+        "admin", "user", "roles", "zhangsan", "--role", "salesperson", "--role", "department_head"
+    )
+    assert roles.exit_code == 0 and CHANGE.search(roles.stdout)
+    moved = run("admin", "user", "move", "zhangsan", "--department", "华南销售部")
+    assert moved.exit_code == 0 and CHANGE.search(moved.stdout)
+    assert _users()["zhangsan"].department_name == "华东销售部"  # not before the officer says
+    reset = run("admin", "user", "reset-password", "zhangsan")
+    assert reset.exit_code == 0, reset.output
+    code = CODE.search(reset.stdout)
+    assert code
+    with runtime.get_engine().connect() as conn:
+        assert service.authenticate(conn, username="zhangsan", password=PASSWORD) is None
+    set_again = cli(
+        "user", "activate", "zhangsan", "--stdin", input=f"{code.group(1)}\n{NEW_PASSWORD}\n"
+    )
+    assert set_again.exit_code == 0
+
+
+def test_user_unlock(org: Org, cli: Invoke) -> None:
     """C4.2.4: the operator unlocks an account locked by failed logins."""
     from baomi.auth.lockout import Policy, record_failure, state
     from baomi.clock import utcnow
     from baomi.uow import unit_of_work
 
-    assert _add(cli, "lisi", "--name", "李四", "--role", "salesperson").exit_code == 0
     assert "was not locked" in cli("user", "unlock", "lisi").stdout
     policy, now = Policy(), utcnow()
     with unit_of_work(runtime.get_engine()) as conn:

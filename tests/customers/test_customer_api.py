@@ -12,7 +12,7 @@ from baomi.audit.models import audit_events
 from baomi.clock import utcnow
 from baomi.config import get_settings
 from baomi.customers import timeline
-from tests.support.api import create_customer, login
+from tests.support.api import PROVENANCE, create_customer, login
 
 FULL_RECORD: dict[str, Any] = {
     "name": "上海示例贸易有限公司",
@@ -85,6 +85,7 @@ def test_each_bad_field_gets_its_own_error_and_nothing_is_written(
         "id_number": "110105194912310021",
         "payment_methods": [{"type": "bank_card", "account": "6222021234567890"}],
         "purchases": [{"date": "2026-13-01", "item": "x", "amount": "-1"}],
+        **PROVENANCE,
     }
     response = client.post("/api/v1/customers", json=bad, headers=headers)
     assert response.status_code == 422
@@ -104,10 +105,12 @@ def test_each_bad_field_gets_its_own_error_and_nothing_is_written(
 
 def test_unknown_keys_and_levels_are_refused(client: TestClient) -> None:
     headers = login(client, "zhangsan")
-    response = client.post("/api/v1/customers", json={"name": "x", "nmae": "typo"}, headers=headers)
+    response = client.post(
+        "/api/v1/customers", json={"name": "x", "nmae": "typo", **PROVENANCE}, headers=headers
+    )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "nmae"
     response = client.post(
-        "/api/v1/customers", json={"name": "x", "level": "绝密"}, headers=headers
+        "/api/v1/customers", json={"name": "x", "level": "绝密", **PROVENANCE}, headers=headers
     )
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "level"
 
@@ -277,11 +280,13 @@ def test_heads_file_for_their_staff_but_never_for_roles_without_customer_data(
     for username in ("admin", "shenji"):
         response = client.post(
             "/api/v1/customers",
-            json={"name": "x", "handler_id": org.user_ids[username]},
+            json={"name": "x", "handler_id": org.user_ids[username], **PROVENANCE},
             headers=head,
         )
         assert response.status_code == 422, username
     outside = client.post(
-        "/api/v1/customers", headers=head, json={"name": "x", "handler_id": org.user_ids["zhaoliu"]}
+        "/api/v1/customers",
+        headers=head,
+        json={"name": "x", "handler_id": org.user_ids["zhaoliu"], **PROVENANCE},
     )
     assert outside.status_code == 403 and outside.json()["code"] == "outside_own_scope"

@@ -3,6 +3,8 @@
 `confidential_until` is the last day (UTC) the level holds; it is set by whoever may edit the
 customer and must lie in the future; the lapse job lowers exactly the customers whose period
 has ended, to the level their rule names, as the system, and changes nothing when run again.
+A period is a scheduled lowering, so it follows the lowering rule: never set when filing, and
+set by an edit only together with a raise that it lapses back from.
 """
 
 from __future__ import annotations
@@ -14,18 +16,18 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from baomi.audit.context import CLI_CONTEXT
 from baomi.audit.models import audit_events
 from baomi.customers import service
 from baomi.customers.models import customers
 from baomi.customers.periods import lapse_confidentiality_periods
-from baomi.customers.schemas import CustomerIn
+from baomi.customers.schemas import CustomerIn, CustomerPatch
 from baomi.customers.vault import Vault
 from baomi.security import levels
 from baomi.uow import unit_of_work
-from tests.support.api import create_customer, login
+from tests.support.api import PROVENANCE, create_customer, login
 from tests.support.org import Org, actor
 
 TODAY = datetime.now(UTC).date()
@@ -35,12 +37,17 @@ def _day(offset: int) -> str:
     return (TODAY + timedelta(days=offset)).isoformat()
 
 
-def test_period_is_set_on_create_and_must_be_in_the_future(client: TestClient) -> None:
+def test_a_period_is_never_set_when_filing(client: TestClient, engine: Engine) -> None:
+    """C2.2: a period set with the record would lower the level it is filed at, unapproved.
+
+    Before: 201 with the period, and the lapse job later lowered the level with nobody's
+    approval. Now: 409 `period_requires_approval`, audited, nothing filed.
+    """
     headers = login(client, "zhangsan")
     for until in (_day(-1), _day(0)):
         response = client.post(
             "/api/v1/customers",
-            json={"name": "过期", "level": "secret", "confidential_until": until},
+            json={"name": "过期", "level": "secret", "confidential_until": until, **PROVENANCE},
             headers=headers,
         )
         assert response.status_code == 422, until
@@ -48,21 +55,43 @@ def test_period_is_set_on_create_and_must_be_in_the_future(client: TestClient) -
     # 普通 has nothing below it to lapse to.
     bottom = client.post(
         "/api/v1/customers",
-        json={"name": "普通", "level": "normal", "confidential_until": _day(30)},
+        json={"name": "普通", "level": "normal", "confidential_until": _day(30), **PROVENANCE},
         headers=headers,
     )
     assert bottom.status_code == 422 and "lapse" in bottom.json()["errors"][0]["message"]
-    created = create_customer(client, headers, level="confidential", confidential_until=_day(30))
-    assert created["confidential_until"] == _day(30)
-    assert client.get("/api/v1/customers", headers=headers).json()["total"] == 1
+    for level in ("secret", "confidential"):
+        refused = client.post(
+            "/api/v1/customers",
+            json={"name": "定期", "level": level, "confidential_until": _day(30), **PROVENANCE},
+            headers=headers,
+        )
+        assert refused.status_code == 409, refused.text
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["code"] == "period_requires_approval"
+    assert client.get("/api/v1/customers", headers=headers).json()["total"] == 0
+    with engine.connect() as conn:
+        denied = conn.execute(
+            select(audit_events.c.reason, audit_events.c.details).where(
+                audit_events.c.action == "customer:create", audit_events.c.decision == "deny"
+            )
+        ).all()
+    assert [(r.reason, r.details["level"]) for r in denied] == [
+        ("period_requires_approval", "secret"),
+        ("period_requires_approval", "confidential"),
+    ]
 
 
 def test_period_is_extended_and_ended_by_an_editor_but_never_shortened(
     client: TestClient, engine: Engine
 ) -> None:
     headers = login(client, "zhangsan")
-    created = create_customer(client, headers, level="secret", confidential_until=_day(30))
+    created = create_customer(client, headers, level="normal")
     url = f"/api/v1/customers/{created['id']}"
+    # Raised with a period that lapses back to where it stood: no approval needed.
+    first = client.patch(
+        url, json={"level": "secret", "confidential_until": _day(30)}, headers=headers
+    )
+    assert first.status_code == 200 and first.json()["confidential_until"] == _day(30)
     past = client.patch(url, json={"confidential_until": _day(-3)}, headers=headers)
     assert past.status_code == 422
     later = client.patch(url, json={"confidential_until": _day(90)}, headers=headers)
@@ -99,6 +128,7 @@ def test_period_is_extended_and_ended_by_an_editor_but_never_shortened(
         ).all()
     allowed = [(r.details or {}).get("confidential_until") for r in rows if r.decision == "allow"]
     assert allowed == [
+        {"from": None, "to": _day(30)},
         {"from": _day(30), "to": _day(90)},
         None,
         {"from": _day(90), "to": None},
@@ -128,19 +158,29 @@ def test_a_raise_may_not_carry_a_period_that_lapses_below_the_old_level() -> Non
 
 
 def _file(engine: Engine, vault: Vault, org: Org, level: str, until: int | None, name: str) -> str:
+    """A customer at `level` whose period ends in `until` days: filed at the level the period
+    lapses to, then raised with the period in one edit (the way that needs no approval)."""
     handler = actor(engine, org, "zhangsan")
+    lapses_to = levels.rule_of(level).lapses_to
+    start = level if until is None or lapses_to is None else lapses_to
     with unit_of_work(engine) as conn:
-        return service.create(
+        customer_id = service.create(
             conn,
             actor=handler,
             ctx=CLI_CONTEXT,
             vault=vault,
-            customer_in=CustomerIn(
-                name=name,
-                level=level,
-                confidential_until=None if until is None else TODAY + timedelta(days=until),
-            ),
+            customer_in=CustomerIn(name=name, level=start, **PROVENANCE),
         ).id
+        if until is not None:
+            service.update(
+                conn,
+                actor=handler,
+                ctx=CLI_CONTEXT,
+                vault=vault,
+                customer_id=customer_id,
+                patch=CustomerPatch(level=level, confidential_until=TODAY + timedelta(days=until)),
+            )
+    return customer_id
 
 
 def _lapse(engine: Engine, day: date, at: time = time(0, 0)) -> int:
@@ -175,9 +215,13 @@ def test_lapse_lowers_exactly_the_ended_periods_once(
     ends_later = _file(engine, vault, org, "confidential", 10, "十天机密")
     forever = _file(engine, vault, org, "confidential", None, "长期机密")
     withdrawn = _file(engine, vault, org, "secret", 5, "已删除")
-    handler = actor(engine, org, "zhangsan")
-    with unit_of_work(engine) as conn:
-        service.remove(conn, actor=handler, ctx=CLI_CONTEXT, customer_id=withdrawn)
+    # Out of use (a row from before deleting was refused, or one the destruction procedure took).
+    with engine.begin() as conn:
+        conn.execute(
+            update(customers)
+            .where(customers.c.id == withdrawn)
+            .values(deleted_at=datetime.now(UTC))
+        )
     last_day = TODAY + timedelta(days=5)
     assert _lapse(engine, last_day, time(23, 59, 59)) == 0  # the last day the level holds
 

@@ -22,7 +22,7 @@ from baomi.errors import BaomiError, ValidationFailed
 from baomi.security.actor import Actor
 from baomi.uow import unit_of_work
 from tests.customers.conftest import MovableClock
-from tests.support.api import create_customer, login, one_time_code
+from tests.support.api import PROVENANCE, create_customer, login, one_time_code
 from tests.support.org import Org, actor
 
 SECRET_NOTE = "董事长偏好线下会谈"
@@ -35,7 +35,7 @@ def _customer(engine: Engine, vault: Vault, handler: Actor, level: str) -> str:
             actor=handler,
             ctx=CLI_CONTEXT,
             vault=vault,
-            customer_in=CustomerIn(name="步进客户", level=level, notes=SECRET_NOTE),
+            customer_in=CustomerIn(name="步进客户", level=level, notes=SECRET_NOTE, **PROVENANCE),
         )
     return out.id
 

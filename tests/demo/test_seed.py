@@ -23,7 +23,7 @@ from baomi.customers.schemas import CustomerSummary
 from baomi.customers.vault import Vault
 from baomi.db import make_engine
 from baomi.demo.company import demo_totp_secret
-from baomi.demo.customers import CustomerFactory
+from baomi.demo.customers import SOURCES, CustomerFactory
 from baomi.demo.seed import SEED, SeedOutcome, seed, seed_if_empty
 from baomi.errors import BaomiError
 from baomi.keystore.service import ensure_master_versions
@@ -127,8 +127,22 @@ def _check_record(data: dict[str, Any]) -> None:
     assert all("@" in e for e in data["emails"])
 
 
+def _identifiers(data: dict[str, Any]) -> list[str]:
+    """Every value 查重 finds a customer by: ID number, phones and e-mails, contacts' too."""
+    contacts = data["contacts"] or []
+    phones = [*data["phones"], *(p for c in contacts for p in c["phones"])]
+    emails = [*data["emails"], *(e for c in contacts for e in c["emails"])]
+    return [
+        normalize.id_number(data["id_number"]),
+        *(normalize.phone(p) for p in phones),
+        *(normalize.email(e) for e in emails),
+    ]
+
+
 def test_every_record_is_valid_and_complete(demo: Demo) -> None:
+    """C4.1.1: valid, complete, with a stated source and lawful basis; C4.1.3: no duplicates."""
     attachments = 0
+    identifiers: list[str] = []
     for name in HANDLERS:
         # C4.3.2 step-up: 机密 records are revealed by a session with a fresh second factor.
         actor = replace(_actor(demo, name), mfa_verified_at=utcnow())
@@ -151,6 +165,9 @@ def test_every_record_is_valid_and_complete(demo: Demo) -> None:
                     conn, actor=actor, ctx=CLI_CONTEXT, vault=demo.vault, customer_id=item.id
                 )
             _check_record(revealed.data)
+            identifiers.extend(_identifiers(revealed.data))
+            assert record.source in SOURCES
+            assert record.lawful_basis == ("contract" if record.data["contacts"] else "consent")
             for kind in ("address", "purchases", "contract_terms", "prices", "requirements"):
                 assert record.data[kind], kind
             for kind in ("purchase_intent", "competitor_products", "notes"):
@@ -159,6 +176,7 @@ def test_every_record_is_valid_and_complete(demo: Demo) -> None:
             assert 1 <= len(entries) <= 3
             attachments += sum(len(entry.attachments) for entry in entries)
     assert attachments > 0
+    assert len(identifiers) == len(set(identifiers))  # no two records share one
 
 
 def test_known_south_customer_is_found_by_duplicate_check(demo: Demo) -> None:

@@ -52,7 +52,7 @@ def test_reminder_a_day_before_the_end_and_only_once(
     client: TestClient, engine: Engine, org: Org
 ) -> None:
     officer = login(client, "baomiyuan")
-    grant = _grant(client, officer, org, hours=30)
+    grant = _grant(client, officer, org, hours=24)
     ends_at = datetime.fromisoformat(grant["ends_at"])
     runner = _runner(engine)
     assert runner.run_one("grants.remind", now=ends_at - timedelta(hours=25)).counts == {

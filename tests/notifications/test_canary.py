@@ -76,6 +76,35 @@ def test_no_customer_data_in_notifications_or_mail(
     (early,) = [g["id"] for g in grants if g["customer_id"] == revoked_customer["id"]]
     revoked = client.post(f"/api/v1/grants/{early}/revoke", headers=people["baomiyuan"])
     assert revoked.status_code == 200
+    # An emergency grant (told to the customer's handler and head), a password reset, and an
+    # account change (to approve, noticed by the heads concerned, decided): ids and names only.
+    emergency = client.post(
+        "/api/v1/grants",
+        json={
+            "user_id": org.user_ids["zhangsan"],
+            "customer_id": customer["id"],
+            "duration_hours": 2,
+            "purpose": f"{record['name']}来电投诉",
+        },
+        headers=people["baomiyuan"],
+    )
+    assert emergency.status_code == 201, emergency.text
+    reset = client.post(
+        f"/api/v1/users/{org.user_ids['lisi']}/reset-password", headers=people["admin"]
+    )
+    assert reset.status_code == 200
+    move = client.put(
+        f"/api/v1/users/{org.user_ids['qianba']}/department",
+        json={"department_id": org.departments["华南销售部"]},
+        headers=people["admin"],
+    )
+    assert move.status_code == 202, move.text
+    decided = client.post(
+        f"/api/v1/account-changes/{move.json()['id']}/approve",
+        json={"comment": "调岗"},
+        headers=people["baomiyuan"],
+    )
+    assert decided.status_code == 200, decided.text
     ends_at = datetime.fromisoformat(
         client.get(f"/api/v1/access-requests/{request_id}", headers=zhouba).json()["created_at"]
     ) + timedelta(hours=30)
@@ -88,8 +117,9 @@ def test_no_customer_data_in_notifications_or_mail(
         stored = conn.execute(select(notifications)).all()
         queued = conn.execute(select(mail_outbox)).all()
     assert {row.kind for row in stored} == {kind.value for kind in Kind}
-    # zhouba's mails: decided, revoked, expiring, expired (sunqi has no address).
-    assert len(sink.raw) == 4
+    # zhouba's mails: decided, revoked, expiring, expired (sunqi has no address); wujiu's:
+    # the account change to approve.
+    assert len(sink.raw) == 5
     for page in (login(client, "sunqi"), zhouba):
         for locale in ("zh_CN", "en"):
             listed = client.get(

@@ -28,12 +28,19 @@ FULL = {
     "grant_count": 2,
     "grant_id": "g1",
     "customer_id": "c1",
+    "grantee": "lisi",
+    "grantee_name": "李四",
+    "change_id": "ch1",
+    "change_kind": "roles",
+    "username": "newhire",
 }
 VARIANTS = [
     (kind, extra)
     for kind in Kind
     for extra in (
-        [{"outcome": "approved"}, {"outcome": "rejected"}] if kind is Kind.REQUEST_DECIDED else [{}]
+        [{"outcome": "approved"}, {"outcome": "rejected"}]
+        if kind in (Kind.REQUEST_DECIDED, Kind.ACCOUNT_CHANGE_DECIDED)
+        else [{}]
     )
     for extra in (
         [extra, {**extra, "request_kind": "level_change"}]

@@ -20,7 +20,6 @@ def _body(org: Org, **overrides: object) -> dict[str, object]:
     return {
         "username": "zhouba",
         "display_name": "周八",
-        "password": "Zhou-ba-2026-long-pass",
         "department_id": org.departments["华南销售部"],
         "roles": ["salesperson"],
         **overrides,
@@ -34,7 +33,7 @@ def test_the_administrator_adds_a_person_with_an_address(
         "/api/v1/users", json=_body(org, email="zhouba@example.com"), headers=people["admin"]
     )
     assert created.status_code == 201, created.text
-    assert created.json()["email"] == "zhouba@example.com"
+    assert created.json()["user"]["email"] == "zhouba@example.com"
     listed = client.get("/api/v1/users", headers=people["admin"]).json()
     assert {u["username"]: u["email"] for u in listed}["zhouba"] == "zhouba@example.com"
     assert {u["username"]: u["email"] for u in listed}["zhangsan"] is None
@@ -56,17 +55,15 @@ def test_user_add_takes_an_address(tmp_path: Path, monkeypatch: pytest.MonkeyPat
     try:
         runner = CliRunner()
         assert runner.invoke(app, ["init"]).exit_code == 0
-        args = ["user", "add", "zhouba", "--name", "周八", "--role", "salesperson"]
-        password = "Zhou-ba-2026-long-pass\n"
-        added = runner.invoke(app, [*args, "--email", "zhouba@example.com", "--password-stdin"],
-                              input=password)  # fmt: skip
+        # The first administrator of an installation, added by the OS account (三员分立).
+        args = ["user", "add", "root", "--name", "管理员", "--role", "administrator"]
+        bad = runner.invoke(app, [*args, "--email", "not an address"])
+        assert bad.exit_code == 1 and "--email" in bad.stderr
+        added = runner.invoke(app, [*args, "--email", "root@example.com"])
         assert added.exit_code == 0, added.output
         with runtime.get_engine().connect() as conn:
-            (person,) = [u for u in service.list_users(conn) if u.username == "zhouba"]
-        assert person.email == "zhouba@example.com"
-        bad = runner.invoke(app, [*args, "--email", "not an address", "--password-stdin"],
-                            input=password)  # fmt: skip
-        assert bad.exit_code == 1 and "--email" in bad.stderr
+            (person,) = [u for u in service.list_users(conn) if u.username == "root"]
+        assert person.email == "root@example.com"
     finally:
         runtime.get_engine().dispose()
         runtime.reset()

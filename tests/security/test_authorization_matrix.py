@@ -14,7 +14,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import Engine, select
 
+from baomi.audit.models import audit_events
+from baomi.customers.models import customers
+from baomi.keystore.models import data_keys
 from tests.support.api import create_customer, login
 from tests.support.org import Org
 
@@ -130,12 +134,17 @@ def test_matrix(client: TestClient, org: Org, level: str) -> None:
     limited = client.get(f"/api/v1/customers/{shanghai['id']}", headers=people["zhaoliu"]).json()
     assert set(limited["data"]) == {"name"} and "notes" in limited["withheld"]
 
-    # Deleting: a grant is read-only; the handler may withdraw the record.
+    # Deleting (C4.5.1): a grant is read-only, the administrator sees nothing, and neither the
+    # handler nor the head destroys a record alone: that is the approved destruction procedure.
     url = f"/api/v1/customers/{east['id']}"
     assert client.delete(url, headers=people["zhaoliu"]).status_code == 403
     assert client.delete(url, headers=people["admin"]).status_code == 404
-    assert client.delete(url, headers=people["zhangsan"]).status_code == 204
-    assert client.get(url, headers=people["zhangsan"]).status_code == 404
+    for alone in ("zhangsan", "wangwu"):
+        refused = client.delete(url, headers=people[alone])
+        assert refused.status_code == 409 and refused.json()["code"] == (
+            "destruction_requires_approval"
+        )
+    assert client.get(url, headers=people["zhangsan"]).status_code == 200
 
 
 @pytest.mark.parametrize("username", ["baomiyuan", "shenji", "admin"])
@@ -161,3 +170,43 @@ def test_list_contains_exactly_what_each_person_may_see(client: TestClient, org:
     assert listed("wangwu") == {mine["id"], team["id"]}
     assert listed("zhaoliu") == {south["id"]}
     assert listed("sunqi") == {south["id"]}
+
+
+def test_nobody_destroys_a_customer_alone(client: TestClient, engine: Engine) -> None:
+    """C4.5.1 forbids 私自销毁: destruction is a procedure with approval, not one request.
+
+    Before: the handler's DELETE answered 204 and soft-deleted the row, its data key and
+    ciphertext left behind, decryptable. Now: 409 `destruction_requires_approval` for the handler
+    and the head alike, audited as a deny event; the record is untouched and still in 查重.
+    """
+    handler, head = login(client, "zhangsan"), login(client, "wangwu")
+    created = create_customer(client, handler, phones=["13800138000"], notes="备注")
+    url = f"/api/v1/customers/{created['id']}"
+    for headers in (handler, head):
+        refused = client.delete(url, headers=headers)
+        assert refused.status_code == 409
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["code"] == "destruction_requires_approval"
+        assert "PATCH" in refused.json()["detail"]  # a record to correct is edited
+    assert client.get(url, headers=handler).json()["data"]["name"] == created["data"]["name"]
+    check = client.get("/api/v1/customers/check", params={"phone": "13800138000"}, headers=head)
+    assert check.json()["exists"] is True
+    with engine.connect() as conn:
+        row = conn.execute(
+            select(customers.c.deleted_at, data_keys.c.wrapped, data_keys.c.shredded_at)
+            .join(data_keys, data_keys.c.id == customers.c.data_key_id)
+            .where(customers.c.id == created["id"])
+        ).one()
+        events = conn.execute(
+            select(audit_events.c.actor_username, audit_events.c.decision, audit_events.c.reason)
+            .where(
+                audit_events.c.action == "customer:delete",
+                audit_events.c.customer_id == created["id"],
+            )
+            .order_by(audit_events.c.id)
+        ).all()
+    assert row.deleted_at is None and row.wrapped is not None and row.shredded_at is None
+    assert [tuple(e) for e in events] == [
+        ("zhangsan", "deny", "destruction_requires_approval"),
+        ("wangwu", "deny", "destruction_requires_approval"),
+    ]

@@ -18,6 +18,7 @@ from baomi.customers import service
 from baomi.customers.schemas import CustomerIn
 from baomi.customers.vault import Vault
 from baomi.uow import unit_of_work
+from tests.support.api import PROVENANCE
 from tests.support.org import Org, actor
 
 # A full record: every kind of C2.1, valid check digits (C4.1.1).
@@ -37,12 +38,13 @@ FULL_RECORD: dict[str, Any] = {
     "purchase_intent": "第三季度采购",
     "competitor_products": "某竞品 X200",
     "notes": "董事长偏好线下会谈",
+    **PROVENANCE,
 }
 
 
 def file_customer(engine: Engine, vault: Vault, org: Org, username: str, **fields: Any) -> str:
     """File a customer as `username` through customers.service; return its id."""
-    body = {"name": "测试客户", **fields}
+    body = {"name": "测试客户", **PROVENANCE, **fields}
     who = actor(engine, org, username)  # before the unit of work: SQLite has one writer
     with unit_of_work(engine) as conn:
         out = service.create(

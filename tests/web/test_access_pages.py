@@ -286,7 +286,10 @@ def test_request_and_approval_in_the_browser(
     """zhangsan asks from the 查重 link; sunqi (TOTP) approves in his browser; zhangsan sees the
     grant and ends it; a second request is rejected with a comment."""
     first = make_customer(engine, vault, org, "zhaoliu")
-    second = make_customer(engine, vault, org, "zhaoliu", name="广州某贸易公司")
+    # Its own phone: a second record with the first one's would be refused (C4.1.3).
+    second = make_customer(
+        engine, vault, org, "zhaoliu", name="广州某贸易公司", phones=["13912345679"]
+    )
     web_login(page, live_server, "zhangsan")
     for customer_id, text in ((first, "年度合同报价"), (second, "回访客户投诉")):
         page.goto(f"/access?customer={customer_id}")

@@ -73,10 +73,24 @@ def test_login_page(page: Page, live_server: LiveServer) -> None:
     check(page)
 
 
+def test_activation_page(page: Page, live_server: LiveServer) -> None:
+    """三员分立: where a person sets their own password, and its refusal."""
+    check(page, "/activate")
+    page.locator("#username").fill("zhangsan")
+    page.locator("#code").fill("WRONG-CODE")
+    page.locator("#password").fill("a-long-passphrase-2026")
+    page.locator("#repeat").fill("a-long-passphrase-2026")
+    page.locator("form[action='/activate'] button[type=submit]").click()
+    expect(page.locator("[role=alert]")).to_be_visible()
+    check(page)
+
+
 def test_salesperson_pages(page: Page, live_server: LiveServer, vault: Vault) -> None:
     """Home, the customer list, a customer, access (with a grant and a form in error), account."""
     engine, org = live_server.engine, live_server.org
-    own = make_customer(engine, vault, org, "zhangsan", name="上海晨光贸易有限公司")
+    own = make_customer(
+        engine, vault, org, "zhangsan", name="上海晨光贸易有限公司", phones=["13812345678"]
+    )
     other = make_customer(engine, vault, org, "zhaoliu")
     web_login(page, live_server, "zhangsan")
     for path in ("/", "/customers", f"/customers/{own}", "/account"):
@@ -125,7 +139,14 @@ def test_auditor_pages(page: Page, live_server: LiveServer) -> None:
 
 def test_security_officer_pages(page: Page, live_server: LiveServer) -> None:
     web_login(page, live_server, "baomiyuan")
-    for path in ("/", "/security", "/security/levels", "/security/accounts", "/security/keys"):
+    for path in (
+        "/",
+        "/security",
+        "/security/levels",
+        "/security/accounts",
+        "/security/account-changes",
+        "/security/keys",
+    ):
         check(page, path)
 
 
@@ -135,8 +156,8 @@ def test_administrator_pages(page: Page, live_server: LiveServer) -> None:
         check(page, path)
     page.goto("/admin")
     page.locator("#user-username").fill("Bad Name")
-    page.locator("input[name=roles][value=auditor]").check()
-    page.locator("input[name=roles][value=administrator]").check()
+    page.locator("#add-user input[name=roles][value=auditor]").check()
+    page.locator("#add-user input[name=roles][value=administrator]").check()
     page.locator("form[action='/admin/users'] button[type=submit]").click()
     expect(page.locator("#user-roles-error")).to_be_visible()
     check(page)

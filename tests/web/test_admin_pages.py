@@ -37,7 +37,6 @@ def _user_form(token: str, **changes: object) -> dict[str, object]:
         "csrf_token": token,
         "username": "zhoujiu",
         "display_name": "周九",
-        "password": NEW_PASSWORD,
         "employment_type": "part_time",
         "department_id": "",
         "roles": ["salesperson"],
@@ -64,24 +63,94 @@ def test_only_the_administrator_opens_the_admin_pages(
     assert [e[0] for e in _events(engine, "page:open")] == ["deny"] * len(PAGES)
 
 
-def test_admin_adds_a_part_timer_who_can_then_sign_in(
+def _code(html: str) -> str:
+    found = re.search(r'<p class="code-big"><code>([A-Z0-9-]+)</code></p>', html)
+    assert found, "no activation code on the page"
+    return found.group(1)
+
+
+def _activate(app: FastAPI, username: str, code: str, password: str = NEW_PASSWORD) -> int:
+    with browser(app) as person:
+        token = csrf_token(person.get("/activate").text)
+        form = {"csrf_token": token, "username": username, "code": code}
+        done = person.post("/activate", data={**form, "password": password, "repeat": password})
+        return done.status_code
+
+
+def _approve_all(app: FastAPI) -> str:
+    """The security officer approves every pending account change on their page."""
+    with browser(app) as officer:
+        login(officer, "baomiyuan")
+        page = officer.get("/security/account-changes").text
+        token = csrf_token(page)
+        for change_id in re.findall(r'action="/security/account-changes/([^/]+)/decision"', page):
+            done = officer.post(
+                f"/security/account-changes/{change_id}/decision",
+                data={"csrf_token": token, "decision": "approve", "comment": "已核实"},
+            )
+            assert done.status_code == 303
+        return page
+
+
+def test_admin_adds_a_part_timer_who_sets_their_own_password(
     app: FastAPI, engine: Engine, org: Org
 ) -> None:
-    """C1.2: part-time staff are users like any other, with their employment type recorded."""
+    """C1.2 / 三员分立 (issue 10 F1): no password is the administrator's; the code is shown once;
+    the roles take effect when the security officer approves."""
     with browser(app) as client:
         login(client, "admin")
         page = client.get("/admin").text
         assert "张三" in page and "兼职" in page  # 赵六 is part-time
+        assert 'id="user-password"' not in page
         added = client.post(
             "/admin/users",
             data=_user_form(csrf_token(page), department_id=org.departments["华南销售部"]),
         )
-        assert added.status_code == 303
-        assert "用户已添加" in client.get("/admin?done=created").text
-    assert _users(engine)["zhoujiu"] == ["salesperson"]
+        assert added.status_code == 200 and "用户已添加" in added.text
+        code = _code(added.text)
+        assert "尚未激活" in added.text and "等待保密员审批" in added.text
+        assert code not in client.get("/admin").text  # shown once, on that answer only
+    assert _users(engine)["zhoujiu"] == []
     assert _events(engine, "user:create")[-1] == ("allow", "ok", "admin")
     with browser(app) as newcomer:
+        assert submit_login(newcomer, "zhoujiu", password=NEW_PASSWORD).status_code == 401
+    assert _activate(app, "zhoujiu", code, password="short") == 422
+    assert _activate(app, "zhoujiu", "WRONG-CODE") == 401
+    assert _activate(app, "zhoujiu", code) == 303
+    assert _activate(app, "zhoujiu", code) == 401  # used once
+    waiting = _approve_all(app)
+    assert "周九" in waiting and "兼职" not in waiting
+    assert _users(engine)["zhoujiu"] == ["salesperson"]
+    with browser(app) as newcomer:
         assert submit_login(newcomer, "zhoujiu", password=NEW_PASSWORD).status_code == 303
+
+
+def test_admin_resets_a_password_and_changes_roles(app: FastAPI, engine: Engine, org: Org) -> None:
+    with browser(app) as client:
+        login(client, "admin")
+        token = csrf_token(client.get("/admin").text)
+        reset = client.post(
+            f"/admin/users/{org.user_ids['qianba']}/reset-password", data={"csrf_token": token}
+        )
+        assert reset.status_code == 200 and "密码已重置" in reset.text
+        code = _code(reset.text)
+        roles = client.post(
+            f"/admin/users/{org.user_ids['qianba']}/roles",
+            data={"csrf_token": token, "roles": ["salesperson", "department_head"]},
+        )
+        assert roles.status_code == 303
+        assert "新增的角色等待保密员审批" in client.get(roles.headers["location"]).text
+        mixed = client.post(
+            f"/admin/users/{org.user_ids['qianba']}/roles",
+            data={"csrf_token": token, "roles": ["salesperson", "auditor"]},
+        )
+        assert mixed.status_code == 422 and "三员分立" in mixed.text
+    with browser(app) as qian:
+        assert submit_login(qian, "qianba", password=PASSWORD).status_code == 401
+    assert _activate(app, "qianba", code) == 303
+    assert _users(engine)["qianba"] == ["salesperson"]
+    _approve_all(app)
+    assert sorted(_users(engine)["qianba"]) == ["department_head", "salesperson"]
 
 
 @pytest.mark.parametrize(
@@ -109,20 +178,17 @@ def test_separation_of_duties_is_refused_inline(
     for role in roles:
         assert f'value="{role}" checked' in html
     assert 'value="zhoujiu"' in html and 'value="周九"' in html
-    assert NEW_PASSWORD not in html  # a password is never sent back
     assert "zhoujiu" not in _users(engine)
 
 
-def test_weak_password_and_taken_username_are_said_inline(app: FastAPI, engine: Engine) -> None:
+def test_taken_and_malformed_usernames_are_said_inline(app: FastAPI, engine: Engine) -> None:
     with browser(app) as client:
         login(client, "admin")
         token = csrf_token(client.get("/admin").text)
-        weak = client.post("/admin/users", data=_user_form(token, password="short"))
         taken = client.post("/admin/users", data=_user_form(token, username="zhangsan"))
         malformed = client.post(
             "/admin/users", data=_user_form(token, username="Bad Name", roles=[])
         )
-    assert weak.status_code == 422 and "at least 12 characters" in weak.text
     assert taken.status_code == 409 and "该用户名已被使用" in taken.text
     assert malformed.status_code == 422
     assert "以字母开头" in malformed.text and "请至少选择一个角色" in malformed.text
@@ -177,6 +243,7 @@ def test_departments_tree_add_and_set_head(app: FastAPI, engine: Engine, org: Or
             data={"csrf_token": token, "user_id": org.user_ids["sunqi"]},
         )
         assert head.status_code == 303
+        assert "批准后生效" in client.get(head.headers["location"]).text
         not_a_head = client.post(
             f"/admin/departments/{shenzhen.id}/head",
             data={"csrf_token": token, "user_id": org.user_ids["zhangsan"]},
@@ -195,6 +262,10 @@ def test_departments_tree_add_and_set_head(app: FastAPI, engine: Engine, org: Or
     with engine.connect() as conn:
         shenzhen = next(d for d in list_departments(conn) if d.name == "深圳组")
     assert shenzhen.parent_id == org.departments["华南销售部"]
+    assert shenzhen.head_user_id is None  # the security officer has not approved yet
+    _approve_all(app)
+    with engine.connect() as conn:
+        shenzhen = next(d for d in list_departments(conn) if d.name == "深圳组")
     assert shenzhen.head_user_id == org.user_ids["sunqi"]
 
 
@@ -233,10 +304,9 @@ def test_admin_adds_a_user_and_is_refused_a_second_role_in_the_browser(
     def officer_and_auditor() -> None:
         page.locator("#user-username").fill("zhoujiu")
         page.locator("#user-display-name").fill("周九")
-        page.locator("#user-password").fill(NEW_PASSWORD)
         page.locator("#user-employment").select_option("full_time")
-        page.locator("input[name=roles][value=security_officer]").check()
-        page.locator("input[name=roles][value=auditor]").check()
+        page.locator("#add-user input[name=roles][value=security_officer]").check()
+        page.locator("#add-user input[name=roles][value=auditor]").check()
         page.locator("form[action='/admin/users'] button[type=submit]").click()
         expect(page.locator("#user-roles-error")).to_be_visible()
 
@@ -244,16 +314,30 @@ def test_admin_adds_a_user_and_is_refused_a_second_role_in_the_browser(
     officer_and_auditor()
     expect(page.locator("#user-roles-error")).to_contain_text("三员分立")
     expect(page.locator("#user-username")).to_have_value("zhoujiu")
-    expect(page.locator("#user-password")).to_have_value("")  # never sent back
     page.goto("/admin")
     shoot(page, "admin-users-refused", then=officer_and_auditor, full_page=False)
 
-    page.locator("#user-password").fill(NEW_PASSWORD)
-    page.get_by_label("审计员").uncheck()
+    page.locator("#add-user").get_by_label("审计员").uncheck()
     page.get_by_role("button", name="添加用户").click()
     expect(page.locator(".notice")).to_contain_text("用户已添加")
+    expect(page.locator(".code-big")).to_be_visible()
     expect(page.locator("tbody")).to_contain_text("周九")
-    assert _users(engine)["zhoujiu"] == ["security_officer"]
+    expect(page.locator("#pending-changes")).to_contain_text("周九")
+    assert _users(engine)["zhoujiu"] == []  # the officer has not approved yet
+    names = iter(("wushi", "zhengshiyi"))
+
+    def add_another() -> None:
+        page.locator("#user-username").fill(next(names))
+        page.locator("#user-display-name").fill("新同事")
+        page.locator("#add-user input[name=roles][value=salesperson]").check()
+        page.get_by_role("button", name="Add the user").or_(
+            page.get_by_role("button", name="添加用户")
+        ).click()
+        expect(page.locator(".code-big")).to_be_visible()
+
+    page.goto("/admin")
+    shoot(page, "admin-users-activation", then=add_another)
+    page.goto("/admin")
     shoot(page, "admin-users")
     for path in ("/admin/departments", "/admin/roles"):
         page.goto(path)

@@ -58,8 +58,17 @@ def test_login_pages(page: Page, live_server: LiveServer) -> None:
 
 
 def test_home_and_account_pages(page: Page, live_server: LiveServer, vault: object) -> None:
-    for name in ("上海晨光贸易有限公司", "杭州西湖茶业有限公司", "苏州工业园区精密机械厂"):
-        make_customer(live_server.engine, vault, live_server.org, "wangwu", name=name)  # type: ignore[arg-type]
+    names = ("上海晨光贸易有限公司", "杭州西湖茶业有限公司", "苏州工业园区精密机械厂")
+    for n, name in enumerate(names):
+        # One phone each: a second record with another's phone would be refused (C4.1.3).
+        make_customer(
+            live_server.engine,
+            vault,
+            live_server.org,
+            "wangwu",
+            name=name,
+            phones=[f"1391234560{n}"],
+        )  # type: ignore[arg-type]
     seed(live_server.engine, live_server.org, ACTIVITY)
     web_login(page, live_server, "wangwu")
     expect(page.locator("#chart-per-day")).to_be_visible()

@@ -100,6 +100,8 @@ def test_create_form_puts_the_message_next_to_the_field(
     web_login(page, live_server, "zhangsan")
     page.goto("/customers/new")
     page.locator("#f-name").fill("嘉兴新客户")
+    page.locator("#f-source").fill("展会名片")  # C4.1.1: stated, never preset
+    page.locator("#f-basis").select_option("contract")
     page.locator("#f-phones").fill("13912345678\n0571-1")
     page.locator("#f-id_number").fill("91310000MA1FL8TQ37")
     page.locator("#f-notes").fill("保留的备注")

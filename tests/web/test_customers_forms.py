@@ -22,6 +22,7 @@ BAD_INPUT = {
     "name": "苏州辛公司",
     "level": "normal",
     "lawful_basis": "contract",
+    "source": "展会名片",
     "phones": "13912345678\n12345",
     "emails": "not-an-address",
     "id_number": "110105194912310022",  # wrong check digit
@@ -159,6 +160,10 @@ def test_edit_changes_only_what_changed_and_keeps_masked_values(
             data={**fields, "id_number": "123", "phones": "13912345678"},
         )
         assert bad.status_code == 422 and "校验位或格式有误" in _error(bad.text, "id_number")
+        # C4.1.1: a source is corrected, never emptied.
+        blank = client.post(f"/customers/{customer_id}/edit", data={**fields, "source": ""})
+        assert blank.status_code == 422
+        assert _error(blank.text, "source") == "请填写资料来源，例如展会名片。"
     who = actor(engine, org, "zhangsan")
     with unit_of_work(engine) as conn:
         shown = service.reveal(
@@ -177,3 +182,73 @@ def test_edit_changes_only_what_changed_and_keeps_masked_values(
     assert shown.data["payment_methods"][0]["account"] == "6222021234567894"
     updates = events(engine, "customer:update", customer_id=customer_id, decision="allow")
     assert [e.fields for e in updates] == [["name"]]
+
+
+def test_source_and_lawful_basis_are_asked_for_not_preset(app: FastAPI) -> None:
+    """C4.1.1: the filer states both; left out, each is asked for in Chinese under its input.
+    No confidentiality period is offered when filing (C2.2: it would lower the level unapproved)."""
+    with browser(app) as client:
+        login(client, "zhangsan")
+        empty = client.get("/customers/new").text
+        response = _post_new(client, {"name": "苏州子公司", "level": "secret"})
+    assert re.search(r'<select id="f-basis" name="lawful_basis" required', empty)
+    assert '<option value="" selected>请选择…</option>' in empty
+    assert re.search(
+        r'<input id="f-source" name="source" type="text" value="" maxlength="200" required', empty
+    )
+    assert 'name="confidential_until"' not in empty
+    assert response.status_code == 422
+    assert _error(response.text, "source") == "请填写资料来源，例如展会名片。"
+    assert _error(response.text, "lawful_basis") == "请选择取得该资料的合法依据。"
+    assert 'value="苏州子公司"' in response.text  # nothing typed is lost
+
+
+def test_a_customer_on_file_is_refused_in_the_form_with_a_one_click_request(
+    app: FastAPI, engine: Engine, vault: Vault, org: Org
+) -> None:
+    """C4.1.3: the form shows the 查重 answer (handler and department only) and the prefilled
+    access request of the 查重 page (C4.3.1), which one click files."""
+    existing = file_customer(
+        engine, vault, org, "zhaoliu", name="广州丑公司", phones=["13912345678"]
+    )
+    form = {
+        "name": "广州丑",
+        "level": "normal",
+        "lawful_basis": "contract",
+        "source": "电话拜访",
+        "phones": "139 1234 5678",
+        "notes": "我的备注",
+    }
+    with browser(app) as client:
+        login(client, "zhangsan")
+        refused = _post_new(client, form)
+        assert refused.status_code == 409
+        page = refused.text
+        assert "公司已有该客户的资料（查重）" in page
+        assert "赵六" in page and "华南销售部" in page
+        assert "广州丑公司" not in page  # nothing of the record on file
+        assert f'action="/customers/{existing}/access-request"' in page
+        assert 'value="广州丑"' in page and "我的备注</textarea>" in page  # the draft is kept
+        token = page_token(client, "/customers/new")
+        filed = client.post(
+            f"/customers/{existing}/access-request",
+            data={"purpose": "跟进查重发现的客户", "duration_hours": "24", "csrf_token": token},
+            headers={"HX-Request": "true"},
+        )
+    assert filed.status_code == 200 and 'id="access-requested"' in filed.text
+    assert not events(engine, "customer:create", decision="allow", actor_username="zhangsan")
+    [denied] = events(engine, "customer:create", decision="deny")
+    assert denied.reason == "duplicate_customer" and denied.customer_id == existing
+
+
+def test_the_record_page_offers_no_delete(
+    app: FastAPI, engine: Engine, vault: Vault, org: Org
+) -> None:
+    """C4.5.1: nothing in the web UI deletes a customer (DELETE answers 409 in the API)."""
+    customer_id = file_customer(engine, vault, org, "zhangsan", name="苏州丑公司")
+    with browser(app) as client:
+        login(client, "zhangsan")
+        pages = [client.get(url).text for url in (f"/customers/{customer_id}", "/customers")]
+    for page in pages:
+        assert "hx-delete" not in page and "/delete" not in page
+        assert "删除" not in page

@@ -16,7 +16,7 @@ from baomi.customers.fields import FIELDS
 from baomi.customers.validation import CHANNELS, PAYMENT_TYPES
 from baomi.customers.vault import Vault
 from baomi.grants.schemas import GrantIn
-from baomi.grants.service import create_grant
+from baomi.grants.service import create_emergency_grant
 from baomi.uow import unit_of_work
 from baomi.web.pages.customers import display
 from tests.support.org import Org, actor
@@ -333,8 +333,9 @@ def test_a_grant_gives_a_read_only_record(
     customer_id = file_customer(engine, vault, org, "zhaoliu", name="广州庚公司")
     officer = actor(engine, org, "baomiyuan")
     with unit_of_work(engine) as conn:
-        create_grant(
+        create_emergency_grant(
             conn,
+            max_hours=24,
             actor=officer,
             ctx=CLI_CONTEXT,
             grant_in=GrantIn(
@@ -354,7 +355,13 @@ def test_a_grant_gives_a_read_only_record(
 
 
 def _form_values(**overrides: Any) -> dict[str, Any]:
-    return {"name": "新客户", "level": "normal", "lawful_basis": "contract", **overrides}
+    return {
+        "name": "新客户",
+        "level": "normal",
+        "lawful_basis": "contract",
+        "source": "电话拜访",
+        **overrides,
+    }
 
 
 def test_confidential_reveal_asks_for_the_code_then_reveals(

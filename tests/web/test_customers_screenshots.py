@@ -62,6 +62,8 @@ def _open_reveal_dialog(page: Page) -> None:
 
 def _bad_form(page: Page) -> None:
     page.locator("#f-name").fill("嘉兴新客户")
+    page.locator("#f-source").fill("展会名片")
+    page.locator("#f-basis").select_option("consent")
     page.locator("#f-phones").fill("13912345678\n0571-1")
     page.locator("#f-emails").fill("sales@@example")
     page.locator("#f-id_number").fill("91310000MA1FL8TQ37")
@@ -70,6 +72,16 @@ def _bad_form(page: Page) -> None:
     page.locator("#f-purchases-0-amount").fill("-1")
     page.locator("form.customer-form button[type=submit]").click()
     expect(page.locator("#form-errors")).to_be_visible()
+
+
+def _duplicate_form(page: Page) -> None:
+    """C4.1.3: filing a customer 查重 finds elsewhere: the handler, and the one-click request."""
+    page.locator("#f-name").fill("广州示例")
+    page.locator("#f-source").fill("电话拜访")
+    page.locator("#f-basis").select_option("contract")
+    page.locator("#f-phones").fill("139 1234 5678")
+    page.locator("form.customer-form button[type=submit]").click()
+    expect(page.locator("#duplicate #access-request-form")).to_be_visible()
 
 
 def _check(page: Page) -> None:
@@ -104,6 +116,7 @@ def test_customer_pages_in_both_languages(
         ("customer-reveal-dialog", f"/customers/{record}", _open_reveal_dialog),
         ("customer-revealed", f"/customers/{record}", _reveal_all),
         ("customer-form-errors", "/customers/new", _bad_form),
+        ("customer-form-duplicate", "/customers/new", _duplicate_form),
     ]
     for name, path, then in states:
         page.goto(path)

@@ -23,7 +23,7 @@ from baomi.config import Settings
 from baomi.crypto.keys import LocalKeyFileProvider
 from baomi.customers.vault import Vault
 from baomi.grants.schemas import GrantIn
-from baomi.grants.service import create_grant
+from baomi.grants.service import create_emergency_grant
 from baomi.keystore import rotation as rotation_steps
 from baomi.security import levels
 from baomi.uow import unit_of_work
@@ -49,14 +49,15 @@ def _events(engine: Engine, action: str) -> list[tuple[str, str, str | None]]:
 def _grant(engine: Engine, org: Org, customer_id: str, user: str = "zhangsan") -> str:
     officer = load_actor(engine, org, "baomiyuan")
     with unit_of_work(engine) as conn:
-        out = create_grant(
+        out = create_emergency_grant(
             conn,
+            max_hours=24,
             actor=officer,
             ctx=CLI_CONTEXT,
             grant_in=GrantIn(
                 user_id=org.user_ids[user],
                 customer_id=customer_id,
-                duration_hours=48,
+                duration_hours=24,
                 purpose="[handover] 接手赵六的客户",
             ),
         )
@@ -110,7 +111,7 @@ def test_grants_list_and_revoke(app: FastAPI, engine: Engine, vault: Vault, org:
         login(client, "baomiyuan")
         listed = client.get("/security").text
         assert customer_id in listed and "张三" in listed and "接手同事的工作" in listed
-        assert "剩余 1 天 23 小时" in listed or "剩余 2 天" in listed
+        assert "剩余 23 小时" in listed or "剩余 1 天" in listed
         assert SECRET_NAME not in listed
         nobody = client.get(f"/security?user={org.user_ids['lisi']}").text
         assert "没有符合条件的授权" in nobody
@@ -189,8 +190,8 @@ def test_key_status_counts_data_keys_per_version(
     app: FastAPI, engine: Engine, vault: Vault, org: Org
 ) -> None:
     """C4.2.2: one data key per customer, all under the active master-key version."""
-    for _ in range(3):
-        make_customer(engine, vault, org, "zhaoliu")
+    for n in range(3):  # one phone each: a second record with one phone is refused (C4.1.3)
+        make_customer(engine, vault, org, "zhaoliu", phones=[f"1391234560{n}"])
     active = vault.provider.active_version()
     with browser(app) as client:
         login(client, "baomiyuan")
@@ -213,8 +214,8 @@ def test_rewrap_progress_of_an_unfinished_rotation(
     shutil.copy2(key_provider.path, copy)
     provider = LocalKeyFileProvider.load(copy)
     own = Vault.from_provider(provider)
-    for _ in range(3):
-        make_customer(engine, own, org, "zhaoliu")
+    for n in range(3):
+        make_customer(engine, own, org, "zhaoliu", phones=[f"1391234560{n}"])
     rotation = rotation_steps.start_rotation(engine, provider)
     assert rotation_steps.rewrap_batch(engine, provider, rotation=rotation, batch_size=1) == 1
     settings = Settings(home=tmp_path / "home", database_url=database[0])

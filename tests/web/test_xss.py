@@ -63,7 +63,9 @@ def _record(payload: str, n: int) -> dict[str, Any]:
     return {
         "name": f"{payload} #{n}",
         "source": payload,
-        "emails": ['"><svg/onload=alert(1)>@x.co'],
+        "lawful_basis": "contract",
+        # Unique per record: filing a second customer with the same e-mail is refused (C4.1.3).
+        "emails": [f'"><svg/onload=alert({n})>@x.co'],
         "address": payload,
         "contacts": [{"name": payload, "title": payload, "phones": [], "emails": []}],
         "purchases": [{"date": "2026-01-02", "item": payload, "amount": "1.00", "currency": "<a>"}],

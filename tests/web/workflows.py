@@ -15,6 +15,7 @@ from baomi.customers.service import create
 from baomi.customers.vault import Vault
 from baomi.uow import unit_of_work
 from baomi.web.i18n import LANGUAGE_COOKIE
+from tests.support.api import PROVENANCE
 from tests.support.org import Org
 from tests.support.org import actor as load_actor
 from tests.web.conftest import SCREENSHOTS
@@ -27,7 +28,7 @@ SECRET_PHONE = "13912345678"
 def make_customer(engine: Engine, vault: Vault, org: Org, handler: str, **fields: Any) -> str:
     """File a customer as its handler through customers.service; return its id."""
     handler_actor = load_actor(engine, org, handler)
-    body = {"name": SECRET_NAME, "phones": [SECRET_PHONE], **fields}
+    body = {"name": SECRET_NAME, "phones": [SECRET_PHONE], **PROVENANCE, **fields}
     with unit_of_work(engine) as conn:
         out = create(
             conn,

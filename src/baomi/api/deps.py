@@ -7,7 +7,7 @@ its CSRF checks (auth/browser.py).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from functools import partial
 from typing import Annotated
@@ -16,47 +16,74 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
+from starlette.concurrency import run_in_threadpool
 
 from baomi import clock
 from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event
 from baomi.audit.tags import Action
-from baomi.auth import browser, sessions
+from baomi.auth import browser, mfa_gate, sessions
 from baomi.auth.sessions import Kind, Lifetimes
 from baomi.customers.vault import Vault
+from baomi.db_idle import lend, lend_kept
 from baomi.errors import Forbidden, NotAuthenticated
 from baomi.security.actor import Actor
 from baomi.security.roles import Permission
-from baomi.uow import unit_of_work
+from baomi.uow import end_unit
 from baomi.users.service import load_actor
 
 bearer_scheme = HTTPBearer(auto_error=False)
 
 
-def get_engine(request: Request) -> Engine:
+# Dependencies that only read the request are `async`: FastAPI runs a plain `def` dependency in
+# the thread pool, a hop that costs more than the function (benchmarks/bench_http.py).
+
+
+async def get_engine(request: Request) -> Engine:
     engine: Engine = request.app.state.engine
     return engine
 
 
-def get_vault(request: Request) -> Vault:
+async def get_vault(request: Request) -> Vault:
     vault: Vault = request.app.state.vault
     return vault
 
 
-def get_context(request: Request) -> RequestContext:
+async def get_context(request: Request) -> RequestContext:
     return RequestContext(
         request_id=getattr(request.state, "request_id", None),
         client_addr=request.client.host if request.client else None,
     )
 
 
-def _connection(engine: Annotated[Engine, Depends(get_engine)]) -> Iterator[Connection]:
-    # scope="function" below: the transaction commits before the response is sent.
-    with unit_of_work(engine) as conn:
-        yield conn
+async def _connection(request: Request) -> AsyncIterator[Connection]:
+    """The request's unit of work: one transaction, committed before the response is sent.
+
+    The transaction begins with the first statement, in the thread that runs it, rather than
+    here: on SQLite that BEGIN takes the write lock every other request queues for
+    (db_writer), and a request still waiting for its first thread should not hold it. A kept
+    connection is taken here without a thread (no I/O: db_idle); opening one, committing and
+    rolling back run in the thread pool.
+    """
+    engine: Engine = request.app.state.engine
+    lent = lend_kept(engine)
+    if lent is None:
+        lent = await run_in_threadpool(lend, engine)
+    try:
+        yield lent.conn
+    except BaseException as error:
+        await run_in_threadpool(end_unit, engine, lent, error)
+        raise
+    if lent.conn.in_transaction() or not lent.keep():
+        await run_in_threadpool(end_unit, engine, lent, None)
 
 
-get_conn = Depends(_connection, scope="function")
+# Requests with a unit of work open at once, per event loop; the others wait without holding a
+# thread or a pooled connection. Fewer than the engine's pool holds, so the audit sealer and the
+# jobs runner always find a connection (16 requests once starved them of one for seconds,
+# benchmarks/bench_http.py); on SQLite the units of work run one at a time anyway (db_writer).
+UNITS_OF_WORK = 8
+get_conn = Depends(_connection, scope="function", max_concurrency=UNITS_OF_WORK)
 
 
 def current_actor(
@@ -92,6 +119,7 @@ def current_actor(
     if session is None or actor is None:
         raise NotAuthenticated("the token is unknown, expired or revoked", code="invalid_token")
     actor = replace(actor, session_id=session.id, mfa_verified_at=session.mfa_verified_at)
+    mfa_gate.check(request, ctx, actor)  # C4.2.4: no API use before a required second factor
     if kind is Kind.BROWSER:
         _check_csrf(request, ctx, actor, secret, csrf_token)
         request.state.csrf_token = browser.csrf_token_for(secret)
@@ -128,10 +156,10 @@ def _check_csrf(
     ).with_audit(refusal)
 
 
-def require_permission(permission: Permission) -> Callable[..., Actor]:
+def require_permission(permission: Permission) -> Callable[..., Awaitable[Actor]]:
     """Return a dependency that admits only actors whose roles carry `permission`."""
 
-    def _check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
+    async def _check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
         if not actor.can(permission):
             raise Forbidden(f"your role lacks the permission {permission.value}")
         return actor

@@ -34,11 +34,23 @@ class Action(StrEnum):
     GRANT_CREATE = "grant:create"
     GRANT_REVOKE = "grant:revoke"
     GRANT_EXPIRED = "grant:expired"
+    # C4.3.1: a head's review of an emergency grant (one given outside the approval process).
+    GRANT_REVIEW = "grant:review"
     ACCESS_REQUEST_CREATE = "access_request:create"
     ACCESS_REQUEST_APPROVE = "access_request:approve"
     ACCESS_REQUEST_REJECT = "access_request:reject"
     USER_CREATE = "user:create"
     USER_DISABLE = "user:disable"
+    # 三员分立 / C4.2.1: the administrator never knows a working password (activation codes),
+    # and what would let an account reach customer data waits for the security officer.
+    USER_ACTIVATE = "user:activate"
+    USER_PASSWORD_RESET = "user:password_reset"  # noqa: S105 - a tag, not a password
+    USER_ROLES_CHANGE = "user:roles_change"
+    USER_MOVE = "user:move"
+    DEPARTMENT_HEAD_CHANGE = "department:head_change"
+    ACCOUNT_CHANGE_REQUEST = "account_change:request"
+    ACCOUNT_CHANGE_APPROVE = "account_change:approve"
+    ACCOUNT_CHANGE_REJECT = "account_change:reject"
     DEPARTMENT_CREATE = "department:create"
     KEY_ROTATE = "key:rotate"
     KEY_RETIRE = "key:retire"

@@ -25,6 +25,8 @@ from baomi.auth.service import IssuedToken, login
 from baomi.auth.sessions import EndReason, Kind, Lifetimes
 from baomi.errors import Forbidden
 from baomi.security.actor import Actor
+from baomi.users import activation
+from baomi.users.schemas import ActivateIn
 
 router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
 
@@ -144,6 +146,18 @@ def post_login(body: LoginIn, conn: Conn, ctx: Ctx, vault: VaultDep, request: Re
         expires_at=issued.expires_at,
         mfa_enrolment_required=issued.mfa_enrolment_required,
         session_id=issued.session_id,
+    )
+
+
+@router.post("/activate", status_code=204)
+def post_activate(body: ActivateIn, conn: Conn, ctx: Ctx) -> None:
+    """Set your own password with the one-time code the administrator gave you (a new account,
+    or after a reset). Then log in; a role that must use MFA enrols it first (C4.2.4).
+
+    401 `activation_invalid` for a wrong, used or expired code; 422 for a weak password.
+    """
+    activation.activate(
+        conn, ctx=ctx, username=body.username, code=body.code, password=body.password
     )
 
 

@@ -24,7 +24,7 @@ from baomi.auth.lockout import Policy
 from baomi.auth.mfa import check_second_factor, mfa_enabled, mfa_expected
 from baomi.auth.sessions import Kind, Lifetimes, start
 from baomi.crypto.keys import KeyProvider
-from baomi.errors import BaomiError, NotAuthenticated, Throttled
+from baomi.errors import BaomiError, Forbidden, NotAuthenticated, Throttled
 from baomi.users.models import users
 from baomi.users.service import authenticate, roles_of
 
@@ -67,6 +67,44 @@ def _failed(
     return error.with_audit(_refusal(ctx, user_id, reason)).with_effect(count)
 
 
+@dataclass(frozen=True, slots=True)
+class _Checked:
+    user_id: str
+    factor: str  # "password", "totp" or "recovery_code"
+    enrolled: bool
+
+
+def _check_credentials(
+    conn: Connection,
+    *,
+    ctx: RequestContext,
+    username: str,
+    password: str,
+    otp: str | None,
+    provider: KeyProvider,
+    policy: Policy,
+    now: datetime,
+) -> _Checked:
+    """Throttling first, then the password, then the second factor of an enrolled user."""
+    known = conn.execute(select(users.c.id).where(users.c.username == username)).first()
+    known_id = str(known.id) if known else None
+    fail = partial(_failed, ctx, known_id, policy=policy, username=username, now=now)
+    _refuse_if_held_back(conn, ctx=ctx, policy=policy, username=username, user_id=known_id, now=now)
+    user_id = authenticate(conn, username=username, password=password)
+    if user_id is None:
+        raise fail("bad_credentials")
+    if not mfa_enabled(conn, user_id):
+        return _Checked(user_id, "password", enrolled=False)
+    if not otp:
+        raise NotAuthenticated(
+            "this account needs a one-time code: send it as 'otp'", code="mfa_required"
+        ).with_audit(_refusal(ctx, user_id, "mfa_required"))
+    factor = check_second_factor(conn, provider=provider, user_id=user_id, otp=otp, now=now)
+    if factor is None:
+        raise fail("bad_otp")
+    return _Checked(user_id, factor, enrolled=True)
+
+
 def login(
     conn: Connection,
     *,
@@ -83,31 +121,23 @@ def login(
     """Check credentials (and the second factor) and start a new session; failures are
     audited, counted and get one generic error; throttled attempts never reach the hash."""
     now = clock.utcnow()
-    known = conn.execute(select(users.c.id).where(users.c.username == username)).first()
-    known_id = str(known.id) if known else None
-    fail = partial(_failed, ctx, known_id, policy=policy, username=username, now=now)
-    _refuse_if_held_back(conn, ctx=ctx, policy=policy, username=username, user_id=known_id, now=now)
-    user_id = authenticate(conn, username=username, password=password)
-    if user_id is None:
-        raise fail("bad_credentials")
-    factor = "password"
-    enrolled = mfa_enabled(conn, user_id)
-    if enrolled:
-        if not otp:
-            raise NotAuthenticated(
-                "this account needs a one-time code: send it as 'otp'", code="mfa_required"
-            ).with_audit(_refusal(ctx, user_id, "mfa_required"))
-        checked = check_second_factor(conn, provider=provider, user_id=user_id, otp=otp, now=now)
-        if checked is None:
-            raise fail("bad_otp")
-        factor = checked
+    checked = _check_credentials(
+        conn,
+        ctx=ctx,
+        username=username,
+        password=password,
+        otp=otp,
+        provider=provider,
+        policy=policy,
+        now=now,
+    )
     return _open_session(
         conn,
         ctx=ctx,
-        user_id=user_id,
+        user_id=checked.user_id,
         username=username,
-        factor=factor,
-        mfa_verified=enrolled,
+        factor=checked.factor,
+        mfa_verified=checked.enrolled,
         lifetimes=lifetimes,
         kind=kind,
         user_agent=user_agent,
@@ -218,3 +248,51 @@ def _open_session(
         session_id=started.session_id,
         mfa_enrolment_required=must_enrol,
     )
+
+
+def confirm_person(
+    conn: Connection,
+    *,
+    ctx: RequestContext,
+    username: str,
+    password: str,
+    otp: str | None,
+    provider: KeyProvider,
+    policy: Policy,
+) -> str:
+    """Check that the person at the console is `username` (password, then the second factor);
+    return their id. For CLI commands that change who may see data: they act as that person,
+    audited as them, never as the OS account (C1.3). No session is opened.
+
+    The same throttling, lockout and generic refusal as a login; a role that must use MFA and
+    has not enrolled is refused (C4.2.4).
+    """
+    checked = _check_credentials(
+        conn,
+        ctx=ctx,
+        username=username,
+        password=password,
+        otp=otp,
+        provider=provider,
+        policy=policy,
+        now=clock.utcnow(),
+    )
+    user_id = checked.user_id
+    if not checked.enrolled and mfa_expected(roles_of(conn, user_id)):
+        raise Forbidden(
+            "this role must enrol a second factor (MFA) before it acts: log in to the web UI "
+            "or POST /api/v1/auth/mfa/enrol first",
+            code="mfa_enrolment_required",
+        ).with_audit(_refusal(ctx, user_id, "mfa_enrolment_required"))
+    lockout.clear_account(conn, username=username)
+    record(
+        conn,
+        ctx=ctx,
+        actor_id=user_id,
+        actor_username=username,
+        action=Action.AUTH_LOGIN,
+        decision=Decision.ALLOW,
+        reason="ok",
+        details={"factor": checked.factor, "kind": "cli"},
+    )
+    return user_id

@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from baomi import clock
@@ -28,6 +28,7 @@ from baomi.audit.service import actor_event, record
 from baomi.audit.tags import Action, Decision
 from baomi.auth.models import sessions as session_table
 from baomi.config import Settings
+from baomi.db_direct import DirectStatement
 from baomi.errors import NotFound
 from baomi.ids import is_id, new_id
 from baomi.security.actor import Actor
@@ -49,6 +50,8 @@ class EndReason(StrEnum):
     PASSWORD_CHANGED = "password_changed"  # noqa: S105 - a reason, not a password
     MFA_CHANGED = "mfa_changed"
     USER_DISABLED = "user_disabled"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a reason, not a password
+    ACCOUNT_CHANGED = "account_changed"  # roles, head of department or department changed
     REPLACED = "replaced"  # a new login in the same browser
     IDLE = "idle"
     EXPIRED = "expired"
@@ -139,6 +142,14 @@ _COLUMNS = (
 )
 
 
+# Every authenticated request runs this lookup: a DirectStatement (compiled once) on SQLite.
+_BY_TOKEN = DirectStatement(
+    select(*_COLUMNS, session_table.c.ended_at, session_table.c.end_reason).where(
+        session_table.c.token_hash == bindparam("token_hash")
+    )
+)
+
+
 def _session(row: Any) -> Session:  # a Row with the _COLUMNS
     return Session(
         id=str(row.id),
@@ -188,11 +199,7 @@ def look_up(
     conn: Connection, *, secret: str, kind: Kind, lifetimes: Lifetimes, now: datetime
 ) -> Lookup:
     """Say what a presented secret names, changing nothing (the caller ends or touches)."""
-    row = conn.execute(
-        select(*_COLUMNS, session_table.c.ended_at, session_table.c.end_reason).where(
-            session_table.c.token_hash == digest(secret)
-        )
-    ).first()
+    row = _BY_TOKEN.first(conn, {"token_hash": digest(secret)})
     # A browser secret sent as a bearer token (or the reverse) names no session of that kind.
     if row is None or row.kind != kind.value:
         return Lookup(Status.UNKNOWN)

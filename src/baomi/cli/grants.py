@@ -1,7 +1,9 @@
-"""`baomi grant`: explicit, time-bound access to one customer (C4.2.1, C4.3.1).
+"""`baomi grant`: emergency grants and their end (C4.2.1, C4.3.1).
 
-Run by the local operator acting for the security officer (actor=None, named in the audit log by
-the OS account). Grants show ids, people and windows only, never customer data.
+Access is given by approved access requests; `grant add` gives an emergency grant outside that
+process (a stated reason, at most a day, the customer's handler and heads told at once). Adding
+or revoking acts as a named security officer (`--as`, password and code), audited as them,
+never as the OS account. Grants show ids, people and windows only, never customer data.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from rich.table import Table
 
 from baomi import runtime
 from baomi.audit.context import CLI_CONTEXT
+from baomi.cli.identity import AS_USER, SECRETS_STDIN, acting_person
 from baomi.cli.output import console, user_errors
 from baomi.clock import utcnow
 from baomi.grants import service
@@ -36,6 +39,12 @@ def _state(grant: GrantOut, now: datetime) -> str:
     return "expired" if grant.ends_at <= now else "not started"
 
 
+def _kind(grant: GrantOut) -> str:
+    if not grant.emergency:
+        return "request"
+    return "emergency, reviewed" if grant.reviewed_at else "[yellow]emergency[/yellow]"
+
+
 @app.command("add")
 def add(
     user: str = typer.Option(..., "--user", help="Username of the person receiving access."),
@@ -43,11 +52,16 @@ def add(
     field: list[str] | None = typer.Option(
         None, "--field", help="Limit to these fields (repeat); default: the whole record."
     ),
-    hours: int = typer.Option(..., "--hours", help="How long the grant lasts (1 to 2160)."),
-    purpose: str = typer.Option(..., "--purpose", help="Why access is needed (C4.3.4)."),
+    hours: int = typer.Option(
+        ..., "--hours", help="How long it lasts (at most BAOMI_EMERGENCY_GRANT_MAX_HOURS, 24)."
+    ),
+    purpose: str = typer.Option(..., "--purpose", help="Why access cannot wait for approval."),
+    as_user: str = AS_USER,
+    password_stdin: bool = SECRETS_STDIN,
 ) -> None:
-    """Give one person access to one customer for a number of hours; it expires by itself."""
+    """Give an emergency grant: one person, one customer, a few hours; it expires by itself."""
     with user_errors(OPTIONS), unit_of_work(runtime.get_engine()) as conn:
+        officer = acting_person(conn, as_user, password_stdin)
         grant_in = GrantIn(
             user_id=users.user_id_by_username(conn, user),
             customer_id=customer,
@@ -55,17 +69,28 @@ def add(
             duration_hours=hours,
             purpose=purpose,
         )
-        grant = service.create_grant(conn, actor=None, ctx=CLI_CONTEXT, grant_in=grant_in)
+        grant = service.create_emergency_grant(
+            conn,
+            actor=officer,
+            ctx=CLI_CONTEXT,
+            grant_in=grant_in,
+            max_hours=runtime.settings().emergency_grant_max_hours,
+        )
     scope = ", ".join(grant.fields) if grant.fields else "the whole record"
-    console.print(f"Grant {grant.id}: {user} may see {scope} of customer {customer}")
-    console.print(f"  valid {_window(grant)}")
+    console.print(f"Emergency grant {grant.id}: {user} may see {scope} of customer {customer}")
+    console.print(f"  valid {_window(grant)}; the customer's handler and heads have been told")
 
 
 @app.command("revoke")
-def revoke(grant_id: str = typer.Argument(..., help="The grant id.")) -> None:
+def revoke(
+    grant_id: str = typer.Argument(..., help="The grant id."),
+    as_user: str = AS_USER,
+    password_stdin: bool = SECRETS_STDIN,
+) -> None:
     """End a grant now."""
     with user_errors(), unit_of_work(runtime.get_engine()) as conn:
-        service.revoke_grant(conn, actor=None, ctx=CLI_CONTEXT, grant_id=grant_id)
+        person = acting_person(conn, as_user, password_stdin)
+        service.revoke_grant(conn, actor=person, ctx=CLI_CONTEXT, grant_id=grant_id)
     console.print(f"Grant {grant_id} revoked.")
 
 
@@ -80,11 +105,12 @@ def list_(
         grants = service.list_grants(conn, actor=None, user_id=user_id, active_only=active)
         names = {u.id: u.username for u in users.list_users(conn)}
     now = utcnow()
-    table = Table("grant", "user", "customer", "fields", "window", "purpose", "state")
+    table = Table("grant", "kind", "user", "customer", "fields", "window", "purpose", "state")
     for grant in grants:
         state = _state(grant, now)
         table.add_row(
             grant.id,
+            _kind(grant),
             names.get(grant.user_id, grant.user_id),
             grant.customer_id,
             ", ".join(grant.fields) if grant.fields else "all",

@@ -1,8 +1,14 @@
-"""`baomi user` and `baomi department`: the organisation, run by the local operator.
+"""`baomi user` and `baomi department`: the organisation, managed by named people (三员分立).
 
-The operator at the server's console acts as the system administrator (actor=None) and is named
-in the audit log by their OS account (C1.3). Users carry an employment type and a department
-(C1.2); the roles keep 三员分立, which the users service enforces.
+Adding people, changing roles, moving them and naming heads is the system administrator's work,
+done as that person (`--as`, password and code) and audited as them (C1.3); what would let an
+account reach customer data waits for a security officer's approval (`baomi user approve`). The
+administrator never knows a working password: a new account (or a reset one) gets a one-time
+activation code, with which the person sets their own (`baomi user activate`, or the web UI's
+/activate page).
+
+The OS account at the console adds only the first administrator of an installation; it may
+still disable a person or unlock an account, which take access away and never give it.
 """
 
 from __future__ import annotations
@@ -11,16 +17,21 @@ import sys
 
 import typer
 from rich.table import Table
+from sqlalchemy.engine import Connection
 
 from baomi import runtime
 from baomi.audit.context import CLI_CONTEXT
 from baomi.auth import lockout
+from baomi.cli.identity import AS_USER, SECRETS_STDIN, acting_person
 from baomi.cli.output import console, fail, user_errors
+from baomi.clock import utcnow
 from baomi.security.roles import Role
 from baomi.uow import unit_of_work
-from baomi.users import service
+from baomi.users import activation, changes, service
+from baomi.users.activation import Activation
+from baomi.users.invite import invite_user
 from baomi.users.passwords import MIN_LENGTH
-from baomi.users.schemas import EmploymentType, UserIn
+from baomi.users.schemas import AccountChangeOut, EmploymentType, UserIn
 
 OPTIONS = {
     "display_name": "--name",
@@ -29,18 +40,32 @@ OPTIONS = {
     "department_id": "--department",
     "email": "--email",
 }
-user_app = typer.Typer(help="People: add, list, disable, unlock.", no_args_is_help=True)
-department_app = typer.Typer(help="Departments: add.", no_args_is_help=True)
+user_app = typer.Typer(
+    help="People: add, activate, roles, move, reset-password, changes, approve, disable.",
+    no_args_is_help=True,
+)
+department_app = typer.Typer(help="Departments: add, head.", no_args_is_help=True)
+OPTIONAL_AS = typer.Option(
+    None, "--as", help="Who acts: the administrator's username (password and one-time code)."
+)
 
 
-def _read_password(from_stdin: bool) -> str:
-    if from_stdin:
-        return sys.stdin.readline().rstrip("\r\n")
-    first: str = typer.prompt(f"Password (at least {MIN_LENGTH} characters)", hide_input=True)
-    second: str = typer.prompt("Repeat the password", hide_input=True)
-    if first != second:
-        fail("the two passwords differ; nothing was created")
-    return first
+def _show_activation(username: str, code: Activation) -> None:
+    console.print(f"  activation code for {username}: [bold]{code.code}[/bold]")
+    console.print(
+        f"  valid until {code.expires_at:%Y-%m-%d %H:%M} UTC. Hand it to {username} in person: "
+        "they set their own password with `baomi user activate` or at /activate."
+    )
+
+
+def _show_change(change: AccountChangeOut | None) -> None:
+    if change is None:
+        console.print("  in effect now.")
+    else:
+        console.print(
+            f"  waits for a security officer's approval: change {change.id} "
+            f"(`baomi user approve {change.id} --as OFFICER`)."
+        )
 
 
 @user_app.command("add")
@@ -52,56 +77,249 @@ def add_user(
     employment: EmploymentType = typer.Option(
         EmploymentType.FULL_TIME, "--employment", help="C1.2: full-time, part-time, support."
     ),
-    password_stdin: bool = typer.Option(
-        False, "--password-stdin", help="Read the password from the first line of stdin."
-    ),
     email: str | None = typer.Option(
         None, "--email", help="Where notifications are mailed (optional)."
     ),
+    as_user: str | None = OPTIONAL_AS,
+    password_stdin: bool = SECRETS_STDIN,
 ) -> None:
-    """Add a person with roles, an employment type and a department."""
-    password = _read_password(password_stdin)
+    """Add a person; they get an activation code, their roles wait for the officer."""
     with user_errors(OPTIONS):
         user_in = UserIn(
             username=username,
             display_name=name,
-            password=password,
             employment_type=employment,
             roles=role,
             email=email,
         )
         with unit_of_work(runtime.get_engine()) as conn:
             department_id = service.department_id_by_name(conn, department) if department else None
-            service.create_user(
-                conn,
-                actor=None,
-                ctx=CLI_CONTEXT,
-                username=user_in.username,
-                display_name=user_in.display_name,
-                password=user_in.password,
-                employment_type=user_in.employment_type,
-                department_id=department_id,
-                roles=user_in.roles,
-                email=user_in.email,
-            )
+            if as_user is None:
+                code = _first_administrator(conn, user_in, department_id)
+                change = None
+            else:
+                admin = acting_person(conn, as_user, password_stdin)
+                invitation = invite_user(
+                    conn,
+                    actor=admin,
+                    ctx=CLI_CONTEXT,
+                    username=user_in.username,
+                    display_name=user_in.display_name,
+                    employment_type=user_in.employment_type,
+                    department_id=department_id,
+                    roles=user_in.roles,
+                    email=user_in.email,
+                )
+                code, change = invitation.activation, invitation.pending_change
     roles = ", ".join(sorted(r.value for r in user_in.roles))
-    console.print(f"Added {user_in.username} ({user_in.display_name}) with roles {roles}.")
+    console.print(f"Added {user_in.username} ({user_in.display_name}), roles {roles}:")
+    _show_change(change)
+    _show_activation(user_in.username, code)
+
+
+def _first_administrator(
+    conn: Connection, user_in: UserIn, department_id: str | None
+) -> Activation:
+    """The OS account sets up an installation: its first administrator, and nothing else."""
+    if set(user_in.roles) != {Role.ADMINISTRATOR}:
+        fail("give --as ADMINISTRATOR: only an administrator adds people (三员分立)", code=2)
+    if service.active_user_ids_with_role(conn, Role.ADMINISTRATOR):
+        fail("this installation has an administrator: add people --as that administrator", code=2)
+    user_id = service.create_user(
+        conn,
+        actor=None,
+        ctx=CLI_CONTEXT,
+        username=user_in.username,
+        display_name=user_in.display_name,
+        employment_type=user_in.employment_type,
+        department_id=department_id,
+        roles={Role.ADMINISTRATOR},
+        email=user_in.email,
+    )
+    return activation.issue(
+        conn,
+        actor=None,
+        user_id=user_id,
+        purpose=activation.Purpose.ACTIVATE,
+        now=utcnow(),
+    )
+
+
+def _read_new_password(from_stdin: bool) -> tuple[str, str]:
+    """The activation code and the new password (twice when typed)."""
+    if from_stdin:
+        lines = sys.stdin.read().splitlines()
+        return (lines[0] if lines else ""), (lines[1] if len(lines) > 1 else "")
+    code: str = typer.prompt("Activation code")
+    first: str = typer.prompt(f"New password (at least {MIN_LENGTH} characters)", hide_input=True)
+    second: str = typer.prompt("Repeat the new password", hide_input=True)
+    if first != second:
+        fail("the two passwords differ; nothing was changed")
+    return code, first
+
+
+@user_app.command("activate")
+def activate_user(
+    username: str = typer.Argument(..., help="Your username."),
+    stdin: bool = typer.Option(
+        False,
+        "--stdin",
+        help="Read the code from stdin's first line, the password from its second.",
+    ),
+) -> None:
+    """Set your own password with the activation code the administrator gave you."""
+    code, password = _read_new_password(stdin)
+    with user_errors({"password": "password"}), unit_of_work(runtime.get_engine()) as conn:
+        activation.activate(conn, ctx=CLI_CONTEXT, username=username, code=code, password=password)
+    console.print(f"Password set for {username}. Log in to the web UI or the API.")
+
+
+@user_app.command("reset-password")
+def reset_password(
+    username: str = typer.Argument(..., help="Whose password to reset."),
+    as_user: str = AS_USER,
+    password_stdin: bool = SECRETS_STDIN,
+) -> None:
+    """Reset a password: it stops working, the person's sessions end, they are told."""
+    with user_errors(), unit_of_work(runtime.get_engine()) as conn:
+        admin = acting_person(conn, as_user, password_stdin)
+        user_id = service.user_id_by_username(conn, username)
+        code = activation.reset_password(conn, actor=admin, ctx=CLI_CONTEXT, user_id=user_id)
+    console.print(f"Reset the password of {username}; their sessions have ended.")
+    _show_activation(username, code)
+
+
+@user_app.command("roles")
+def set_roles(
+    username: str = typer.Argument(...),
+    role: list[Role] = typer.Option(..., "--role", help="The whole new set (repeat)."),
+    as_user: str = AS_USER,
+    password_stdin: bool = SECRETS_STDIN,
+) -> None:
+    """Set a person's roles: removals apply now, additions wait for the officer."""
+    with user_errors(OPTIONS), unit_of_work(runtime.get_engine()) as conn:
+        admin = acting_person(conn, as_user, password_stdin)
+        user_id = service.user_id_by_username(conn, username)
+        change = changes.request_roles(
+            conn, actor=admin, ctx=CLI_CONTEXT, user_id=user_id, roles=role
+        )
+    console.print(f"Roles of {username}: {', '.join(sorted(r.value for r in role))}")
+    _show_change(change)
+
+
+@user_app.command("move")
+def move_user(
+    username: str = typer.Argument(...),
+    department: str = typer.Option(..., "--department", help="The new department's name."),
+    as_user: str = AS_USER,
+    password_stdin: bool = SECRETS_STDIN,
+) -> None:
+    """Move a person to another department, once the officer approves."""
+    with user_errors(OPTIONS), unit_of_work(runtime.get_engine()) as conn:
+        admin = acting_person(conn, as_user, password_stdin)
+        change = changes.request_move(
+            conn,
+            actor=admin,
+            ctx=CLI_CONTEXT,
+            user_id=service.user_id_by_username(conn, username),
+            department_id=service.department_id_by_name(conn, department),
+        )
+    console.print(f"Move of {username} to {department}:")
+    _show_change(change)
+
+
+@user_app.command("changes")
+def list_changes(
+    pending: bool = typer.Option(False, "--pending", help="Only those waiting for a decision."),
+    as_user: str = AS_USER,
+    password_stdin: bool = SECRETS_STDIN,
+) -> None:
+    """List account changes, newest first (the administrator or the security officer)."""
+    with user_errors(), unit_of_work(runtime.get_engine()) as conn:
+        person = acting_person(conn, as_user, password_stdin)
+        status = changes.ChangeStatus.PENDING if pending else None
+        found = changes.list_changes(conn, actor=person, ctx=CLI_CONTEXT, status=status)
+        names = {u.id: u.username for u in service.list_users(conn)}
+        depts = {d.id: d.name for d in service.list_departments(conn)}
+    table = Table("change", "user", "kind", "before", "after", "status", "asked by", "decided by")
+    for c in found:
+        if c.kind == changes.ChangeKind.ROLES:
+            before, after = ", ".join(c.roles_before or []), ", ".join(c.roles_after or [])
+        else:
+            before = depts.get(c.department_before or "", "")
+            after = depts.get(c.department_after or "", "")
+        table.add_row(
+            c.id,
+            names.get(c.user_id, c.user_id),
+            c.kind,
+            before,
+            after,
+            c.status,
+            names.get(c.requested_by or "", ""),
+            names.get(c.decided_by or "", ""),
+        )
+    console.print(table)
+
+
+def _decide(change_id: str, approve: bool, as_user: str, stdin: bool, comment: str | None) -> None:
+    with user_errors(), unit_of_work(runtime.get_engine()) as conn:
+        officer = acting_person(conn, as_user, stdin)
+        changes.decide(
+            conn,
+            actor=officer,
+            ctx=CLI_CONTEXT,
+            change_id=change_id,
+            approve=approve,
+            comment=comment,
+        )
+    console.print(f"Change {change_id} {'approved: in effect now' if approve else 'rejected'}.")
+
+
+COMMENT = typer.Option(None, "--comment", help="Why (kept with the decision).")
+
+
+@user_app.command("approve")
+def approve_change(
+    change_id: str = typer.Argument(...),
+    comment: str | None = COMMENT,
+    as_user: str = AS_USER,
+    password_stdin: bool = SECRETS_STDIN,
+) -> None:
+    """Approve an account change as a security officer: it takes effect now."""
+    _decide(change_id, True, as_user, password_stdin, comment)
+
+
+@user_app.command("reject")
+def reject_change(
+    change_id: str = typer.Argument(...),
+    comment: str | None = COMMENT,
+    as_user: str = AS_USER,
+    password_stdin: bool = SECRETS_STDIN,
+) -> None:
+    """Reject an account change as a security officer: nothing changes."""
+    _decide(change_id, False, as_user, password_stdin, comment)
 
 
 @user_app.command("list")
 def list_users() -> None:
-    """List everyone with department, employment type, roles and whether they are active."""
+    """List everyone with department, employment type, roles and state."""
     with user_errors(), unit_of_work(runtime.get_engine()) as conn:
         people = service.list_users(conn)
-    table = Table("username", "name", "department", "employment", "roles", "active")
+    table = Table("username", "name", "department", "employment", "roles", "state")
     for person in people:
+        if not person.is_active:
+            state = "[red]disabled[/red]"
+        elif person.activation_pending:
+            state = "[yellow]activation pending[/yellow]"
+        else:
+            state = "active"
         table.add_row(
             person.username,
             person.display_name,
             person.department_name or "",
             person.employment_type.value,
             ", ".join(r.value for r in person.roles),
-            "yes" if person.is_active else "[red]disabled[/red]",
+            state,
         )
     console.print(table)
 
@@ -133,20 +351,48 @@ def add_department(
     head: str | None = typer.Option(
         None, "--head", help="Username of the supervising head (C3.2; needs department_head)."
     ),
+    as_user: str = AS_USER,
+    password_stdin: bool = SECRETS_STDIN,
 ) -> None:
-    """Add a department, optionally under a parent and with its head."""
+    """Add a department, optionally under a parent; its head waits for the officer."""
     with user_errors(), unit_of_work(runtime.get_engine()) as conn:
+        admin = acting_person(conn, as_user, password_stdin)
         parent_id = service.department_id_by_name(conn, parent) if parent else None
         department_id = service.create_department(
-            conn, actor=None, ctx=CLI_CONTEXT, name=name, parent_id=parent_id
+            conn, actor=admin, ctx=CLI_CONTEXT, name=name, parent_id=parent_id
         )
+        change = None
         if head:
-            service.set_department_head(
+            change = changes.request_head(
                 conn,
-                actor=None,
+                actor=admin,
                 ctx=CLI_CONTEXT,
                 department_id=department_id,
                 user_id=service.user_id_by_username(conn, head),
             )
     where = f" under {parent}" if parent else ""
-    console.print(f"Added department {name}{where}" + (f", headed by {head}." if head else "."))
+    console.print(f"Added department {name}{where}.")
+    if head:
+        console.print(f"Head {head}:")
+        _show_change(change)
+
+
+@department_app.command("head")
+def set_head(
+    name: str = typer.Argument(..., help="Department name."),
+    head: str = typer.Argument(..., help="Username of the new head (needs department_head)."),
+    as_user: str = AS_USER,
+    password_stdin: bool = SECRETS_STDIN,
+) -> None:
+    """Name a department's head (C1.3, C3.2), once the officer approves."""
+    with user_errors(), unit_of_work(runtime.get_engine()) as conn:
+        admin = acting_person(conn, as_user, password_stdin)
+        change = changes.request_head(
+            conn,
+            actor=admin,
+            ctx=CLI_CONTEXT,
+            department_id=service.department_id_by_name(conn, name),
+            user_id=service.user_id_by_username(conn, head),
+        )
+    console.print(f"Head of {name}: {head}")
+    _show_change(change)

@@ -85,6 +85,21 @@ def facts_of(row: Record) -> CustomerFacts:
     )
 
 
+_FACTS = DirectStatement(
+    select(
+        customers.c.id, customers.c.level, customers.c.handler_id, customers.c.department_id
+    ).where(customers.c.id == bindparam("customer_id"), customers.c.deleted_at.is_(None))
+)
+
+
+def customer_facts(conn: Connection, customer_id: str) -> CustomerFacts | None:
+    """Return the few plaintext facts other rooms may know of a customer (no data, no keys)."""
+    if not is_id(customer_id):
+        return None
+    row = _FACTS.first(conn, {"customer_id": customer_id})
+    return facts_of(row) if row is not None else None
+
+
 def grants_for(conn: Connection, user_id: str, customer_id: str) -> list[GrantFacts]:
     rows = _GRANTS.all(conn, {"user_id": user_id, "customer_id": customer_id})
     return [

@@ -92,10 +92,21 @@ def list_customers(
     )
 
 
-@router.post("", response_model=CustomerOut, status_code=201)
+@router.post(
+    "",
+    response_model=CustomerOut,
+    status_code=201,
+    responses={409: {"description": "`duplicate_customer` or `period_requires_approval`"}},
+)
 def create_customer(
     body: CustomerIn, conn: Conn, ctx: Ctx, actor: CurrentActor, vault: VaultDep
 ) -> CustomerOut:
+    """File a customer, stating its source and lawful basis (C4.1.1).
+
+    One that 查重 finds already on file, by its ID number or credit code, a phone or an e-mail,
+    is refused with 409 `duplicate_customer`, naming only the handler and department (C4.1.3).
+    A confidentiality period is not set at filing (409 `period_requires_approval`, C2.2).
+    """
     return service.create(conn, actor=actor, ctx=ctx, vault=vault, customer_in=body)
 
 
@@ -131,7 +142,16 @@ def get_customer(
     return service.get(conn, actor=actor, ctx=ctx, vault=vault, customer_id=customer_id)
 
 
-@router.patch("/{customer_id}", response_model=CustomerOut)
+@router.patch(
+    "/{customer_id}",
+    response_model=CustomerOut,
+    responses={
+        409: {
+            "description": "`duplicate_customer`, `level_lowering_requires_approval` or "
+            "`period_requires_approval`"
+        }
+    },
+)
 def patch_customer(
     customer_id: str,
     body: CustomerPatch,
@@ -145,8 +165,17 @@ def patch_customer(
     )
 
 
-@router.delete("/{customer_id}", status_code=204)
+@router.delete(
+    "/{customer_id}",
+    status_code=204,
+    responses={409: {"description": "`destruction_requires_approval`: always, for now"}},
+)
 def delete_customer(customer_id: str, conn: Conn, ctx: Ctx, actor: CurrentActor) -> None:
+    """Nobody deletes a customer alone (C4.5.1): 409 `destruction_requires_approval`, audited.
+
+    Destruction goes through the approved destruction procedure; a record that only needs
+    correcting is edited with PATCH.
+    """
     service.remove(conn, actor=actor, ctx=ctx, customer_id=customer_id)
 
 

@@ -67,13 +67,24 @@ class CustomerData(StrictInput):
     notes: str | None = Field(default=None, max_length=20_000)
 
 
+# C4.1.1: where the data came from, in a few words (展会名片, 官网询价表单 …); never blank.
+SourceText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+SOURCE_HELP = "C4.1.1: where the data came from, e.g. 展会名片 (a trade-fair business card)"
+BASIS_HELP = "C4.1.1: the lawful basis on which the data was obtained (PIPL art. 13)"
+
+
 class CustomerIn(CustomerData):
     name: str = Field(min_length=1, max_length=200)
     level: str = "normal"
-    source: str = Field(default="entered by handler", min_length=1, max_length=200)
-    lawful_basis: LawfulBasis = LawfulBasis.CONTRACT
+    # Required, never defaulted: the person filing states both (C4.1.1).
+    source: SourceText = Field(description=SOURCE_HELP)
+    lawful_basis: LawfulBasis = Field(description=BASIS_HELP)
     handler_id: str | None = Field(default=None, description="defaults to the creating user")
-    confidential_until: date | None = Field(default=None, description=PERIOD_HELP)
+    confidential_until: date | None = Field(
+        default=None,
+        description="Not set when filing: a period would lower the level being set when it "
+        "ends, which needs approval (409 period_requires_approval, C2.2).",
+    )
 
 
 class CustomerPatch(CustomerData):
@@ -81,8 +92,8 @@ class CustomerPatch(CustomerData):
         default=None,
         description="raise the level; lowering needs POST …/level-change-requests (C2.2)",
     )
-    source: str | None = Field(default=None, min_length=1, max_length=200)
-    lawful_basis: LawfulBasis | None = None
+    source: SourceText | None = Field(default=None, description=SOURCE_HELP)
+    lawful_basis: LawfulBasis | None = Field(default=None, description=BASIS_HELP)
     handler_id: str | None = None
     confidential_until: date | None = Field(
         default=None, description=PERIOD_HELP + " An explicit null ends the period."

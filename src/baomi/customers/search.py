@@ -2,11 +2,14 @@
 
 Search decrypts only the names, contacts and phones of customers the actor may already see
 (C4.2.1); the duplicate check (C4.1.3) looks through the blind indexes company-wide and answers
-only whether the customer exists and who handles it.
+only whether the customer exists and who handles it. Filing and editing a customer run the same
+check on the record's own identifiers (`find_duplicate`), and a match is refused with the same
+answer: the handler and department, nothing of the record.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, func, select
@@ -28,7 +31,7 @@ from baomi.customers.schemas import (
 )
 from baomi.customers.vault import Vault, index_terms, normalized_for, open_fields
 from baomi.db_direct import DirectStatement, Record
-from baomi.errors import Forbidden, ValidationFailed
+from baomi.errors import Conflict, Forbidden, ValidationFailed
 from baomi.ids import is_id
 from baomi.keystore.models import data_keys
 from baomi.security.actor import Actor
@@ -224,9 +227,7 @@ def check_duplicate(
         raise ValidationFailed([{"field": kind, "message": f"not a valid {kind}"}]) from None
     if not term:
         raise ValidationFailed([{"field": kind, "message": "must not be blank"}])
-    probe = vault.indexer.index(kind, term)
-    candidates = _CANDIDATES.all(conn, {"field": kind, "value": probe})
-    match = next((row for row in candidates if _confirms(vault, row, kind, term)), None)
+    match, candidates = _match(conn, vault, kind, term)
     audit(
         conn,
         ctx=ctx,
@@ -235,14 +236,119 @@ def check_duplicate(
         reason="match" if match else "no_match",
         customer_id=match.id if match else None,
         fields=[_FIELD_OF_INDEX[kind]],
-        details={"kind": kind, "candidates": len(candidates)},
+        details={"kind": kind, "candidates": candidates},
     )
     if match is None:
         return CheckOut(exists=False, handler=None)
+    return _found(match)
+
+
+def _found(match: Record) -> CheckOut:
     return CheckOut(
         exists=True,
         handler={"username": match.handler_username, "department": match.department_name},
         customer_id=match.id,
+    )
+
+
+def _match(
+    conn: Connection, vault: Vault, kind: str, term: str, exclude: str | None = None
+) -> tuple[Record | None, int]:
+    """The oldest live customer holding this normalised value (not `exclude`), and how many
+    index candidates were looked at."""
+    probe = vault.indexer.index(kind, term)
+    candidates = _CANDIDATES.all(conn, {"field": kind, "value": probe})
+    match = next(
+        (row for row in candidates if row.id != exclude and _confirms(vault, row, kind, term)),
+        None,
+    )
+    return match, len(candidates)
+
+
+# The identifiers of a record that make it the same customer, in the order they are looked up:
+# the ID number or credit code, then its own phones and e-mails. Names are not among them (two
+# people may share one), nor the record's contacts (one person may work for several customers).
+_IDENTIFIERS = (("id_number", "id_number"), ("phones", "phone"), ("emails", "email"))
+
+
+@dataclass(frozen=True, slots=True)
+class Duplicate:
+    """Another customer found by 查重 on one of a record's identifiers."""
+
+    field: str  # the input that matched, as an error path: "id_number", "phones[1]"
+    kind: str  # the index looked in: id_number, phone, email
+    found: CheckOut  # what 查重 itself would answer
+
+
+class DuplicateCustomer(Conflict):
+    """C4.1.3: the customer is already on file; the answer is what 查重 would say, no more."""
+
+    code = "duplicate_customer"
+    title = "Customer already exists"
+
+    def __init__(self, duplicate: Duplicate) -> None:
+        handler = duplicate.found.handler or {}
+        super().__init__(
+            f"a customer with this {duplicate.kind.replace('_', ' ')} is already on file, handled "
+            f"by {handler.get('username')} ({handler.get('department')}): ask for access to it "
+            "instead of filing it again (C4.1.3)",
+            field=duplicate.field,
+            kind=duplicate.kind,
+            handler=handler,
+        )
+        # For the web form's one-click access request (C4.3.1), as on the 查重 page; not in the
+        # problem+json, which like GET /customers/check names the handler only.
+        self.found = duplicate.found
+
+
+def find_duplicate(
+    conn: Connection, *, vault: Vault, values: dict[str, Any], exclude: str | None = None
+) -> Duplicate | None:
+    """C4.1.3: the first other live customer that 查重 finds by one of these identifiers.
+
+    `values` are validated and normalised record fields (customers.validation); only those
+    given are looked up, so an edit checks just the identifiers it changes.
+    """
+    for name, kind in _IDENTIFIERS:
+        value = values.get(name)
+        if not value:
+            continue
+        items = value if isinstance(value, list) else [value]
+        for i, item in enumerate(items):
+            match, _ = _match(conn, vault, kind, normalized_for(kind, item), exclude)
+            if match is not None:
+                path = f"{name}[{i}]" if isinstance(value, list) else name
+                return Duplicate(field=path, kind=kind, found=_found(match))
+    return None
+
+
+def refuse_duplicate(
+    conn: Connection,
+    *,
+    actor: Actor,
+    ctx: RequestContext,
+    vault: Vault,
+    values: dict[str, Any],
+    customer_id: str | None,
+) -> None:
+    """Refuse filing a customer (or editing one into another) that 查重 finds (C4.1.3).
+
+    The deny event names the customer whose handler the refusal tells, as 查重's event does.
+    """
+    duplicate = find_duplicate(conn, vault=vault, values=values, exclude=customer_id)
+    if duplicate is None:
+        return
+    other = duplicate.found.customer_id
+    raise DuplicateCustomer(duplicate).with_audit(
+        denial(
+            ctx=ctx,
+            actor=actor,
+            action=Action.CUSTOMER_UPDATE if customer_id else Action.CUSTOMER_CREATE,
+            reason=DuplicateCustomer.code,
+            customer_id=customer_id or other,
+            fields=[duplicate.field.split("[", 1)[0]],
+            details={"kind": duplicate.kind, "duplicate_of": other},
+        )
     )
 
 

@@ -2,15 +2,16 @@
 
 Every read, reveal, create, update and delete of a customer goes through these functions; routes,
 CLI commands and jobs call them and nothing else touches the customer tables. Each function works
-inside the caller's transaction and appends its audit event there, never committing.
+inside the caller's transaction and appends its audit event there, never committing; a refusal
+carries its own deny event (`_refused`), written even though the work is rolled back.
 """
 
 from __future__ import annotations
 
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NoReturn
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import func, insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.engine import Connection
 
@@ -34,6 +35,7 @@ from baomi.customers.schemas import (
     PersonRef,
     RevealOut,
 )
+from baomi.customers.search import refuse_duplicate
 from baomi.customers.step_up import require_step_up
 from baomi.customers.validation import validated_fields
 from baomi.customers.vault import Vault, index_rows, open_fields, reindex, seal
@@ -51,6 +53,25 @@ class RevealRateLimited(BaomiError):
     status = 429
     code = "reveal_rate_limited"
     title = "Too many reveals"
+
+
+def _refused(
+    error: BaomiError,
+    *,
+    ctx: RequestContext,
+    actor: Actor,
+    action: Action,
+    reason: str | None = None,
+    **event: Any,
+) -> BaomiError:
+    """Attach the deny event of a refusal (its reason: the error's code unless given)."""
+    return error.with_audit(
+        denial(ctx=ctx, actor=actor, action=action, reason=reason or error.code, **event)
+    )
+
+
+def _level_change_url(customer_id: str) -> str:
+    return f"/api/v1/customers/{customer_id}/level-change-requests"
 
 
 # Built without re-validation: every value comes from our own database and decryption, and
@@ -172,17 +193,14 @@ def reveal(
         )
     ).scalar_one()
     if recent >= limit:
-        raise RevealRateLimited(
-            f"at most {limit} reveals per hour; ask your head if you need more"
-        ).with_audit(
-            denial(
-                ctx=ctx,
-                actor=actor,
-                action=Action.CUSTOMER_REVEAL,
-                reason="rate_limited",
-                customer_id=customer_id,
-                fields=fields,
-            )
+        raise _refused(
+            RevealRateLimited(f"at most {limit} reveals per hour; ask your head if you need more"),
+            ctx=ctx,
+            actor=actor,
+            action=Action.CUSTOMER_REVEAL,
+            reason="rate_limited",
+            customer_id=customer_id,
+            fields=fields,
         )
     row = auth.row
     data = open_fields(vault.cipher_for(row), row._mapping, row.id, fields)
@@ -203,7 +221,13 @@ def reveal(
 def create(
     conn: Connection, *, actor: Actor, ctx: RequestContext, vault: Vault, customer_in: CustomerIn
 ) -> CustomerOut:
-    """File a new customer with its handler, level, source and lawful basis (C1.3, C4.1.1)."""
+    """File a new customer with its handler, level, source and lawful basis (C1.3, C4.1.1).
+
+    A customer already on file anywhere in the company (查重 on its ID number or credit code,
+    phones, e-mails: C4.1.3) is refused with 409 `duplicate_customer`. So is a confidentiality
+    period (409 `period_requires_approval`): its end would lower the level being set, and
+    lowering is an approved action (C2.2).
+    """
     level = parse_level(customer_in.level)
     values, id_type = validated_fields(customer_in)
     until = check_period(customer_in.confidential_until, rule=level, now=utcnow())
@@ -218,14 +242,32 @@ def create(
         now=utcnow(),
     )
     if not decision.allowed:
-        raise Forbidden(
-            "you may only file customers you handle or your department handles",
-            code=decision.reason.value,
-        ).with_audit(
-            denial(
-                ctx=ctx, actor=actor, action=Action.CUSTOMER_CREATE, reason=decision.reason.value
-            )
+        raise _refused(
+            Forbidden(
+                "you may only file customers you handle or your department handles",
+                code=decision.reason.value,
+            ),
+            ctx=ctx,
+            actor=actor,
+            action=Action.CUSTOMER_CREATE,
         )
+    if until is not None:
+        # The level-change machinery lowers a level now, on approval; it has no approved lowering
+        # at a future date. So a period is not filed with the record: the level stands until an
+        # approved request lowers it (or a later raise carries a period back to where it was).
+        raise _refused(
+            Conflict(
+                "a confidentiality period lowers the level being set when it ends, and lowering "
+                "needs approval (C2.2): file the customer without `confidential_until`; to lower "
+                "its level later, ask with POST /api/v1/customers/{id}/level-change-requests",
+                code="period_requires_approval",
+            ),
+            ctx=ctx,
+            actor=actor,
+            action=Action.CUSTOMER_CREATE,
+            details={"level": level.code, "confidential_until": until.isoformat()},
+        )
+    refuse_duplicate(conn, actor=actor, ctx=ctx, vault=vault, values=values, customer_id=None)
     customer_id = new_id()
     data_key_id, key = create_data_key(conn, vault.provider, owner_id=customer_id)
     cipher = FieldCipher(key, data_key_id)
@@ -286,6 +328,7 @@ def update(
         now=now,
     )
     row = auth.row
+    url = _level_change_url(row.id)
     values, id_type = validated_fields(patch)
     changes: dict[str, Any] = {"updated_at": now}
     details: dict[str, Any] = {}
@@ -294,19 +337,16 @@ def update(
         level = parse_level(patch.level)
         if level.rank < rule_of(row.level).rank:
             # C2.2: lowering a level is an approved action (the level-change request workflow).
-            raise Conflict(
-                "lowering a level needs approval: ask for it with "
-                f"POST /api/v1/customers/{row.id}/level-change-requests",
-                code="level_lowering_requires_approval",
-                level_change_url=f"/api/v1/customers/{row.id}/level-change-requests",
-            ).with_audit(
-                denial(
-                    ctx=ctx,
-                    actor=actor,
-                    action=Action.CUSTOMER_UPDATE,
-                    reason="level_lowering_requires_approval",
-                    customer_id=customer_id,
-                )
+            raise _refused(
+                Conflict(
+                    f"lowering a level needs approval: ask for it with POST {url}",
+                    code="level_lowering_requires_approval",
+                    level_change_url=url,
+                ),
+                ctx=ctx,
+                actor=actor,
+                action=Action.CUSTOMER_UPDATE,
+                customer_id=customer_id,
             )
         if level.code != row.level:
             changes["level"] = level.code
@@ -319,19 +359,17 @@ def update(
             old_until=row.confidential_until,
             new_until=until,
         ):
-            raise Conflict(
-                "setting or shortening a confidentiality period schedules a lowering, which "
-                f"needs approval: POST /api/v1/customers/{row.id}/level-change-requests",
-                code="period_requires_approval",
-                level_change_url=f"/api/v1/customers/{row.id}/level-change-requests",
-            ).with_audit(
-                denial(
-                    ctx=ctx,
-                    actor=actor,
-                    action=Action.CUSTOMER_UPDATE,
-                    reason="period_requires_approval",
-                    customer_id=customer_id,
-                )
+            raise _refused(
+                Conflict(
+                    "setting or shortening a confidentiality period schedules a lowering, which "
+                    f"needs approval: POST {url}",
+                    code="period_requires_approval",
+                    level_change_url=url,
+                ),
+                ctx=ctx,
+                actor=actor,
+                action=Action.CUSTOMER_UPDATE,
+                customer_id=customer_id,
             )
         if until != row.confidential_until:
             changes["confidential_until"] = until
@@ -341,16 +379,14 @@ def update(
             }
     if patch.handler_id is not None and patch.handler_id != row.handler_id:
         if auth.decision.reason is not Reason.DEPARTMENT_HEAD:
-            raise Forbidden(
-                "only the department head reassigns a customer", code="reassign_requires_head"
-            ).with_audit(
-                denial(
-                    ctx=ctx,
-                    actor=actor,
-                    action=Action.CUSTOMER_UPDATE,
-                    reason="reassign_requires_head",
-                    customer_id=customer_id,
-                )
+            raise _refused(
+                Forbidden(
+                    "only the department head reassigns a customer", code="reassign_requires_head"
+                ),
+                ctx=ctx,
+                actor=actor,
+                action=Action.CUSTOMER_UPDATE,
+                customer_id=customer_id,
             )
         handler_id, department_id = handler_placement(conn, patch.handler_id)
         if department_id not in actor.headed_departments:
@@ -365,6 +401,7 @@ def update(
         changes["lawful_basis"] = patch.lawful_basis.value
     if id_type is not None:
         changes["id_type"] = id_type
+    refuse_duplicate(conn, actor=actor, ctx=ctx, vault=vault, values=values, customer_id=row.id)
     cipher = vault.cipher_for(row)
     for name, value in values.items():
         changes[f"{name}_ct"] = seal(cipher, record_id=row.id, field=name, value=value)
@@ -399,30 +436,31 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day is not None else None
 
 
-def remove(conn: Connection, *, actor: Actor, ctx: RequestContext, customer_id: str) -> None:
-    """Withdraw a customer from use: hidden from everyone and from 查重 (C4.5.1 follows)."""
-    now = utcnow()
-    auth = authorize(
+def remove(conn: Connection, *, actor: Actor, ctx: RequestContext, customer_id: str) -> NoReturn:
+    """Refuse to delete a customer alone (C4.5.1 forbids 私自销毁): 409, and the refusal is audited.
+
+    Destruction is a procedure with approval and crypto-shredding (its own workflow, to come);
+    until it exists nobody deletes a record, and one that only needs correcting is edited.
+    Someone who may not delete it at all is answered as before (404, or 403 for a grant).
+    """
+    authorize(
         conn,
         actor=actor,
         ctx=ctx,
         action=CustomerAction.DELETE,
         tag=Action.CUSTOMER_DELETE,
         customer_id=customer_id,
-        now=now,
+        now=utcnow(),
     )
-    conn.execute(
-        sql_update(customers)
-        .where(customers.c.id == customer_id)
-        .values(deleted_at=now, updated_at=now)
-    )
-    conn.execute(delete(customer_index).where(customer_index.c.customer_id == customer_id))
-    audit(
-        conn,
+    raise _refused(
+        Conflict(
+            "a customer is destroyed only through the destruction procedure, with approval "
+            "(C4.5.1); nobody deletes one alone. Correct a record with PATCH instead",
+            code="destruction_requires_approval",
+        ),
         ctx=ctx,
         actor=actor,
         action=Action.CUSTOMER_DELETE,
-        reason=auth.decision.reason.value,
         customer_id=customer_id,
     )
 

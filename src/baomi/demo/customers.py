@@ -1,13 +1,20 @@
-"""Invented customer records for the demo: all five kinds of C2.1 data, deterministic per seed."""
+"""Invented customer records for the demo: all five kinds of C2.1 data, deterministic per seed.
+
+Every record states its source and lawful basis (C4.1.1), and no two share an identifier — an
+ID number or credit code, a phone, an e-mail, their contacts' included — because filing one
+that 查重 finds already on file is refused (C4.1.3).
+"""
 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from faker import Faker
 
+from baomi.crypto import normalize
 from baomi.customers.schemas import (
     CommunicationIn,
     Contact,
@@ -68,6 +75,22 @@ class CustomerFactory:
         # Reproducible demo data, not secrets: a seeded PRNG is the point here.
         self.rng = random.Random(seed)  # noqa: S311
         self.phones = reserved_phones
+        self.taken: set[str] = set()  # e-mails and ID numbers drawn so far, normalised
+
+    def _unique(self, draw: Callable[[], str], normal: Callable[[str], str]) -> str:
+        for _ in range(100):
+            value = draw()
+            if normal(value) not in self.taken:
+                self.taken.add(normal(value))
+                return value
+        raise RuntimeError("could not draw an identifier not on file yet")
+
+    def _email(self) -> str:
+        return self._unique(self.fake.email, normalize.email)
+
+    def _id_number(self, company: bool) -> str:
+        draw = credit_code if company else resident_id
+        return self._unique(lambda: draw(self.rng), normalize.id_number)
 
     def _level(self) -> str:
         return self.rng.choices(LEVELS, weights=LEVEL_WEIGHTS)[0]
@@ -78,7 +101,7 @@ class CustomerFactory:
                 name=self.fake.name(),
                 title=self.fake.job()[:100],
                 phones=[mobile(self.fake, self.phones)],
-                emails=[self.fake.email()],
+                emails=[self._email()],
             )
             for _ in range(self.rng.randint(1, 3))
         ]
@@ -144,9 +167,9 @@ class CustomerFactory:
             level=level or self._level(),
             contacts=self._contacts() if company else None,
             phones=[phone or mobile(self.fake, self.phones)],
-            emails=[self.fake.email()],
+            emails=[self._email()],
             address=self.fake.address(),
-            id_number=credit_code(self.rng) if company else resident_id(self.rng),
+            id_number=self._id_number(company),
             purchases=purchases,
             contract_terms=(
                 f"框架合同 {self.rng.randint(1, 3)} 年，账期 {self.rng.choice((30, 60, 90))} 天，"
@@ -162,6 +185,7 @@ class CustomerFactory:
             ),
             competitor_products=f"目前在用 {competitor} 的同类产品，合同 {TODAY.year + 1} 年到期。",
             notes=self.rng.choice(SECRETS).format(n=self.rng.randint(20, 500), c=competitor),
+            # C4.1.1: stated for every record, never left to a default.
             source=self.rng.choice(SOURCES),
             lawful_basis=LawfulBasis.CONTRACT if company else LawfulBasis.CONSENT,
             handler_id=handler_id,

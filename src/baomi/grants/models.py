@@ -27,6 +27,11 @@ access_grants = Table(
     # C4.3.1: the grantee is told once that the grant ends within a day, and once that it ended.
     Column("reminded_at", UTCDateTime(), nullable=True),
     Column("expiry_notified_at", UTCDateTime(), nullable=True),
+    # C4.3.1: a grant with no request behind it is an emergency grant, reviewed afterwards by a
+    # head of the customer's department.
+    Column("reviewed_at", UTCDateTime(), nullable=True),
+    Column("reviewed_by", String(36), ForeignKey("users.id"), nullable=True),
+    Column("review_note", Text, nullable=True),
     Index("ix_access_grants_user_customer", "user_id", "customer_id"),
     Index("ix_access_grants_request_id", "request_id"),
     Index("ix_access_grants_ends_at", "ends_at"),

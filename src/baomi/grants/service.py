@@ -1,7 +1,11 @@
-"""Explicit, time-bound grants (C4.2.1, C4.3.1): created and revoked by the security officer.
+"""Explicit, time-bound grants (C4.2.1, C4.3.1).
 
-The request-and-approval workflow builds on these functions; a grant is valid in [start, end)
-and expires by itself because the policy compares it with the clock on every decision.
+Access is given by the process the customer's level names: an access request approved by its
+approvers (access/service.py) creates the grant. A grant the security officer gives outside
+that process is an emergency grant: it states a reason, lasts at most a day (configurable), the
+customer's handler and heads are told at once, and a head reviews it afterwards (grants/review.py).
+A grant is valid in [start, end) and expires by itself because the policy compares it with the
+clock on every decision.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from baomi.audit.context import RequestContext
 from baomi.audit.service import event, record
 from baomi.audit.tags import Action, Decision
 from baomi.clock import utcnow
+from baomi.customers.access import customer_facts
 from baomi.customers.fields import SENSITIVITY
 from baomi.customers.service import exists as customer_exists
 from baomi.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -25,12 +30,29 @@ from baomi.ids import is_id, new_id
 from baomi.notifications import triggers
 from baomi.security.actor import Actor
 from baomi.security.roles import Permission, Role
-from baomi.users.service import load_actor
+from baomi.users.service import heads_of, load_actor
 
 
 def _require_officer(actor: Actor | None) -> None:
     if actor is not None and not actor.can(Permission.GRANT_MANAGE):
         raise Forbidden("only the security officer manages grants", code="not_security_officer")
+
+
+def _emergency_window(
+    grant_in: GrantIn, now: datetime, max_hours: int
+) -> tuple[datetime, datetime]:
+    starts_at, ends_at = _window(grant_in, now)
+    if ends_at - starts_at > timedelta(hours=max_hours):
+        raise ValidationFailed(
+            [
+                {
+                    "field": "duration_hours" if grant_in.duration_hours else "ends_at",
+                    "message": f"an emergency grant lasts at most {max_hours} hours: "
+                    "longer access goes through an access request",
+                }
+            ]
+        )
+    return starts_at, ends_at
 
 
 def _out(row: Any, now: datetime) -> GrantOut:
@@ -46,6 +68,11 @@ def _out(row: Any, now: datetime) -> GrantOut:
         created_at=row.created_at,
         revoked_at=row.revoked_at,
         active=row.revoked_at is None and row.starts_at <= now < row.ends_at,
+        request_id=row.request_id,
+        emergency=row.request_id is None,
+        reviewed_at=row.reviewed_at,
+        reviewed_by=row.reviewed_by,
+        review_note=row.review_note,
     )
 
 
@@ -70,13 +97,17 @@ def _window(grant_in: GrantIn, now: datetime) -> tuple[datetime, datetime]:
     return starts_at, ends_at
 
 
-def create_grant(
-    conn: Connection, *, actor: Actor | None, ctx: RequestContext, grant_in: GrantIn
+def create_emergency_grant(
+    conn: Connection, *, actor: Actor, ctx: RequestContext, grant_in: GrantIn, max_hours: int
 ) -> GrantOut:
-    """Give one user time-bound access to one customer's record or named fields."""
+    """Give one user access to one customer outside the approval process (C4.3.1).
+
+    The security officer states the reason (`purpose`); the grant lasts at most `max_hours`; the
+    customer's handler and heads are told at once, and it waits for a head's review.
+    """
     _require_officer(actor)
     now = utcnow()
-    starts_at, ends_at = _window(grant_in, now)
+    starts_at, ends_at = _emergency_window(grant_in, now, max_hours)
     if grant_in.fields is not None:
         unknown = sorted(set(grant_in.fields) - set(SENSITIVITY))
         if unknown or not grant_in.fields:
@@ -94,6 +125,8 @@ def create_grant(
             [{"field": "user_id", "message": "this user's role may not hold customer data"}]
         )
     customer_exists(conn, grant_in.customer_id)
+    facts = customer_facts(conn, grant_in.customer_id)
+    assert facts is not None  # customer_exists has just answered 404 otherwise
     grant_id = insert_grant(
         conn,
         actor=actor,
@@ -104,6 +137,17 @@ def create_grant(
         starts_at=starts_at,
         ends_at=ends_at,
         purpose=grant_in.purpose,
+        now=now,
+    )
+    # C3.2: the people responsible for the customer hear of it at once, not at the next review.
+    triggers.emergency_grant(
+        conn,
+        grant_id=grant_id,
+        customer_id=grant_in.customer_id,
+        recipients={facts.handler_id, *heads_of(conn, facts.department_id)},
+        grantee=grantee,
+        officer=actor,
+        hours=round((ends_at - starts_at) / timedelta(hours=1)),
         now=now,
     )
     return get_grant(conn, grant_id)
@@ -146,6 +190,8 @@ def insert_grant(
     }
     if request_id is not None:
         details["access_request"] = request_id
+    else:
+        details["emergency"] = True
     record(
         conn,
         ctx=ctx,
@@ -153,7 +199,7 @@ def insert_grant(
         actor_username=actor.username if actor else ctx.operator,
         action=Action.GRANT_CREATE,
         decision=Decision.ALLOW,
-        reason="ok",
+        reason="ok" if request_id is not None else "emergency",
         customer_id=customer_id,
         object_id=grant_id,
         fields=values["fields"],
@@ -163,11 +209,14 @@ def insert_grant(
 
 
 def _may_revoke(conn: Connection, actor: Actor | None, row: Any) -> bool:
-    """The officer; or, early, the grantee and the approvers of the request behind it."""
+    """The officer; or, early, the grantee and the approvers of the request behind it (for an
+    emergency grant, the heads of the customer's department)."""
     if actor is None or actor.can(Permission.GRANT_MANAGE) or row.user_id == actor.user_id:
         return True
     if row.request_id is None:
-        return False
+        # An emergency grant: the heads who review it may end it too (C3.2).
+        facts = customer_facts(conn, row.customer_id)
+        return facts is not None and facts.department_id in actor.headed_departments
     from baomi.access.service import approver_ids  # the access domain builds on grants
 
     return actor.user_id in approver_ids(conn, row.request_id)

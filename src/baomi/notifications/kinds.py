@@ -21,6 +21,11 @@ class Kind(StrEnum):
     GRANT_REVOKED = "grant_revoked"
     GRANT_EXPIRING = "grant_expiring"
     GRANT_EXPIRED = "grant_expired"
+    EMERGENCY_GRANT = "emergency_grant"
+    PASSWORD_RESET = "password_reset"  # noqa: S105 - a kind, not a password
+    ACCOUNT_CHANGE_TO_APPROVE = "account_change_to_approve"
+    ACCOUNT_CHANGE_DECIDED = "account_change_decided"
+    ACCOUNT_CHANGE_NOTICE = "account_change_notice"
 
 
 ALLOWED_PARAMS: dict[Kind, frozenset[str]] = {
@@ -43,6 +48,21 @@ ALLOWED_PARAMS: dict[Kind, frozenset[str]] = {
     Kind.GRANT_REVOKED: frozenset({"grant_id", "request_id", "customer_id", "by", "by_name"}),
     Kind.GRANT_EXPIRING: frozenset({"grant_ids", "request_id", "grant_count", "ends_at"}),
     Kind.GRANT_EXPIRED: frozenset({"grant_ids", "request_id", "grant_count", "ends_at"}),
+    # C4.3.1: access given outside the approval process; the handler and heads are told at once.
+    Kind.EMERGENCY_GRANT: frozenset(
+        {"grant_id", "customer_id", "grantee", "grantee_name", "by", "by_name", "hours"}
+    ),
+    # 三员分立: account changes. change_kind: roles, head or department.
+    Kind.PASSWORD_RESET: frozenset({"by", "by_name"}),
+    Kind.ACCOUNT_CHANGE_TO_APPROVE: frozenset(
+        {"change_id", "change_kind", "username", "by", "by_name"}
+    ),
+    Kind.ACCOUNT_CHANGE_DECIDED: frozenset(
+        {"change_id", "change_kind", "username", "outcome", "by", "by_name"}
+    ),
+    Kind.ACCOUNT_CHANGE_NOTICE: frozenset(
+        {"change_id", "change_kind", "username", "by", "by_name"}
+    ),
 }
 
 

@@ -100,6 +100,73 @@ TEMPLATES: dict[str, dict[Locale, tuple[str, str]]] = {
             "still needs it, file a new request.",
         ),
     },
+    "emergency_grant": {
+        "zh_CN": (
+            "紧急授权：有人获得了客户资料的访问权限",
+            "保密员{by_name}（{by}）未经审批流程，紧急授权{grantee_name}（{grantee}）访问您负责的"
+            "一位客户的资料，期限 {hours} 小时。请复核这项授权。",
+        ),
+        "en": (
+            "Emergency grant: someone was given access to a customer record",
+            "The security officer {by_name} ({by}) gave {grantee_name} ({grantee}) access to a "
+            "customer record you are responsible for, outside the approval process, for {hours} "
+            "hour(s). Please review this grant.",
+        ),
+    },
+    "password_reset": {
+        "zh_CN": (
+            "您的密码已被重置",
+            "{who_zh}重置了您的密码，您的所有会话已结束。请用管理员交给您的一次性激活码设置新密码。"
+            "如果这不是您要求的，请立即联系保密员。",
+        ),
+        "en": (
+            "Your password was reset",
+            "{who_en} reset your password and all your sessions have ended. Set a new password "
+            "with the one-time code the administrator gives you. If you did not ask for this, "
+            "tell the security officer at once.",
+        ),
+    },
+    "account_change_to_approve": {
+        "zh_CN": (
+            "账户变更待您审批",
+            "{who_zh}申请变更账户 {username}（{change_kind_zh}），生效前需要您审批。",
+        ),
+        "en": (
+            "Account change awaiting your approval",
+            "{who_en} asks to change the account {username} ({change_kind_en}); it takes "
+            "effect only once you approve it.",
+        ),
+    },
+    "account_change_decided.approved": {
+        "zh_CN": (
+            "账户变更已批准",
+            "{who_zh}批准了账户 {username} 的变更（{change_kind_zh}），已生效。",
+        ),
+        "en": (
+            "Account change approved",
+            "{who_en} approved the change of the account {username} ({change_kind_en}); it is "
+            "in effect now.",
+        ),
+    },
+    "account_change_decided.rejected": {
+        "zh_CN": ("账户变更已驳回", "{who_zh}驳回了账户 {username} 的变更（{change_kind_zh}）。"),
+        "en": (
+            "Account change rejected",
+            "{who_en} rejected the change of the account {username} ({change_kind_en}).",
+        ),
+    },
+    "account_change_notice": {
+        "zh_CN": (
+            "您的部门有人员变更待审批",
+            "{who_zh}申请变更账户 {username}（{change_kind_zh}），涉及您负责的部门。"
+            "保密员批准后生效。",
+        ),
+        "en": (
+            "A change in your department awaits approval",
+            "{who_en} asks to change the account {username} ({change_kind_en}), which concerns "
+            "a department you head. It takes effect once the security officer approves it.",
+        ),
+    },
     "grant_expired": {
         "zh_CN": (
             "访问权限已到期",
@@ -110,6 +177,13 @@ TEMPLATES: dict[str, dict[Locale, tuple[str, str]]] = {
             "Your access to {grant_count} customer record(s) ended at {ends_at}.",
         ),
     },
+}
+
+# What an account change does, in a notification's words.
+CHANGE_KINDS = {
+    "roles": {"zh_CN": "角色", "en": "roles"},
+    "head": {"zh_CN": "任命部门负责人", "en": "head of a department"},
+    "department": {"zh_CN": "调动部门", "en": "move to another department"},
 }
 
 # Who acted, when no person did: the local operator at the server (CLI) or the system.
@@ -156,7 +230,7 @@ def _key(kind: Kind, params: Mapping[str, Param]) -> str:
     key = kind.value
     if params.get("request_kind") == "level_change":
         key += ".level_change"
-    if kind is Kind.REQUEST_DECIDED:
+    if kind in (Kind.REQUEST_DECIDED, Kind.ACCOUNT_CHANGE_DECIDED):
         key += ".approved" if params.get("outcome") == "approved" else ".rejected"
     return key
 
@@ -171,6 +245,9 @@ def render(kind: Kind | str, params: Mapping[str, Param], locale: Locale) -> Ren
     filled["ends_at"] = _when(params.get("ends_at"))
     filled["who_zh"] = _who(params, "zh_CN")
     filled["who_en"] = _who(params, "en")
+    change_kind = str(params.get("change_kind", ""))
+    filled["change_kind_zh"] = CHANGE_KINDS.get(change_kind, {}).get("zh_CN", change_kind)
+    filled["change_kind_en"] = CHANGE_KINDS.get(change_kind, {}).get("en", change_kind)
     return Rendered(title=title.format_map(filled), body=body.format_map(filled))
 
 

@@ -11,11 +11,14 @@ from datetime import datetime
 
 from sqlalchemy.engine import Connection
 
-from baomi.notifications.kinds import Kind, time_param
+from baomi.notifications.kinds import Kind, Param, time_param
 from baomi.notifications.service import notify
 from baomi.security.actor import Actor
 from baomi.security.roles import Role
 from baomi.users.service import active_user_ids_with_role
+
+# Where a head reviews the emergency grants given in their departments (the web UI's /access).
+EMERGENCY_REVIEW_LINK = "/access#emergency-grants"
 
 
 def request_link(request_id: str) -> str:
@@ -146,5 +149,118 @@ def grants_ending(
             "ends_at": time_param(ends_at),
         },
         link=request_link(request_id) if request_id else None,
+        now=now,
+    )
+
+
+def emergency_grant(
+    conn: Connection,
+    *,
+    grant_id: str,
+    customer_id: str,
+    recipients: Iterable[str],
+    grantee: Actor,
+    officer: Actor,
+    hours: int,
+    now: datetime,
+) -> None:
+    """Tell the customer's handler and heads at once of an emergency grant (C3.2, C4.3.1)."""
+    notify(
+        conn,
+        user_ids=set(recipients) - {officer.user_id},
+        kind=Kind.EMERGENCY_GRANT,
+        params={
+            "grant_id": grant_id,
+            "customer_id": customer_id,
+            "grantee": grantee.username,
+            "grantee_name": grantee.display_name,
+            "by": officer.username,
+            "by_name": officer.display_name,
+            "hours": hours,
+        },
+        link=EMERGENCY_REVIEW_LINK,
+        now=now,
+    )
+
+
+ACCOUNT_CHANGES_LINK = "/security/account-changes"
+
+
+def password_reset(conn: Connection, *, user_id: str, by: Actor, now: datetime) -> None:
+    """Tell the person their password was reset (a reset they did not ask for is a warning)."""
+    notify(
+        conn,
+        user_ids=[user_id],
+        kind=Kind.PASSWORD_RESET,
+        params={"by": by.username, "by_name": by.display_name},
+        link=None,
+        now=now,
+    )
+
+
+def account_change_filed(
+    conn: Connection,
+    *,
+    change_id: str,
+    kind: str,
+    username: str,
+    requester: Actor | None,
+    heads: Iterable[str],
+    now: datetime,
+) -> None:
+    """Tell every security officer (who decides) and the heads of the departments concerned."""
+    params: dict[str, Param] = {
+        "change_id": change_id,
+        "change_kind": kind,
+        "username": username,
+        "by": requester.username if requester else None,
+        "by_name": requester.display_name if requester else None,
+    }
+    officers = set(active_user_ids_with_role(conn, Role.SECURITY_OFFICER))
+    notify(
+        conn,
+        user_ids=officers,
+        kind=Kind.ACCOUNT_CHANGE_TO_APPROVE,
+        params=params,
+        link=ACCOUNT_CHANGES_LINK,
+        now=now,
+    )
+    notify(
+        conn,
+        user_ids=set(heads) - officers,
+        kind=Kind.ACCOUNT_CHANGE_NOTICE,
+        params=params,
+        link=None,
+        now=now,
+    )
+
+
+def account_change_decided(
+    conn: Connection,
+    *,
+    change_id: str,
+    kind: str,
+    username: str,
+    requester_id: str | None,
+    decider: Actor,
+    approved: bool,
+    now: datetime,
+) -> None:
+    """Tell the administrator who asked how the officer decided."""
+    if requester_id is None:
+        return
+    notify(
+        conn,
+        user_ids=[requester_id],
+        kind=Kind.ACCOUNT_CHANGE_DECIDED,
+        params={
+            "change_id": change_id,
+            "change_kind": kind,
+            "username": username,
+            "outcome": "approved" if approved else "rejected",
+            "by": decider.username,
+            "by_name": decider.display_name,
+        },
+        link=None,
         now=now,
     )

@@ -20,6 +20,8 @@ class Actor:
     employment_type: str
     # C1.3 / C4.2.1: departments (with all descendants) this person heads.
     headed_departments: frozenset[str] = field(default_factory=frozenset)
+    # C4.2.4: a second factor (TOTP) is enrolled and confirmed.
+    mfa_enrolled: bool = False
     # The session behind this request (None outside a request, e.g. the CLI).
     session_id: str | None = None
     # When this session last passed a second factor (login with MFA or a step-up), for the

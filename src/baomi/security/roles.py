@@ -20,6 +20,8 @@ class Permission(StrEnum):
     GRANT_MANAGE = "grant:manage"
     USER_MANAGE = "user:manage"
     USER_UNLOCK = "user:unlock"
+    # 三员分立: the security officer approves what would let an account reach customer data.
+    ACCOUNT_APPROVE = "account:approve"
     AUDIT_READ = "audit:read"
     KEY_MANAGE = "key:manage"
 
@@ -34,11 +36,15 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.KEY_MANAGE,
             Permission.CUSTOMER_CHECK,
             Permission.USER_UNLOCK,
+            Permission.ACCOUNT_APPROVE,
         }
     ),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
     Role.ADMINISTRATOR: frozenset({Permission.USER_MANAGE}),
 }
+
+# Roles whose holders work with customer data (C4.2.1).
+CUSTOMER_ROLES = frozenset({Role.SALESPERSON, Role.DEPARTMENT_HEAD})
 
 # MLPS 2.0 三员分立: system, security and audit administration never meet in one person.
 SEPARATED_ROLES = frozenset({Role.ADMINISTRATOR, Role.SECURITY_OFFICER, Role.AUDITOR})
@@ -49,7 +55,7 @@ def separation_violation(roles: set[Role]) -> str | None:
     held = sorted(r.value for r in roles & SEPARATED_ROLES)
     if len(held) > 1:
         return f"roles {', '.join(held)} must be held by different people (三员分立)"
-    if held and roles & {Role.SALESPERSON, Role.DEPARTMENT_HEAD}:
+    if held and roles & CUSTOMER_ROLES:
         return f"role {held[0]} cannot also work with customer data (三员分立)"
     return None
 

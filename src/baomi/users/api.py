@@ -1,21 +1,40 @@
-"""Organisation routes for the system administrator (no customer data here, 三员分立)."""
+"""Organisation routes (三员分立, C4.2.1): the administrator manages accounts, the security
+officer approves what would let an account reach customer data, and the person sets their own
+password with an activation code. No customer data here."""
 
 from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends
+from fastapi import APIRouter, Depends, Response
 
-from baomi.api.deps import Conn, Ctx, require_permission
+from baomi.api.deps import Conn, Ctx, CurrentActor, require_permission
 from baomi.auth import lockout
 from baomi.security.actor import Actor
 from baomi.security.roles import Permission
-from baomi.users import service
-from baomi.users.schemas import DepartmentIn, DepartmentOut, UserIn, UserOut
+from baomi.users import activation, changes, service
+from baomi.users.invite import invite_user
+from baomi.users.schemas import (
+    AccountChangeOut,
+    ActivationOut,
+    ChangeDecisionIn,
+    DepartmentIn,
+    DepartmentOut,
+    HeadIn,
+    InvitationOut,
+    MoveIn,
+    RolesIn,
+    UserIn,
+    UserOut,
+)
 
 router = APIRouter(prefix="/api/v1", tags=["organisation"])
 Admin = Annotated[Actor, Depends(require_permission(Permission.USER_MANAGE))]
 Officer = Annotated[Actor, Depends(require_permission(Permission.USER_UNLOCK))]
+
+
+def _user(conn: Conn, user_id: str) -> UserOut:
+    return next(u for u in service.list_users(conn) if u.id == user_id)
 
 
 @router.get("/users", response_model=list[UserOut])
@@ -23,26 +42,63 @@ def get_users(conn: Conn, actor: Admin) -> list[UserOut]:
     return service.list_users(conn)
 
 
-@router.post("/users", response_model=UserOut, status_code=201)
-def post_user(body: UserIn, conn: Conn, ctx: Ctx, actor: Admin) -> UserOut:
-    user_id = service.create_user(
+@router.post("/users", response_model=InvitationOut, status_code=201)
+def post_user(body: UserIn, conn: Conn, ctx: Ctx, actor: Admin) -> InvitationOut:
+    """Add a person: no password (they set it with the activation code in the answer, valid
+    72 hours); the roles wait for the security officer's approval."""
+    invitation = invite_user(
         conn,
         actor=actor,
         ctx=ctx,
         username=body.username,
         display_name=body.display_name,
-        password=body.password,
         employment_type=body.employment_type,
         department_id=body.department_id,
         roles=body.roles,
         email=body.email,
     )
-    return next(u for u in service.list_users(conn) if u.id == user_id)
+    return InvitationOut(
+        user=_user(conn, invitation.user_id),
+        activation_code=invitation.activation.code,
+        activation_expires_at=invitation.activation.expires_at,
+        pending_change=invitation.pending_change,
+    )
 
 
 @router.post("/users/{user_id}/disable", status_code=204)
 def post_disable(user_id: str, conn: Conn, ctx: Ctx, actor: Admin) -> None:
     service.disable_user(conn, actor=actor, ctx=ctx, user_id=user_id)
+
+
+@router.post("/users/{user_id}/reset-password", response_model=ActivationOut)
+def post_reset_password(user_id: str, conn: Conn, ctx: Ctx, actor: Admin) -> ActivationOut:
+    """Reset a password: the old one stops working, the person's sessions end and they are
+    told; the answer's one-time code lets them set a new one (MFA stays as it was)."""
+    code = activation.reset_password(conn, actor=actor, ctx=ctx, user_id=user_id)
+    return ActivationOut(activation_code=code.code, activation_expires_at=code.expires_at)
+
+
+@router.put("/users/{user_id}/roles", responses={202: {"model": AccountChangeOut}})
+def put_roles(
+    user_id: str, body: RolesIn, conn: Conn, ctx: Ctx, actor: Admin, response: Response
+) -> AccountChangeOut | UserOut:
+    """Set a person's roles: roles removed end at once (200, the user); roles added wait for
+    the security officer (202, the pending change)."""
+    change = changes.request_roles(conn, actor=actor, ctx=ctx, user_id=user_id, roles=body.roles)
+    if change is None:
+        return _user(conn, user_id)
+    response.status_code = 202
+    return change
+
+
+@router.put("/users/{user_id}/department", response_model=AccountChangeOut, status_code=202)
+def put_department(
+    user_id: str, body: MoveIn, conn: Conn, ctx: Ctx, actor: Admin
+) -> AccountChangeOut:
+    """Move a person to another department, once the security officer approves."""
+    return changes.request_move(
+        conn, actor=actor, ctx=ctx, user_id=user_id, department_id=body.department_id
+    )
 
 
 @router.post("/users/{user_id}/unlock", status_code=204)
@@ -58,11 +114,51 @@ def get_departments(conn: Conn, actor: Admin) -> list[DepartmentOut]:
 
 @router.post("/departments", response_model=DepartmentOut, status_code=201)
 def post_department(body: DepartmentIn, conn: Conn, ctx: Ctx, actor: Admin) -> DepartmentOut:
+    """Create a department; a head named here waits for the security officer's approval."""
     department_id = service.create_department(
         conn, actor=actor, ctx=ctx, name=body.name, parent_id=body.parent_id
     )
     if body.head_user_id:
-        service.set_department_head(
+        changes.request_head(
             conn, actor=actor, ctx=ctx, department_id=department_id, user_id=body.head_user_id
         )
     return next(d for d in service.list_departments(conn) if d.id == department_id)
+
+
+@router.put("/departments/{department_id}/head", response_model=AccountChangeOut, status_code=202)
+def put_head(
+    department_id: str, body: HeadIn, conn: Conn, ctx: Ctx, actor: Admin
+) -> AccountChangeOut:
+    """Name a department's head (C1.3, C3.2), once the security officer approves; the
+    department's current head is told."""
+    return changes.request_head(
+        conn, actor=actor, ctx=ctx, department_id=department_id, user_id=body.user_id
+    )
+
+
+@router.get("/account-changes", response_model=list[AccountChangeOut])
+def get_account_changes(
+    conn: Conn, ctx: Ctx, actor: CurrentActor, status: changes.ChangeStatus | None = None
+) -> list[AccountChangeOut]:
+    """Account changes, newest first (the administrator and the security officer)."""
+    return changes.list_changes(conn, actor=actor, ctx=ctx, status=status)
+
+
+@router.post("/account-changes/{change_id}/approve", response_model=AccountChangeOut)
+def post_approve_change(
+    change_id: str, body: ChangeDecisionIn, conn: Conn, ctx: Ctx, actor: CurrentActor
+) -> AccountChangeOut:
+    """The security officer approves: the change takes effect now (dual control)."""
+    return changes.decide(
+        conn, actor=actor, ctx=ctx, change_id=change_id, approve=True, comment=body.comment
+    )
+
+
+@router.post("/account-changes/{change_id}/reject", response_model=AccountChangeOut)
+def post_reject_change(
+    change_id: str, body: ChangeDecisionIn, conn: Conn, ctx: Ctx, actor: CurrentActor
+) -> AccountChangeOut:
+    """The security officer rejects: nothing changes."""
+    return changes.decide(
+        conn, actor=actor, ctx=ctx, change_id=change_id, approve=False, comment=body.comment
+    )

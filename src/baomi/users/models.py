@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, ForeignKey, LargeBinary, String, Table
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    ForeignKey,
+    LargeBinary,
+    String,
+    Table,
+    Text,
+)
 
 from baomi.db import UTCDateTime, metadata
 
@@ -48,4 +58,42 @@ user_roles = Table(
     metadata,
     Column("user_id", String(36), ForeignKey("users.id"), primary_key=True),
     Column("role", String(32), primary_key=True),
+)
+
+# One-time codes with which a person sets their own password: on a new account ("activate")
+# or after the administrator reset it ("reset"). Only a SHA-256 of the code is kept.
+account_activations = Table(
+    "account_activations",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False, index=True),
+    Column("code_hash", LargeBinary(), nullable=False, unique=True),
+    Column("purpose", String(16), nullable=False),
+    Column("created_by", String(36), ForeignKey("users.id"), nullable=True),
+    Column("created_at", UTCDateTime(), nullable=False),
+    Column("expires_at", UTCDateTime(), nullable=False),
+    Column("used_at", UTCDateTime(), nullable=True),
+)
+
+# 三员分立 / C4.2.1: a change that would let an account reach customer data (a role, a head of
+# department, a move) waits for the security officer's approval (dual control).
+account_changes = Table(
+    "account_changes",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False, index=True),
+    # "roles" (roles_before → roles_after), "head" (to head department_after) or "department"
+    # (a move from department_before to department_after).
+    Column("kind", String(16), nullable=False),
+    Column("roles_before", JSON, nullable=True),
+    Column("roles_after", JSON, nullable=True),
+    Column("department_before", String(36), nullable=True),
+    Column("department_after", String(36), ForeignKey("departments.id"), nullable=True),
+    # pending, approved, rejected, or withdrawn (superseded before a decision).
+    Column("status", String(16), nullable=False, index=True),
+    Column("requested_by", String(36), ForeignKey("users.id"), nullable=True),
+    Column("requested_at", UTCDateTime(), nullable=False),
+    Column("decided_by", String(36), ForeignKey("users.id"), nullable=True),
+    Column("decided_at", UTCDateTime(), nullable=True),
+    Column("comment", Text, nullable=True),
 )

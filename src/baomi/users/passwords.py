@@ -26,6 +26,11 @@ def hash_password(password: str) -> str:
     return _hasher.hash(password)
 
 
+# Stored instead of a hash until the person sets a password with their activation code
+# (users/activation.py): it is no argon2 hash, so no password ever matches it.
+NO_PASSWORD = "!activation-pending"  # noqa: S105 - a marker, not a password
+
+
 def verify_password(password_hash: str | None, password: str) -> bool:
     """Check a password; a missing hash still spends the verification time."""
     try:

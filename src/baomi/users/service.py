@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from baomi.audit.context import RequestContext
@@ -17,7 +17,7 @@ from baomi.ids import new_id
 from baomi.security.actor import Actor
 from baomi.security.roles import Permission, Role, permissions_of, separation_violation
 from baomi.users.models import departments, user_roles, users
-from baomi.users.passwords import hash_password, password_problem, verify_password
+from baomi.users.passwords import NO_PASSWORD, hash_password, password_problem, verify_password
 from baomi.users.schemas import DepartmentOut, EmploymentType, UserOut
 
 
@@ -78,10 +78,13 @@ def create_department(
 
 
 def set_department_head(
-    conn: Connection, *, actor: Actor | None, ctx: RequestContext, department_id: str, user_id: str
+    conn: Connection, *, actor: None, ctx: RequestContext, department_id: str, user_id: str
 ) -> None:
-    """Make a user the supervising head of a department (C1.3, C3.2)."""
-    _require_manager(actor)
+    """Make a user the supervising head of a department at once (C1.3, C3.2).
+
+    For seeding only (the demo company, tests): the administrator names a head through
+    users/changes.request_head, which waits for the security officer's approval.
+    """
     _department_row(conn, department_id)
     roles = roles_of(conn, user_id)
     if Role.DEPARTMENT_HEAD not in roles:
@@ -91,7 +94,14 @@ def set_department_head(
     conn.execute(
         update(departments).where(departments.c.id == department_id).values(head_user_id=user_id)
     )
-    _audit(conn, actor, ctx, Action.DEPARTMENT_CREATE, department_id, {"head_set": True})
+    _audit(
+        conn,
+        actor,
+        ctx,
+        Action.DEPARTMENT_HEAD_CHANGE,
+        department_id,
+        {"department": department_id, "head": user_id},
+    )
 
 
 def create_user(
@@ -101,17 +111,24 @@ def create_user(
     ctx: RequestContext,
     username: str,
     display_name: str,
-    password: str,
     employment_type: EmploymentType,
     department_id: str | None,
     roles: Iterable[Role],
     email: str | None = None,
+    password: str | None = None,
+    grant_roles: bool = True,
 ) -> str:
-    """Create a user with roles, enforcing the password rules and 三员分立; return the id."""
+    """Create a user, enforcing the password rules and 三员分立; return the id.
+
+    Without a password the account waits for its person to set one (users/activation.py).
+    The administrator's path is users/invite.py, which grants no role itself (`grant_roles`
+    False): roles go through the officer's approval (users/changes.py). Seeding (the demo
+    company, tests) passes a password and grants the roles directly.
+    """
     _require_manager(actor)
     role_set = set(roles)
     errors = []
-    if problem := password_problem(password, [username, display_name]):
+    if password is not None and (problem := password_problem(password, [username, display_name])):
         errors.append({"field": "password", "message": problem})
     if problem := separation_violation(role_set):
         errors.append({"field": "roles", "message": problem})
@@ -122,14 +139,14 @@ def create_user(
     if department_id is not None:
         _department_row(conn, department_id)
     if conn.execute(select(users.c.id).where(users.c.username == username)).first():
-        raise Conflict(f"username {username!r} is taken")
+        raise Conflict(f"username {username!r} is taken", code="username_taken")
     user_id = new_id()
     conn.execute(
         insert(users).values(
             id=user_id,
             username=username,
             display_name=display_name,
-            password_hash=hash_password(password),
+            password_hash=hash_password(password) if password is not None else NO_PASSWORD,
             employment_type=employment_type.value,
             department_id=department_id,
             is_active=True,
@@ -137,8 +154,11 @@ def create_user(
             email=email,
         )
     )
-    conn.execute(insert(user_roles), [{"user_id": user_id, "role": r.value} for r in role_set])
-    _audit(conn, actor, ctx, Action.USER_CREATE, user_id, {"roles": sorted(role_set)})
+    if grant_roles:
+        conn.execute(insert(user_roles), [{"user_id": user_id, "role": r.value} for r in role_set])
+    details: dict[str, object] = {"user": username}
+    details["roles" if grant_roles else "roles_requested"] = sorted(role_set)
+    _audit(conn, actor, ctx, Action.USER_CREATE, user_id, details)
     return user_id
 
 
@@ -173,15 +193,6 @@ def set_password(conn: Connection, *, user_id: str, password: str, field: str = 
     conn.execute(
         update(users).where(users.c.id == user_id).values(password_hash=hash_password(password))
     )
-
-
-def set_roles(conn: Connection, *, user_id: str, roles: Iterable[Role]) -> None:
-    """Replace a user's roles (used by the administrator's role form)."""
-    role_set = set(roles)
-    if problem := separation_violation(role_set):
-        raise ValidationFailed([{"field": "roles", "message": problem}])
-    conn.execute(delete(user_roles).where(user_roles.c.user_id == user_id))
-    conn.execute(insert(user_roles), [{"user_id": user_id, "role": r.value} for r in role_set])
 
 
 def roles_of(conn: Connection, user_id: str) -> frozenset[Role]:
@@ -242,6 +253,7 @@ def load_actor(conn: Connection, user_id: str) -> Actor | None:
             users.c.display_name,
             users.c.department_id,
             users.c.employment_type,
+            users.c.totp_enabled_at,
         ).where(users.c.id == user_id, users.c.is_active.is_(True))
     ).first()
     if row is None:
@@ -259,6 +271,7 @@ def load_actor(conn: Connection, user_id: str) -> Actor | None:
         department_id=row.department_id,
         employment_type=row.employment_type,
         headed_departments=headed,
+        mfa_enrolled=row.totp_enabled_at is not None,
     )
 
 
@@ -284,6 +297,7 @@ def list_users(conn: Connection) -> list[UserOut]:
             is_active=r.is_active,
             created_at=r.created_at,
             email=r.email,
+            activation_pending=r.password_hash == NO_PASSWORD,
         )
         for r in rows
     ]
@@ -295,6 +309,21 @@ def list_departments(conn: Connection) -> list[DepartmentOut]:
         DepartmentOut(id=r.id, name=r.name, parent_id=r.parent_id, head_user_id=r.head_user_id)
         for r in rows
     ]
+
+
+def heads_of(conn: Connection, department_id: str | None) -> list[str]:
+    """Return the heads of a department and of every department above it, nearest first."""
+    depts = {d.id: d for d in list_departments(conn)}
+    out: list[str] = []
+    current = department_id
+    while current is not None and current in depts:
+        head = depts[current].head_user_id
+        if head and head not in out:
+            out.append(head)
+        current = depts[current].parent_id
+        if current == department_id:  # a cycle would be a data error; never loop on it
+            break
+    return out
 
 
 def handler_placement(conn: Connection, user_id: str) -> tuple[str, str]:

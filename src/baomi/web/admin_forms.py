@@ -3,7 +3,7 @@ new-user form read into the API's UserIn, with every problem said next to its fi
 
 三员分立 (MLPS 2.0): the users service refuses a person holding two of administrator, security
 officer and auditor, or one of them together with customer work; the form shows that refusal
-inline, under the roles, and keeps everything typed except the password.
+inline, under the roles, and keeps everything typed.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ PERMISSION_LABELS = {
     Permission.GRANT_MANAGE: N_("Grant and revoke access"),
     Permission.USER_MANAGE: N_("Manage users and departments"),
     Permission.USER_UNLOCK: N_("Unlock locked accounts"),
+    Permission.ACCOUNT_APPROVE: N_("Approve account changes (dual control)"),
     Permission.AUDIT_READ: N_("Read and verify the audit log"),
     Permission.KEY_MANAGE: N_("Look after the keys"),
 }
@@ -55,13 +56,12 @@ MESSAGES = {
         "三员分立: the system administrator, the security officer and the auditor must be three "
         "different people, and none of them may also work with customers."
     ),
-    "password": N_("Choose a password of at least 12 characters."),
 }
 
 
 @dataclass
 class UserForm:
-    """The new-user form as typed; the password is never sent back to the browser."""
+    """The new-user form as typed (no password: the person sets their own, 三员分立)."""
 
     username: str = ""
     display_name: str = ""
@@ -78,7 +78,7 @@ class UserForm:
         return bool(self.errors or self.service_errors)
 
 
-def read(form: UserForm, password: str) -> UserIn | None:
+def read(form: UserForm) -> UserIn | None:
     """The API's UserIn from the form, or None with the form's errors filled."""
     roles = [r for r in form.roles if r in set(Role)]
     if not roles:
@@ -93,7 +93,6 @@ def read(form: UserForm, password: str) -> UserIn | None:
         user_in = UserIn(
             username=form.username.strip(),
             display_name=form.display_name.strip(),
-            password=password,
             employment_type=employment,
             department_id=form.department_id or None,
             roles=[Role(r) for r in roles],
@@ -121,8 +120,6 @@ def refused(form: UserForm, error: BaomiError) -> bool:
                 form.errors["roles"] = (
                     MESSAGES["separation"] if "三员分立" in message else MESSAGES["roles"]
                 )
-            elif name == "password":
-                form.service_errors["password"] = message
             elif name in MESSAGES:
                 form.errors[name] = MESSAGES[name]
             else:

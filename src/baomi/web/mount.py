@@ -8,12 +8,25 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from baomi.web import errors
-from baomi.web.pages import access, account, admin, audit, customers, home, lock, login, security
+from baomi.web.pages import (
+    access,
+    account,
+    account_changes,
+    activate,
+    admin,
+    audit,
+    customers,
+    home,
+    lock,
+    login,
+    security,
+)
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_PREFIX = "/static/web"
 ROUTERS = (
     login.router,
+    activate.router,
     lock.router,
     home.router,
     account.router,
@@ -21,6 +34,7 @@ ROUTERS = (
     access.router,
     audit.router,
     security.router,
+    account_changes.router,
     admin.router,
     # Customer pages.
     *customers.ROUTERS,

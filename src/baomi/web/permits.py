@@ -7,7 +7,7 @@ so that a typed-in URL gets no further than a link would.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
@@ -42,10 +42,11 @@ def refuse(request: Request, ctx: RequestContext, viewer: Viewer) -> Forbidden:
     return error
 
 
-def needs(*permissions: Permission) -> Callable[..., Viewer]:
+def needs(*permissions: Permission) -> Callable[..., Awaitable[Viewer]]:
     """A page dependency: the viewer, if their roles carry any of `permissions`; else 403."""
 
-    def check(request: Request, ctx: Ctx, viewer: PageViewer) -> Viewer:
+    # async: it only reads the viewer, so FastAPI need not send it to the thread pool.
+    async def check(request: Request, ctx: Ctx, viewer: PageViewer) -> Viewer:
         if any(viewer.actor.can(p) for p in permissions):
             return viewer
         raise refuse(request, ctx, viewer)
@@ -64,3 +65,4 @@ GrantsViewer = Annotated[Viewer, Depends(needs(Permission.GRANT_MANAGE))]
 KeysViewer = Annotated[Viewer, Depends(needs(Permission.KEY_MANAGE))]
 UnlockViewer = Annotated[Viewer, Depends(needs(Permission.USER_UNLOCK))]
 AdminViewer = Annotated[Viewer, Depends(needs(Permission.USER_MANAGE))]
+ApproverViewer = Annotated[Viewer, Depends(needs(Permission.ACCOUNT_APPROVE))]

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 
 from baomi import clock
 from baomi.api.deps import Conn, CurrentActor
-from baomi.auth.mfa import mfa_enabled, mfa_expected
+from baomi.auth import mfa_gate
 from baomi.security.actor import Actor
 from baomi.security.roles import Permission
 from baomi.users.service import locale_of
@@ -72,7 +72,7 @@ def _viewer(request: Request, conn: Connection, actor: Actor) -> Viewer:
 
 
 def _needs_enrolment(conn: Connection, actor: Actor) -> bool:
-    return mfa_expected(actor.roles) and not mfa_enabled(conn, actor.user_id)
+    return mfa_gate.must_enrol(actor)
 
 
 def page_viewer(request: Request, conn: Conn, actor: CurrentActor) -> Viewer:

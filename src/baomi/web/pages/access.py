@@ -22,6 +22,7 @@ from baomi.access.queries import ListRole
 from baomi.access.schemas import AccessRequestOut
 from baomi.api.deps import Conn, Ctx
 from baomi.errors import BaomiError, ValidationFailed
+from baomi.grants.review import emergency_grants, review_emergency_grant
 from baomi.grants.service import list_own_grants, revoke_grant
 from baomi.security.roles import Permission
 from baomi.users.service import list_users
@@ -42,6 +43,7 @@ NOTICES = {
     "approved": N_("Your approval has been recorded."),
     "rejected": N_("The request has been rejected."),
     "revoked": N_("The grant has ended; the access is gone now."),
+    "reviewed": N_("Your review of the emergency grant has been recorded."),
 }
 # Refusals by the services' stable codes, said for the person in front of the form.
 ERRORS = {
@@ -66,6 +68,8 @@ ERRORS = {
         "Only the security officer, the grantee or the request's approvers may end this grant."
     ),
     "grant_already_revoked": N_("This grant has already ended."),
+    "not_allowed_to_review": N_("Only a head of the customer's department reviews this grant."),
+    "grant_already_reviewed": N_("This emergency grant has already been reviewed."),
     "validation_failed": N_("Some of the form is not right; see the messages below."),
 }
 OTHER_ERROR = N_("The action was refused (code %(code)s).")
@@ -110,6 +114,7 @@ def _access_page(
     status: int = 200,
     notice: str | None = None,
     error: BaomiError | None = None,
+    review_note: str = "",
 ) -> Response:
     actor = viewer.actor
     now = clock.utcnow()
@@ -139,6 +144,9 @@ def _access_page(
         "decision_labels": DECISION_LABELS,
         "time_left": access_forms.time_left,
         "customer_links": mounted(request, "/customers/{customer_id}"),
+        # C3.2 / C4.3.1: a head reviews the emergency grants given in their departments.
+        "emergency": emergency_grants(conn, actor=actor) if actor.headed_departments else [],
+        "review_note": review_note,
     }
     if works:
         mine = queries.list_requests(conn, actor=actor, role=ListRole.MINE, now=now)
@@ -227,12 +235,45 @@ def post_decision(
 
 @router.post("/access/grants/{grant_id}/revoke")
 def post_revoke(
-    request: Request, conn: Conn, ctx: Ctx, viewer: AccessViewer, grant_id: str
+    request: Request,
+    conn: Conn,
+    ctx: Ctx,
+    viewer: AccessViewer,
+    grant_id: str,
+    back: Annotated[str, Form(max_length=32)] = "grants",
 ) -> Response:
-    """End one of my grants early (the grantee may; C4.2.1 least privilege)."""
+    """End a grant early: one of mine (C4.2.1 least privilege), or, for a head, an emergency
+    grant on a customer of my department."""
     outcome = attempt(
         conn, lambda: revoke_grant(conn, actor=viewer.actor, ctx=ctx, grant_id=grant_id)
     )
     if outcome.error is None:
-        return redirect(request, "/access?done=revoked#grants")
+        anchor = "emergency-grants" if back == "emergency-grants" else "grants"
+        return redirect(request, f"/access?done=revoked#{anchor}")
     return _access_page(request, conn, viewer, status=outcome.error.status, error=outcome.error)
+
+
+@router.post("/access/grants/{grant_id}/review")
+def post_review(
+    request: Request,
+    conn: Conn,
+    ctx: Ctx,
+    viewer: AccessViewer,
+    grant_id: str,
+    note: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """Review an emergency grant given on a customer of my department (C3.2, C4.3.1)."""
+    if len(note.strip()) < 2:
+        error = ValidationFailed([{"field": "note", "message": "say what you found"}])
+        return _access_page(request, conn, viewer, status=422, error=error, review_note=note)
+    outcome = attempt(
+        conn,
+        lambda: review_emergency_grant(
+            conn, actor=viewer.actor, ctx=ctx, grant_id=grant_id, note=note.strip()
+        ),
+    )
+    if outcome.error is None:
+        return redirect(request, "/access?done=reviewed#emergency-grants")
+    return _access_page(
+        request, conn, viewer, status=outcome.error.status, error=outcome.error, review_note=note
+    )

@@ -14,9 +14,11 @@ from fastapi.responses import Response
 
 from baomi.access.routing import nearest_head
 from baomi.api.deps import Conn, Ctx
+from baomi.audit.context import RequestContext
 from baomi.errors import BaomiError
-from baomi.security.roles import ROLE_PERMISSIONS
-from baomi.users import service
+from baomi.security.roles import ROLE_PERMISSIONS, Role
+from baomi.users import activation, changes, service
+from baomi.users.invite import Invitation, invite_user
 from baomi.users.schemas import DepartmentOut, UserOut
 from baomi.web import admin_forms
 from baomi.web.admin_forms import UserForm
@@ -35,13 +37,23 @@ TABS = (
     ("/admin/roles", N_("Roles")),
 )
 NOTICES = {
-    "created": N_("The user has been added."),
+    "created": N_(
+        "The user has been added. Their roles take effect once the security officer approves."
+    ),
+    "reset": N_(
+        "The password has been reset: the person's sessions have ended and they were told."
+    ),
+    "roles": N_("Roles removed have ended; roles added wait for the security officer."),
+    "moved": N_("The move has been put to the security officer; it takes effect once approved."),
     "disabled": N_(
         "The account is disabled and all its sessions have ended. It stays on record for the "
         "audit log."
     ),
     "department": N_("The department has been added."),
-    "head": N_("The department head has been set."),
+    "head": N_(
+        "The new head has been put to the security officer; it takes effect once approved. "
+        "The department's current head has been told."
+    ),
 }
 ERRORS = {
     "not_found": N_("There is no such user or department, or it is already disabled."),
@@ -100,7 +112,15 @@ def _users_page(
         status=status,
         users=service.list_users(conn),
         departments=service.list_departments(conn),
+        # 三员分立: what waits for the security officer, so the administrator sees it pending.
+        pending_changes=changes.list_changes(
+            conn,
+            actor=viewer.actor,
+            ctx=RequestContext(request_id=getattr(request.state, "request_id", None)),
+            status=changes.ChangeStatus.PENDING,
+        ),
         form=form or UserForm(),
+        activation=context.pop("activation", None),
         roles=admin_forms.ROLE_ORDER,
         separated=admin_forms.SEPARATED,
         employment_labels=admin_forms.EMPLOYMENT_LABELS,
@@ -121,13 +141,13 @@ def post_user(
     viewer: AdminViewer,
     username: Annotated[str, Form(max_length=200)] = "",
     display_name: Annotated[str, Form(max_length=400)] = "",
-    password: Annotated[str, Form(max_length=256)] = "",
     employment_type: Annotated[str, Form(max_length=32)] = "",
     department_id: Annotated[str, Form(max_length=64)] = "",
     roles: Annotated[list[str] | None, Form()] = None,
     email: Annotated[str, Form(max_length=400)] = "",
 ) -> Response:
-    """Add a user; 三员分立 and the password rules are the service's, shown inline."""
+    """Add a user: no password (the page shows the activation code once, for the person); the
+    roles wait for the security officer. 三员分立 is the service's rule, shown inline."""
     form = UserForm(
         username=username,
         display_name=display_name,
@@ -136,28 +156,107 @@ def post_user(
         roles=list(roles or [])[:10],
         email=email,
     )
-    user_in = admin_forms.read(form, password)
+    user_in = admin_forms.read(form)
     if user_in is None:
         return _users_page(request, conn, viewer, form=form, status=422)
     outcome = attempt(
         conn,
-        lambda: service.create_user(
+        lambda: invite_user(
             conn,
             actor=viewer.actor,
             ctx=ctx,
             username=user_in.username,
             display_name=user_in.display_name,
-            password=user_in.password,
             employment_type=user_in.employment_type,
             department_id=user_in.department_id,
             roles=user_in.roles,
             email=user_in.email,
         ),
     )
-    if outcome.error is None:
-        return redirect(request, "/admin?done=created")
+    if outcome.error is None and isinstance(outcome.value, Invitation):
+        # Shown once, on this answer only: it is not kept anywhere it could be read again.
+        return _users_page(
+            request,
+            conn,
+            viewer,
+            notice=NOTICES["created"],
+            activation={"username": user_in.username, "code": outcome.value.activation},
+            pending=outcome.value.pending_change is not None,
+        )
+    assert outcome.error is not None
     context = {} if admin_forms.refused(form, outcome.error) else _error(outcome.error)
     return _users_page(request, conn, viewer, form=form, status=outcome.error.status, **context)
+
+
+@router.post("/admin/users/{user_id}/reset-password")
+def post_reset_password(
+    request: Request, conn: Conn, ctx: Ctx, viewer: AdminViewer, user_id: str
+) -> Response:
+    """Reset a password: the page shows the person's new activation code, once."""
+    outcome = attempt(
+        conn,
+        lambda: activation.reset_password(conn, actor=viewer.actor, ctx=ctx, user_id=user_id),
+    )
+    if outcome.error is not None or outcome.value is None:
+        assert outcome.error is not None
+        error = outcome.error
+        return _users_page(request, conn, viewer, status=error.status, **_error(error))
+    username = next(u.username for u in service.list_users(conn) if u.id == user_id)
+    return _users_page(
+        request,
+        conn,
+        viewer,
+        notice=NOTICES["reset"],
+        activation={"username": username, "code": outcome.value},
+    )
+
+
+@router.post("/admin/users/{user_id}/roles")
+def post_roles(
+    request: Request,
+    conn: Conn,
+    ctx: Ctx,
+    viewer: AdminViewer,
+    user_id: str,
+    roles: Annotated[list[str] | None, Form()] = None,
+) -> Response:
+    """Change a person's roles: removals now, additions once the security officer approves."""
+    chosen = [Role(r) for r in (roles or [])[:10] if r in set(Role)]
+    outcome = attempt(
+        conn,
+        lambda: changes.request_roles(
+            conn, actor=viewer.actor, ctx=ctx, user_id=user_id, roles=chosen
+        ),
+    )
+    if outcome.error is None:
+        return redirect(request, "/admin?done=roles")
+    error = outcome.error
+    context = _error(error)
+    if error.code == "validation_failed":
+        context["error"] = admin_forms.MESSAGES["separation" if chosen else "roles"]
+    return _users_page(request, conn, viewer, status=error.status, **context)
+
+
+@router.post("/admin/users/{user_id}/department")
+def post_move(
+    request: Request,
+    conn: Conn,
+    ctx: Ctx,
+    viewer: AdminViewer,
+    user_id: str,
+    department_id: Annotated[str, Form(max_length=64)] = "",
+) -> Response:
+    """Move a person to another department, once the security officer approves."""
+    outcome = attempt(
+        conn,
+        lambda: changes.request_move(
+            conn, actor=viewer.actor, ctx=ctx, user_id=user_id, department_id=department_id
+        ),
+    )
+    if outcome.error is None:
+        return redirect(request, "/admin?done=moved")
+    error = outcome.error
+    return _users_page(request, conn, viewer, status=error.status, **_error(error))
 
 
 @router.post("/admin/users/{user_id}/disable")
@@ -231,7 +330,7 @@ def get_departments(request: Request, conn: Conn, viewer: AdminViewer) -> Respon
 
 
 def _set_head(conn: Conn, ctx: Ctx, viewer: Viewer, department_id: str, user_id: str) -> None:
-    service.set_department_head(
+    changes.request_head(
         conn, actor=viewer.actor, ctx=ctx, department_id=department_id, user_id=user_id
     )
 

@@ -55,11 +55,11 @@ def _prelogin_name(request: Request) -> str:
     return PRELOGIN_COOKIE if browser.is_plain_loopback(request) else f"__Host-{PRELOGIN_COOKIE}"
 
 
-def _prelogin_token(request: Request) -> str:
+def prelogin_token(request: Request) -> str:
     return request.cookies.get(_prelogin_name(request)) or secrets.token_urlsafe(32)
 
 
-def _with_prelogin_cookie(response: Response, request: Request, token: str) -> Response:
+def with_prelogin_cookie(response: Response, request: Request, token: str) -> Response:
     response.set_cookie(
         _prelogin_name(request),
         token,
@@ -71,7 +71,7 @@ def _with_prelogin_cookie(response: Response, request: Request, token: str) -> R
     return response
 
 
-def _prelogin_ok(request: Request, presented: str) -> bool:
+def prelogin_ok(request: Request, presented: str) -> bool:
     expected = request.cookies.get(_prelogin_name(request))
     return (
         browser.same_site_origin(request)
@@ -92,7 +92,7 @@ def _login_page(
     pending: str = "",
     notice: str | None = None,
 ) -> Response:
-    token = _prelogin_token(request)
+    token = prelogin_token(request)
     response = page(
         request,
         None,
@@ -106,12 +106,16 @@ def _login_page(
         pending=pending,
         notice=notice,
     )
-    return _with_prelogin_cookie(response, request, token)
+    return with_prelogin_cookie(response, request, token)
 
 
 @router.get("/login")
-def get_login(request: Request, next: str | None = None, logged_out: bool = False) -> Response:
+def get_login(
+    request: Request, next: str | None = None, logged_out: bool = False, activated: bool = False
+) -> Response:
     notice = N_("You have logged out.") if logged_out else None
+    if activated:
+        notice = N_("Your password is set. Sign in with it now.")
     return _login_page(request, next_path=safe_next(next), notice=notice)
 
 
@@ -187,7 +191,7 @@ def post_login(
     """Step one: username and password. MFA accounts go on to the code (login_otp.html)."""
     next_path = safe_next(next)
     username = username.strip()
-    if not _prelogin_ok(request, csrf_token):
+    if not prelogin_ok(request, csrf_token):
         return _login_page(
             request, next_path=next_path, username=username, error="csrf_failed", status=403
         )
@@ -243,7 +247,7 @@ def post_login_otp(
     opened = pending_login.open_token(vault.provider, pending, now=clock.utcnow())
     if opened is None:
         return _login_page(request, next_path="/", error="pending_expired", status=401)
-    if not _prelogin_ok(request, csrf_token):
+    if not prelogin_ok(request, csrf_token):
         return _login_page(request, next_path=opened.next, error="csrf_failed", status=403)
     if not otp.strip():
         return _login_page(
@@ -337,7 +341,7 @@ def post_language(
     """Switch the language before login (a cookie); logged in, /account/language stores it."""
     target = with_next("/login", next)
     response = redirect(request, target)
-    if _prelogin_ok(request, csrf_token) and i18n.supported(locale):
+    if prelogin_ok(request, csrf_token) and i18n.supported(locale):
         set_language_cookie(response, request, locale)
     return response
 

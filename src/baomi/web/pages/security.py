@@ -40,6 +40,7 @@ TABS = (
     ("/security", N_("Grants"), Permission.GRANT_MANAGE),
     ("/security/levels", N_("Levels and rules"), None),
     ("/security/accounts", N_("Locked accounts"), Permission.USER_UNLOCK),
+    ("/security/account-changes", N_("Account changes"), Permission.ACCOUNT_APPROVE),
     ("/security/keys", N_("Keys"), Permission.KEY_MANAGE),
 )
 NOTICES = {
@@ -67,7 +68,7 @@ def _tabs(viewer: Viewer) -> list[tuple[str, str]]:
     return [(path, label) for path, label, p in TABS if p is None or viewer.actor.can(p)]
 
 
-def _page(
+def security_page(
     request: Request,
     viewer: Viewer,
     template: str,
@@ -110,7 +111,7 @@ def _grants_page(
     if person not in {u.id for u in people}:
         person = ""
     grants = list_grants(conn, actor=viewer.actor, user_id=person or None, active_only=not show_all)
-    return _page(
+    return security_page(
         request,
         viewer,
         "security_grants.html",
@@ -155,7 +156,7 @@ def post_revoke(
 def get_levels(request: Request, viewer: OfficerViewer) -> Response:
     """The per-level rules in force: one configuration, read here as everywhere (C2.2)."""
     config = levels.active()
-    return _page(
+    return security_page(
         request,
         viewer,
         "security_levels.html",
@@ -184,7 +185,7 @@ def _accounts_page(
         for a in activity.locked_accounts(conn, viewer.actor)
         if a.username in ids
     ]
-    return _page(
+    return security_page(
         request,
         viewer,
         "security_accounts.html",
@@ -246,7 +247,7 @@ def rewrap_progress(status: KeyStatus) -> Rewrap:
 @router.get("/security/keys")
 def get_keys(request: Request, conn: Conn, vault: VaultDep, viewer: KeysViewer) -> Response:
     status = key_status(conn, vault.provider)
-    return _page(
+    return security_page(
         request,
         viewer,
         "security_keys.html",

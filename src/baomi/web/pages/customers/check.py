@@ -92,6 +92,53 @@ def _names(conn: Conn) -> dict[str, tuple[str, str]]:
     return out
 
 
+def answer_context(
+    conn: Conn,
+    *,
+    check: CheckView | None,
+    ask: RequestForm | None = None,
+    names: dict[str, tuple[str, str]] | None = None,
+) -> dict[str, Any]:
+    """What customers/_check_result.html needs: the answer, the request, names and choices."""
+    return {
+        "check": check,
+        "ask": ask,
+        "check_kinds": CHECK_KINDS,
+        "durations": DURATIONS,
+        "names": names if names is not None else _names(conn),
+        "approver_roles": APPROVER_ROLES,
+    }
+
+
+def answer(
+    conn: Conn, viewer: Viewer, *, found: CheckOut, kind: str = "phone", value: str = ""
+) -> dict[str, Any]:
+    """The context of a 查重 answer: the handler by name and, when someone else handles the
+    customer, the prefilled one-click access request (also under a refused customer form)."""
+    names = _names(conn)
+    handler = (found.handler or {}).get("username", "")
+    view = CheckView(
+        kind=kind,
+        value=value,
+        found=found,
+        handler_name=names.get(handler, (handler, ""))[0],
+        mine=handler == viewer.username,
+    )
+    ask = None
+    if (
+        found.exists
+        and not view.mine
+        and found.customer_id
+        and viewer.can(Permission.CUSTOMER_WORK)
+    ):
+        ask = RequestForm(
+            customer_id=found.customer_id,
+            purpose=translate(viewer.locale, DEFAULT_PURPOSE),
+            hours=DEFAULT_HOURS,
+        )
+    return answer_context(conn, check=view, ask=ask, names=names)
+
+
 def _render(
     request: Request,
     conn: Conn,
@@ -100,15 +147,9 @@ def _render(
     check: CheckView | None,
     ask: RequestForm | None = None,
     status: int = 200,
+    context: dict[str, Any] | None = None,
 ) -> Response:
-    context: dict[str, Any] = {
-        "check": check,
-        "ask": ask,
-        "check_kinds": CHECK_KINDS,
-        "durations": DURATIONS,
-        "names": _names(conn),
-        "approver_roles": APPROVER_ROLES,
-    }
+    context = context or answer_context(conn, check=check, ask=ask)
     if is_htmx(request):
         # htmx swaps only 2xx answers: a refusal is shown in the box all the same.
         return page(request, viewer, "customers/_check_result.html", **context)
@@ -151,27 +192,8 @@ def post_check(
         return _render(request, conn, viewer, check=view, status=outcome.error.status)
     found = outcome.value
     assert found is not None
-    handler = (found.handler or {}).get("username", "")
-    view = CheckView(
-        kind=kind,
-        value=value,
-        found=found,
-        handler_name=_names(conn).get(handler, (handler, ""))[0],
-        mine=handler == viewer.username,
-    )
-    ask = None
-    if (
-        found.exists
-        and not view.mine
-        and found.customer_id
-        and viewer.can(Permission.CUSTOMER_WORK)
-    ):
-        ask = RequestForm(
-            customer_id=found.customer_id,
-            purpose=translate(viewer.locale, DEFAULT_PURPOSE),
-            hours=DEFAULT_HOURS,
-        )
-    return _render(request, conn, viewer, check=view, ask=ask)
+    context = answer(conn, viewer, found=found, kind=kind, value=value)
+    return _render(request, conn, viewer, check=None, context=context)
 
 
 def _all(errors: FormErrors) -> list[Any]:

@@ -4,6 +4,10 @@ input they concern, in the reader's language; a refused form comes back with eve
 
 Editing sends only what changed. Masked fields (C4.3.2) are never put into the form: their
 inputs start empty, and only a value typed in replaces the stored one.
+
+Source and lawful basis are required and never preset: the person filing states them. A record
+the service refuses as already on file (`duplicate_customer`, C4.1.3) comes back with the 查重
+answer above the form — the handler and department only — and its one-click access request.
 """
 
 from __future__ import annotations
@@ -18,14 +22,15 @@ from starlette.datastructures import FormData
 
 from baomi.api.deps import Conn, Ctx, VaultDep
 from baomi.customers import service
-from baomi.customers.schemas import CustomerIn, CustomerOut, CustomerPatch
+from baomi.customers.schemas import CheckOut, CustomerIn, CustomerOut, CustomerPatch
+from baomi.customers.search import DuplicateCustomer
 from baomi.errors import BaomiError
 from baomi.security.actor import Actor
 from baomi.security.levels import active
 from baomi.security.roles import Permission, permissions_of
 from baomi.users.service import department_subtree, list_users
 from baomi.web.forms import attempt
-from baomi.web.pages.customers import display
+from baomi.web.pages.customers import check, display
 from baomi.web.pages.customers.form_data import Draft
 from baomi.web.pages.customers.messages import FormErrors, form_errors
 from baomi.web.render import page
@@ -65,6 +70,7 @@ def _form(
     errors: FormErrors,
     customer: CustomerOut | None = None,
     status: int = 200,
+    duplicate: CheckOut | None = None,
 ) -> Response:
     levels = active()
     masked = frozenset(customer.masked) if customer else frozenset()
@@ -85,7 +91,10 @@ def _form(
         "levels": [levels.rule(code) for code in levels.enabled],
         "handlers": _handler_choices(conn, viewer.actor),
         "action": f"/customers/{customer.id}/edit" if customer else "/customers/new",
+        "check": None,
     }
+    if duplicate is not None:
+        context.update(check.answer(conn, viewer, found=duplicate))
     return page(request, viewer, "customers/form.html", status=status, **context)
 
 
@@ -95,14 +104,8 @@ def _status(error: BaomiError | ValidationError) -> int:
 
 @router.get("/customers/new")
 def get_new(request: Request, conn: Conn, viewer: PageViewer) -> Response:
-    """An empty form: the lowest level, the creator as handler."""
-    draft = Draft(
-        text={
-            "level": active().enabled[0],
-            "lawful_basis": "contract",
-            "handler_id": viewer.actor.user_id,
-        }
-    )
+    """An empty form: the lowest level, the creator as handler; source and basis left to state."""
+    draft = Draft(text={"level": active().enabled[0], "handler_id": viewer.actor.user_id})
     return _form(request, conn, viewer, draft=draft, errors=FormErrors())
 
 
@@ -153,14 +156,16 @@ def _save(
         assert saved is not None
         done = "saved" if customer else "created"
         return redirect(request, f"/customers/{saved.id}?done={done}")
+    error = outcome.error
     return _form(
         request,
         conn,
         viewer,
         draft=draft,
         customer=customer,
-        errors=form_errors(outcome.error, inputs=draft.inputs()),
-        status=_status(outcome.error),
+        errors=form_errors(error, inputs=draft.inputs()),
+        status=_status(error),
+        duplicate=error.found if isinstance(error, DuplicateCustomer) else None,
     )
 
 
@@ -197,9 +202,12 @@ def post_edit(
     draft = Draft.from_form(form)
     changed = draft.changed(original, masked=masked) - frozenset(customer.withheld)
     body: dict[str, Any] = draft.body(fields=changed)
-    for name in ("source", "lawful_basis", "handler_id"):
-        if draft.value(name) and draft.value(name) != original.value(name):
+    # Source and basis cannot be emptied: a blank one is sent, and refused as missing (C4.1.1).
+    for name in ("source", "lawful_basis"):
+        if name in draft.text and draft.value(name) != original.value(name):
             body[name] = draft.value(name)
+    if draft.value("handler_id") and draft.value("handler_id") != original.value("handler_id"):
+        body["handler_id"] = draft.value("handler_id")
     if draft.value("confidential_until") != original.value("confidential_until"):
         body["confidential_until"] = draft.value("confidential_until") or None
 

@@ -32,6 +32,9 @@ ID_NUMBER = N_(
 )
 FILL_IN = N_("Fill this in.")
 DATE = N_("Use a date like 2026-03-31.")
+# C4.1.1: every record states where its data came from and on what lawful basis.
+SOURCE = N_("Say where the data came from, e.g. a trade-fair business card.")
+LAWFUL_BASIS = N_("Choose the lawful basis on which the data was obtained.")
 
 # (leaf field, start of the service's message) → message id. The leaf is the last field name
 # in the path (`contacts[0].phones[1]` → phones); "*" is any field.
@@ -101,6 +104,13 @@ _PYDANTIC = {
     "greater_than_equal": N_("Use a number of at least %(ge)s."),
     "less_than_equal": N_("Use a number of at most %(le)s."),
 }
+# Where a field says better what is missing than the general message does.
+_PYDANTIC_OF_FIELD = {
+    ("source", "missing"): SOURCE,
+    ("source", "string_too_short"): SOURCE,
+    ("lawful_basis", "missing"): LAWFUL_BASIS,
+    ("lawful_basis", "enum"): LAWFUL_BASIS,
+}
 
 
 # Refusals by their stable code (baomi.errors, the services): what the person can do next.
@@ -136,6 +146,18 @@ CODES = {
         "Only the department head can give a customer to another handler."
     ),
     "role_without_customer_access": N_("Your role does not give access to customer data."),
+    "period_requires_approval": N_(
+        "A confidentiality period lowers the level when it ends, and lowering needs approval: "
+        "leave the date empty (or as it was) and send a level-change request."
+    ),
+    "duplicate_customer": N_(
+        "This customer is already on file in the company (查重): request access to it instead "
+        "of filing it again."
+    ),
+    "destruction_requires_approval": N_(
+        "Nobody deletes a customer alone: records are destroyed only through the approved "
+        "destruction procedure. Correct a record by editing it."
+    ),
     "conflict": N_("This could not be done in the record's present state."),
 }
 
@@ -220,7 +242,7 @@ def pydantic_messages(error: ValidationError) -> list[tuple[str, FieldMessage]]:
     out = []
     for item in error.errors(include_url=False):
         path = _path(item.get("loc", ()))
-        msgid = _PYDANTIC.get(item["type"])
+        msgid = _PYDANTIC_OF_FIELD.get((path, item["type"])) or _PYDANTIC.get(item["type"])
         _, line = slot_of(path)
         if msgid is None:
             out.append((path, FieldMessage(msgid=None, raw=str(item.get("msg", "")), line=line)))
