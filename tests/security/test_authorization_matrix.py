@@ -9,6 +9,7 @@ by their nature (security officer, auditor, administrator — 三员分立).
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -209,4 +210,31 @@ def test_nobody_destroys_a_customer_alone(client: TestClient, engine: Engine) ->
     assert [tuple(e) for e in events] == [
         ("zhangsan", "deny", "destruction_requires_approval"),
         ("wangwu", "deny", "destruction_requires_approval"),
+    ]
+
+
+def test_role_refusals_over_the_api_are_audited(client: TestClient, engine: Engine) -> None:
+    """C1.3 (issue 11 §2): a salesperson probing the auditor's, the officer's and the
+    administrator's routes gets 403 each time, and each leaves a deny event naming the
+    permission it lacked."""
+    seller = login(client, "zhangsan")
+    probes = [
+        ("GET", "/api/v1/audit/events", "audit:read"),
+        ("POST", "/api/v1/grants", "grant:manage"),
+        ("GET", "/api/v1/users", "user:manage"),
+    ]
+    for method, path, _ in probes:
+        assert client.request(method, path, headers=seller, json={}).status_code == 403, path
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(audit_events.c.actor_username, audit_events.c.details)
+            .where(audit_events.c.action == "api:call", audit_events.c.decision == "deny")
+            .order_by(audit_events.c.id)
+        ).all()
+    seen = [
+        (r.actor_username, (json.loads(r.details) if isinstance(r.details, str) else r.details))
+        for r in rows
+    ]
+    assert [(who, d["method"], d["route"], d["permission"]) for who, d in seen] == [
+        ("zhangsan", method, path, permission) for method, path, permission in probes
     ]

@@ -159,10 +159,27 @@ def _check_csrf(
 def require_permission(permission: Permission) -> Callable[..., Awaitable[Actor]]:
     """Return a dependency that admits only actors whose roles carry `permission`."""
 
-    async def _check(actor: Annotated[Actor, Depends(current_actor)]) -> Actor:
-        if not actor.can(permission):
-            raise Forbidden(f"your role lacks the permission {permission.value}")
-        return actor
+    async def _check(
+        request: Request,
+        ctx: Annotated[RequestContext, Depends(get_context)],
+        actor: Annotated[Actor, Depends(current_actor)],
+    ) -> Actor:
+        if actor.can(permission):
+            return actor
+        # C1.3: a probe by the wrong role is on record, naming the permission it lacked.
+        refusal = actor_event(
+            ctx=ctx,
+            actor=actor,
+            action=Action.API_CALL,
+            allowed=False,
+            reason="role_lacks_permission",
+            details={
+                "permission": permission.value,
+                "route": str(getattr(request.scope.get("route"), "path", request.url.path)),
+                "method": request.method,
+            },
+        )
+        raise Forbidden(f"your role lacks the permission {permission.value}").with_audit(refusal)
 
     return _check
 

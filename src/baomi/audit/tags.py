@@ -67,6 +67,8 @@ class Action(StrEnum):
     ACTIVITY_VIEW = "activity:view"
     # A page refused to a role that lacks its permission (C4.2.1; 三员分立 shows in the UI too).
     PAGE_OPEN = "page:open"
+    # An API route refused to a role that lacks its permission (C1.3: refusals are on record).
+    API_CALL = "api:call"
 
 
 class Decision(StrEnum):

@@ -49,6 +49,16 @@ MORE_ACTION_NAMES = {
     "notification:read": N_("Notification read"),
     "activity:view": N_("Activity charts"),
     "page:open": N_("Page refused"),
+    "api:call": N_("API call refused"),
+    "grant:review": N_("Emergency grant reviewed"),
+    "user:activate": N_("Password set with a code"),
+    "user:password_reset": N_("Password reset"),
+    "user:roles_change": N_("Roles changed"),
+    "user:move": N_("Moved to a department"),
+    "department:head_change": N_("Department head named"),
+    "account_change:request": N_("Account change asked"),
+    "account_change:approve": N_("Account change approved"),
+    "account_change:reject": N_("Account change rejected"),
 }
 FILTER_ERRORS = {
     "date": N_("Use a date like 2026-03-01."),
