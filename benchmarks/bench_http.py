@@ -162,6 +162,7 @@ def serve(home: Path, port: int) -> None:
 
     from baomi import logging as baomi_logging
     from baomi.app import create_app
+    from baomi.cli.server import freeze_startup_heap
     from baomi.crypto.keys import provider_from_settings
     from baomi.customers.vault import Vault
     from baomi.db import make_engine
@@ -190,6 +191,7 @@ def serve(home: Path, port: int) -> None:
         else:
             await baomi_app(scope, receive, send)
 
+    freeze_startup_heap()  # as `baomi serve` does
     uvicorn.run(both, host="127.0.0.1", port=port, access_log=False, log_level="warning")
 
 
