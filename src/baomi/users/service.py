@@ -315,14 +315,14 @@ def heads_of(conn: Connection, department_id: str | None) -> list[str]:
     """Return the heads of a department and of every department above it, nearest first."""
     depts = {d.id: d for d in list_departments(conn)}
     out: list[str] = []
+    seen: set[str] = set()  # a cycle would be a data error; never loop on it
     current = department_id
-    while current is not None and current in depts:
+    while current is not None and current in depts and current not in seen:
+        seen.add(current)
         head = depts[current].head_user_id
         if head and head not in out:
             out.append(head)
         current = depts[current].parent_id
-        if current == department_id:  # a cycle would be a data error; never loop on it
-            break
     return out
 
 
