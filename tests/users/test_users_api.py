@@ -212,28 +212,36 @@ def test_activation_then_login_and_disable(client: TestClient, org: Org) -> None
     assert users["newhire"]["is_active"] is False
 
 
-def test_reset_password_ends_sessions_tells_the_person_keeps_mfa(
+def test_reset_password_locks_until_the_officer_unlocks_and_keeps_mfa(
     client: TestClient, org: Org
 ) -> None:
-    """F1: an administrator's reset works like activation; the person is told."""
+    """F1: an administrator's reset works like activation and the person is told. An account
+    with customer data stays locked until the security officer has confirmed with the person:
+    the administrator held the code, so signing in at once would be the puppet again."""
     admin = login(client, "admin")
     zhangsan = login(client, "zhangsan")
     user_id = org.user_ids["zhangsan"]
     reset = client.post(f"/api/v1/users/{user_id}/reset-password", headers=admin)
     assert reset.status_code == 200
+    assert reset.json()["locked_until_officer_unlocks"] is True
     assert client.get("/api/v1/customers", headers=zhangsan).status_code == 401
     assert _password_login(client, "zhangsan", "baomi-test-2026-pw").status_code == 401
     assert _activate(client, "zhangsan", reset.json()["activation_code"]).status_code == 204
-    again = {
-        "Authorization": f"Bearer {_password_login(client, 'zhangsan').json()['access_token']}"
-    }
-    told = client.get("/api/v1/notifications", headers=again).json()["items"]
+    assert _password_login(client, "zhangsan").status_code == 401  # locked
+    officer = login(client, "baomiyuan")
+    assert client.post(f"/api/v1/users/{user_id}/unlock", headers=officer).status_code == 204
+    token = _password_login(client, "zhangsan").json()["access_token"]
+    told = client.get("/api/v1/notifications", headers={"Authorization": f"Bearer {token}"}).json()[
+        "items"
+    ]
     assert [n["kind"] for n in told] == ["password_reset"]
     # The reset does not touch the second factor: a head still needs their code.
     head_reset = client.post(
         f"/api/v1/users/{org.user_ids['wangwu']}/reset-password", headers=admin
     ).json()
     assert _activate(client, "wangwu", head_reset["activation_code"]).status_code == 204
+    unlock = f"/api/v1/users/{org.user_ids['wangwu']}/unlock"
+    assert client.post(unlock, headers=officer).status_code == 204
     no_code = _password_login(client, "wangwu")
     assert no_code.status_code == 401 and no_code.json()["code"] == "mfa_required"
 

@@ -133,6 +133,7 @@ def test_admin_resets_a_password_and_changes_roles(app: FastAPI, engine: Engine,
             f"/admin/users/{org.user_ids['qianba']}/reset-password", data={"csrf_token": token}
         )
         assert reset.status_code == 200 and "密码已重置" in reset.text
+        assert "在保密员与本人核实并解锁之前，账户保持锁定" in reset.text
         code = _code(reset.text)
         roles = client.post(
             f"/admin/users/{org.user_ids['qianba']}/roles",

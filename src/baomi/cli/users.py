@@ -187,6 +187,11 @@ def reset_password(
         code = activation.reset_password(conn, actor=admin, ctx=CLI_CONTEXT, user_id=user_id)
     console.print(f"Reset the password of {username}; their sessions have ended.")
     _show_activation(username, code)
+    if code.locked_until_officer_unlocks:
+        console.print(
+            "  the account stays locked until a security officer has confirmed with the person "
+            "and unlocked it (`baomi user unlock`, or Security → Locked accounts)."
+        )
 
 
 @user_app.command("roles")

@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -28,10 +28,11 @@ from baomi.errors import NotAuthenticated, NotFound
 from baomi.ids import new_id
 from baomi.notifications import triggers
 from baomi.security.actor import Actor
+from baomi.security.roles import CUSTOMER_ROLES
 from baomi.users.guard import require_manager
 from baomi.users.models import account_activations, users
 from baomi.users.passwords import NO_PASSWORD
-from baomi.users.service import set_password
+from baomi.users.service import roles_of, set_password
 
 VALID_FOR = timedelta(hours=72)
 
@@ -47,6 +48,8 @@ class Activation:
 
     code: str
     expires_at: datetime
+    # After a reset of an account with customer data: sign-in waits for the officer's unlock.
+    locked_until_officer_unlocks: bool = False
 
 
 def _digest(code: str) -> bytes:
@@ -143,7 +146,8 @@ def reset_password(
     conn: Connection, *, actor: Actor, ctx: RequestContext, user_id: str
 ) -> Activation:
     """The administrator resets a password: the old one stops working, every session of the
-    person ends, they are told, and only a one-time code remains (the second factor stays)."""
+    person ends, they are told, and only a one-time code remains (the second factor stays).
+    An account with customer data is also locked until the security officer unlocks it."""
     require_manager(actor, ctx, Action.USER_PASSWORD_RESET)
     now = utcnow()
     row = conn.execute(
@@ -155,7 +159,14 @@ def reset_password(
         raise NotFound("no active user with that id")
     if row.id == actor.user_id:
         raise NotFound("no active user with that id")  # change your own password instead
-    conn.execute(update(users).where(users.c.id == user_id).values(password_hash=NO_PASSWORD))
+    # An account that works with customer data stays locked after a reset until the security
+    # officer has confirmed with the person that they, not whoever held the code, set the new
+    # password: otherwise the administrator could reset a salesperson and sign in as them.
+    held = bool(roles_of(conn, user_id) & CUSTOMER_ROLES)
+    values: dict[str, object] = {"password_hash": NO_PASSWORD}
+    if held:
+        values["locked_at"] = now
+    conn.execute(update(users).where(users.c.id == user_id).values(**values))
     activation = issue(conn, actor=actor, user_id=user_id, purpose=Purpose.RESET, now=now)
     append(
         conn,
@@ -164,11 +175,11 @@ def reset_password(
             actor=actor,
             action=Action.USER_PASSWORD_RESET,
             object_id=user_id,
-            details={"user": row.username},
+            details={"user": row.username, "locked_until_officer_unlocks": held},
         ),
     )
     sessions.end_all(
         conn, ctx=ctx, user_id=user_id, reason=sessions.EndReason.PASSWORD_RESET, by=actor
     )
     triggers.password_reset(conn, user_id=user_id, by=actor, now=now)
-    return activation
+    return replace(activation, locked_until_officer_unlocks=held)

@@ -73,9 +73,14 @@ def post_disable(user_id: str, conn: Conn, ctx: Ctx, actor: Admin) -> None:
 @router.post("/users/{user_id}/reset-password", response_model=ActivationOut)
 def post_reset_password(user_id: str, conn: Conn, ctx: Ctx, actor: Admin) -> ActivationOut:
     """Reset a password: the old one stops working, the person's sessions end and they are
-    told; the answer's one-time code lets them set a new one (MFA stays as it was)."""
+    told; the answer's one-time code lets them set a new one (MFA stays as it was). An account
+    with customer data stays locked until the security officer unlocks it."""
     code = activation.reset_password(conn, actor=actor, ctx=ctx, user_id=user_id)
-    return ActivationOut(activation_code=code.code, activation_expires_at=code.expires_at)
+    return ActivationOut(
+        activation_code=code.code,
+        activation_expires_at=code.expires_at,
+        locked_until_officer_unlocks=code.locked_until_officer_unlocks,
+    )
 
 
 @router.put("/users/{user_id}/roles", responses={202: {"model": AccountChangeOut}})

@@ -72,6 +72,9 @@ class ActivationOut(BaseModel):
 
     activation_code: str
     activation_expires_at: datetime
+    # After a reset of an account with customer data, sign-in waits until the security officer
+    # confirms with the person and unlocks it (三员分立: the administrator held the code).
+    locked_until_officer_unlocks: bool = False
 
 
 class InvitationOut(ActivationOut):
