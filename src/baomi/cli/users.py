@@ -31,7 +31,7 @@ from baomi.users import activation, changes, service
 from baomi.users.activation import Activation
 from baomi.users.invite import invite_user
 from baomi.users.passwords import MIN_LENGTH
-from baomi.users.schemas import AccountChangeOut, EmploymentType, UserIn
+from baomi.users.schemas import AccountChangeOut, ChangeKind, ChangeStatus, EmploymentType, UserIn
 
 OPTIONS = {
     "display_name": "--name",
@@ -242,13 +242,13 @@ def list_changes(
     """List account changes, newest first (the administrator or the security officer)."""
     with user_errors(), unit_of_work(runtime.get_engine()) as conn:
         person = acting_person(conn, as_user, password_stdin)
-        status = changes.ChangeStatus.PENDING if pending else None
+        status = ChangeStatus.PENDING if pending else None
         found = changes.list_changes(conn, actor=person, ctx=CLI_CONTEXT, status=status)
         names = {u.id: u.username for u in service.list_users(conn)}
         depts = {d.id: d.name for d in service.list_departments(conn)}
     table = Table("change", "user", "kind", "before", "after", "status", "asked by", "decided by")
     for c in found:
-        if c.kind == changes.ChangeKind.ROLES:
+        if c.kind == ChangeKind.ROLES:
             before, after = ", ".join(c.roles_before or []), ", ".join(c.roles_after or [])
         else:
             before = depts.get(c.department_before or "", "")

@@ -18,6 +18,7 @@ from baomi.users.schemas import (
     AccountChangeOut,
     ActivationOut,
     ChangeDecisionIn,
+    ChangeStatus,
     DepartmentIn,
     DepartmentOut,
     HeadIn,
@@ -143,7 +144,7 @@ def put_head(
 
 @router.get("/account-changes", response_model=list[AccountChangeOut])
 def get_account_changes(
-    conn: Conn, ctx: Ctx, actor: CurrentActor, status: changes.ChangeStatus | None = None
+    conn: Conn, ctx: Ctx, actor: CurrentActor, status: ChangeStatus | None = None
 ) -> list[AccountChangeOut]:
     """Account changes, newest first (the administrator and the security officer)."""
     return changes.list_changes(conn, actor=actor, ctx=ctx, status=status)

@@ -15,39 +15,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append
 from baomi.audit.tags import Action
-from baomi.auth import sessions
 from baomi.clock import utcnow
 from baomi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from baomi.ids import is_id, new_id
 from baomi.notifications import triggers
 from baomi.security.actor import Actor
 from baomi.security.roles import CUSTOMER_ROLES, Permission, Role, separation_violation
+from baomi.users.apply import apply_change, apply_roles
 from baomi.users.guard import require_approver, require_manager
-from baomi.users.models import account_changes, departments, user_roles, users
-from baomi.users.schemas import AccountChangeOut
+from baomi.users.models import account_changes, departments, users
+from baomi.users.schemas import AccountChangeOut, ChangeKind, ChangeStatus
 from baomi.users.service import active_user_ids_with_role, roles_of
-
-
-class ChangeKind(StrEnum):
-    ROLES = "roles"
-    HEAD = "head"
-    DEPARTMENT = "department"
-
-
-class ChangeStatus(StrEnum):
-    PENDING = "pending"
-    APPROVED = "approved"
-    REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"  # replaced by a newer request of the same kind
 
 
 def _user(conn: Connection, user_id: str) -> Any:
@@ -218,7 +204,7 @@ def request_roles(
     added = wanted - before
     if not added:
         if wanted != before:
-            _apply_roles(conn, ctx=ctx, user=user, roles=wanted, by=actor, approver=None)
+            apply_roles(conn, ctx=ctx, user=user, roles=wanted, by=actor, approver=None)
         return None
     return submit_roles(conn, actor=actor, ctx=ctx, user_id=user.id, roles=wanted)
 
@@ -253,7 +239,7 @@ def submit_roles(
     before = sorted(r.value for r in roles_of(conn, user.id))
     if not (roles & CUSTOMER_ROLES) and not officer_exists(conn):
         # A fresh installation: nobody could approve yet, and these roles hold no customer data.
-        _apply_roles(conn, ctx=ctx, user=user, roles=roles, by=actor, approver=None)
+        apply_roles(conn, ctx=ctx, user=user, roles=roles, by=actor, approver=None)
         return None
     return _file(
         conn,
@@ -351,7 +337,7 @@ def decide(
         actor_event(ctx=ctx, actor=actor, action=action, object_id=change.id, details=details),
     )
     if approve:
-        _apply(conn, ctx=ctx, change=change, subject=subject, approver=actor)
+        apply_change(conn, ctx=ctx, change=change, subject=subject, approver=actor)
     triggers.account_change_decided(
         conn,
         change_id=change.id,
@@ -363,86 +349,3 @@ def decide(
         now=now,
     )
     return get_change(conn, change.id)
-
-
-def _apply(
-    conn: Connection,
-    *,
-    ctx: RequestContext,
-    change: AccountChangeOut,
-    subject: Any,
-    approver: Actor,
-) -> None:
-    if change.kind == ChangeKind.ROLES:
-        roles = {Role(r) for r in change.roles_after or []}
-        # The account may have changed since the request: 三员分立 is checked again.
-        if problem := separation_violation(roles):
-            raise ValidationFailed([{"field": "roles", "message": problem}])
-        _apply_roles(conn, ctx=ctx, user=subject, roles=roles, by=approver, approver=approver)
-        return
-    target = change.department_after
-    assert target is not None
-    details: dict[str, Any] = {"user": subject.username, "change": change.id}
-    if change.kind == ChangeKind.HEAD:
-        if Role.DEPARTMENT_HEAD not in roles_of(conn, subject.id):
-            raise Conflict("the person no longer holds the department_head role", code="stale")
-        previous = conn.execute(
-            select(departments.c.head_user_id).where(departments.c.id == target)
-        ).scalar()
-        conn.execute(
-            update(departments).where(departments.c.id == target).values(head_user_id=subject.id)
-        )
-        action = Action.DEPARTMENT_HEAD_CHANGE
-        details.update(department=target, previous_head=previous)
-    else:
-        conn.execute(update(users).where(users.c.id == subject.id).values(department_id=target))
-        action = Action.USER_MOVE
-        details.update(department_before=change.department_before, department_after=target)
-    append(
-        conn,
-        actor_event(ctx=ctx, actor=approver, action=action, object_id=subject.id, details=details),
-    )
-    sessions.end_all(
-        conn, ctx=ctx, user_id=subject.id, reason=sessions.EndReason.ACCOUNT_CHANGED, by=approver
-    )
-
-
-def _apply_roles(
-    conn: Connection,
-    *,
-    ctx: RequestContext,
-    user: Any,
-    roles: set[Role],
-    by: Actor,
-    approver: Actor | None,
-) -> None:
-    before = sorted(r.value for r in roles_of(conn, user.id))
-    conn.execute(delete(user_roles).where(user_roles.c.user_id == user.id))
-    conn.execute(insert(user_roles), [{"user_id": user.id, "role": r.value} for r in roles])
-    if Role.DEPARTMENT_HEAD not in roles:
-        # A head without the role heads nothing (C1.3: a named, current head).
-        conn.execute(
-            update(departments)
-            .where(departments.c.head_user_id == user.id)
-            .values(head_user_id=None)
-        )
-    append(
-        conn,
-        actor_event(
-            ctx=ctx,
-            actor=by,
-            action=Action.USER_ROLES_CHANGE,
-            object_id=user.id,
-            reason="approved" if approver else ("bootstrap" if roles - set(before) else "ok"),
-            details={
-                "user": user.username,
-                "roles_before": before,
-                "roles_after": sorted(r.value for r in roles),
-                "approved_by": approver.username if approver else None,
-            },
-        ),
-    )
-    # What the person may do changed: every session starts again under the new roles.
-    sessions.end_all(
-        conn, ctx=ctx, user_id=user.id, reason=sessions.EndReason.ACCOUNT_CHANGED, by=by
-    )

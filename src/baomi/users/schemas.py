@@ -20,6 +20,19 @@ class EmploymentType(StrEnum):
     SALES_SUPPORT = "sales_support"
 
 
+class ChangeKind(StrEnum):
+    ROLES = "roles"
+    HEAD = "head"
+    DEPARTMENT = "department"
+
+
+class ChangeStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"  # replaced by a newer request of the same kind
+
+
 class UserIn(StrictInput):
     """A new account. No password: the person sets their own with the activation code the
     answer carries (三员分立: the administrator never knows a working password). Roles that

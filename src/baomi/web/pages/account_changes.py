@@ -15,6 +15,7 @@ from baomi.api.deps import Conn, Ctx
 from baomi.audit.context import RequestContext
 from baomi.errors import BaomiError
 from baomi.users import changes
+from baomi.users.schemas import ChangeStatus
 from baomi.users.service import list_departments, list_users
 from baomi.web import admin_forms
 from baomi.web.forms import attempt
@@ -62,8 +63,8 @@ def _changes_page(
     ctx = RequestContext(request_id=getattr(request.state, "request_id", None))
     found = changes.list_changes(conn, actor=viewer.actor, ctx=ctx)
     context: dict[str, Any] = {
-        "pending": [c for c in found if c.status == changes.ChangeStatus.PENDING],
-        "decided": [c for c in found if c.status != changes.ChangeStatus.PENDING][:50],
+        "pending": [c for c in found if c.status == ChangeStatus.PENDING],
+        "decided": [c for c in found if c.status != ChangeStatus.PENDING][:50],
         "names": {u.id: u for u in list_users(conn)},
         "departments": {d.id: d.name for d in list_departments(conn)},
         "role_labels": admin_forms.ROLE_LABELS,

@@ -19,7 +19,7 @@ from baomi.errors import BaomiError
 from baomi.security.roles import ROLE_PERMISSIONS, Role
 from baomi.users import activation, changes, service
 from baomi.users.invite import Invitation, invite_user
-from baomi.users.schemas import DepartmentOut, UserOut
+from baomi.users.schemas import ChangeStatus, DepartmentOut, UserOut
 from baomi.web import admin_forms
 from baomi.web.admin_forms import UserForm
 from baomi.web.forms import attempt
@@ -117,7 +117,7 @@ def _users_page(
             conn,
             actor=viewer.actor,
             ctx=RequestContext(request_id=getattr(request.state, "request_id", None)),
-            status=changes.ChangeStatus.PENDING,
+            status=ChangeStatus.PENDING,
         ),
         form=form or UserForm(),
         activation=context.pop("activation", None),

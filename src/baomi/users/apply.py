@@ -1,0 +1,105 @@
+"""Carry out an account change once it may take effect (三员分立, C1.3): the roles, the head of
+a department or the department, audited naming the user, before and after, and the approver;
+the person's sessions end so that every next request runs under the new account.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Connection
+
+from baomi.audit.context import RequestContext
+from baomi.audit.service import actor_event, append
+from baomi.audit.tags import Action
+from baomi.auth import sessions
+from baomi.errors import Conflict, ValidationFailed
+from baomi.security.actor import Actor
+from baomi.security.roles import Role, separation_violation
+from baomi.users.models import departments, user_roles, users
+from baomi.users.schemas import AccountChangeOut, ChangeKind
+from baomi.users.service import roles_of
+
+
+def apply_change(
+    conn: Connection,
+    *,
+    ctx: RequestContext,
+    change: AccountChangeOut,
+    subject: Any,
+    approver: Actor,
+) -> None:
+    if change.kind == ChangeKind.ROLES:
+        roles = {Role(r) for r in change.roles_after or []}
+        # The account may have changed since the request: 三员分立 is checked again.
+        if problem := separation_violation(roles):
+            raise ValidationFailed([{"field": "roles", "message": problem}])
+        apply_roles(conn, ctx=ctx, user=subject, roles=roles, by=approver, approver=approver)
+        return
+    target = change.department_after
+    assert target is not None
+    details: dict[str, Any] = {"user": subject.username, "change": change.id}
+    if change.kind == ChangeKind.HEAD:
+        if Role.DEPARTMENT_HEAD not in roles_of(conn, subject.id):
+            raise Conflict("the person no longer holds the department_head role", code="stale")
+        previous = conn.execute(
+            select(departments.c.head_user_id).where(departments.c.id == target)
+        ).scalar()
+        conn.execute(
+            update(departments).where(departments.c.id == target).values(head_user_id=subject.id)
+        )
+        action = Action.DEPARTMENT_HEAD_CHANGE
+        details.update(department=target, previous_head=previous)
+    else:
+        conn.execute(update(users).where(users.c.id == subject.id).values(department_id=target))
+        action = Action.USER_MOVE
+        details.update(department_before=change.department_before, department_after=target)
+    append(
+        conn,
+        actor_event(ctx=ctx, actor=approver, action=action, object_id=subject.id, details=details),
+    )
+    sessions.end_all(
+        conn, ctx=ctx, user_id=subject.id, reason=sessions.EndReason.ACCOUNT_CHANGED, by=approver
+    )
+
+
+def apply_roles(
+    conn: Connection,
+    *,
+    ctx: RequestContext,
+    user: Any,
+    roles: set[Role],
+    by: Actor,
+    approver: Actor | None,
+) -> None:
+    before = sorted(r.value for r in roles_of(conn, user.id))
+    conn.execute(delete(user_roles).where(user_roles.c.user_id == user.id))
+    conn.execute(insert(user_roles), [{"user_id": user.id, "role": r.value} for r in roles])
+    if Role.DEPARTMENT_HEAD not in roles:
+        # A head without the role heads nothing (C1.3: a named, current head).
+        conn.execute(
+            update(departments)
+            .where(departments.c.head_user_id == user.id)
+            .values(head_user_id=None)
+        )
+    append(
+        conn,
+        actor_event(
+            ctx=ctx,
+            actor=by,
+            action=Action.USER_ROLES_CHANGE,
+            object_id=user.id,
+            reason="approved" if approver else ("bootstrap" if roles - set(before) else "ok"),
+            details={
+                "user": user.username,
+                "roles_before": before,
+                "roles_after": sorted(r.value for r in roles),
+                "approved_by": approver.username if approver else None,
+            },
+        ),
+    )
+    # What the person may do changed: every session starts again under the new roles.
+    sessions.end_all(
+        conn, ctx=ctx, user_id=user.id, reason=sessions.EndReason.ACCOUNT_CHANGED, by=by
+    )
