@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from baomi.cli import audit, doctor, grants, jobs, keys, server, users, witness
+from baomi.cli import account_changes, audit, doctor, grants, jobs, keys, server, users, witness
 
 app = typer.Typer(
     name="baomi",
@@ -15,6 +15,9 @@ app = typer.Typer(
 
 # Sub-apps register themselves here, one line each.
 app.add_typer(keys.app, name="keys")
+users.user_app.command("changes")(account_changes.list_changes)
+users.user_app.command("approve")(account_changes.approve_change)
+users.user_app.command("reject")(account_changes.reject_change)
 app.add_typer(users.user_app, name="user")
 app.add_typer(users.department_app, name="department")
 app.add_typer(grants.app, name="grant")

@@ -31,7 +31,7 @@ from baomi.users import activation, changes, service
 from baomi.users.activation import Activation
 from baomi.users.invite import invite_user
 from baomi.users.passwords import MIN_LENGTH
-from baomi.users.schemas import AccountChangeOut, ChangeKind, ChangeStatus, EmploymentType, UserIn
+from baomi.users.schemas import AccountChangeOut, EmploymentType, UserIn
 
 OPTIONS = {
     "display_name": "--name",
@@ -231,78 +231,6 @@ def move_user(
         )
     console.print(f"Move of {username} to {department}:")
     _show_change(change)
-
-
-@user_app.command("changes")
-def list_changes(
-    pending: bool = typer.Option(False, "--pending", help="Only those waiting for a decision."),
-    as_user: str = AS_USER,
-    password_stdin: bool = SECRETS_STDIN,
-) -> None:
-    """List account changes, newest first (the administrator or the security officer)."""
-    with user_errors(), unit_of_work(runtime.get_engine()) as conn:
-        person = acting_person(conn, as_user, password_stdin)
-        status = ChangeStatus.PENDING if pending else None
-        found = changes.list_changes(conn, actor=person, ctx=CLI_CONTEXT, status=status)
-        names = {u.id: u.username for u in service.list_users(conn)}
-        depts = {d.id: d.name for d in service.list_departments(conn)}
-    table = Table("change", "user", "kind", "before", "after", "status", "asked by", "decided by")
-    for c in found:
-        if c.kind == ChangeKind.ROLES:
-            before, after = ", ".join(c.roles_before or []), ", ".join(c.roles_after or [])
-        else:
-            before = depts.get(c.department_before or "", "")
-            after = depts.get(c.department_after or "", "")
-        table.add_row(
-            c.id,
-            names.get(c.user_id, c.user_id),
-            c.kind,
-            before,
-            after,
-            c.status,
-            names.get(c.requested_by or "", ""),
-            names.get(c.decided_by or "", ""),
-        )
-    console.print(table)
-
-
-def _decide(change_id: str, approve: bool, as_user: str, stdin: bool, comment: str | None) -> None:
-    with user_errors(), unit_of_work(runtime.get_engine()) as conn:
-        officer = acting_person(conn, as_user, stdin)
-        changes.decide(
-            conn,
-            actor=officer,
-            ctx=CLI_CONTEXT,
-            change_id=change_id,
-            approve=approve,
-            comment=comment,
-        )
-    console.print(f"Change {change_id} {'approved: in effect now' if approve else 'rejected'}.")
-
-
-COMMENT = typer.Option(None, "--comment", help="Why (kept with the decision).")
-
-
-@user_app.command("approve")
-def approve_change(
-    change_id: str = typer.Argument(...),
-    comment: str | None = COMMENT,
-    as_user: str = AS_USER,
-    password_stdin: bool = SECRETS_STDIN,
-) -> None:
-    """Approve an account change as a security officer: it takes effect now."""
-    _decide(change_id, True, as_user, password_stdin, comment)
-
-
-@user_app.command("reject")
-def reject_change(
-    change_id: str = typer.Argument(...),
-    comment: str | None = COMMENT,
-    as_user: str = AS_USER,
-    password_stdin: bool = SECRETS_STDIN,
-) -> None:
-    """Reject an account change as a security officer: nothing changes."""
-    _decide(change_id, False, as_user, password_stdin, comment)
 
 
 @user_app.command("list")
