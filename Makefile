@@ -2,16 +2,18 @@
 UV_VERSION := 0.13.9
 UV := python3 -m uv
 export UV_PROJECT_ENVIRONMENT := .venv
+# faker, which `baomi demo` and the tests draw invented customers with, is the `demo` extra.
+EXTRAS := --extra demo
 
 .PHONY: run test lint typecheck unit bench setup postgres clean i18n
 
 setup:
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
-	@$(UV) sync --frozen --quiet
+	@$(UV) sync --frozen --quiet $(EXTRAS)
 
 ## Start the web service on embedded SQLite with the demo company (http://127.0.0.1:8000).
 run: setup
-	$(UV) run --frozen baomi demo
+	$(UV) run --frozen $(EXTRAS) baomi demo
 
 ## Lint, type-check and run the whole suite on SQLite and PostgreSQL.
 test: setup postgres lint typecheck unit
@@ -24,7 +26,7 @@ typecheck:
 	$(UV) run --frozen mypy src
 
 unit:
-	$(UV) run --frozen pytest -n 2 --dist loadgroup
+	$(UV) run --frozen $(EXTRAS) pytest -n 2 --dist loadgroup
 
 postgres:
 	@scripts/ensure-postgres

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeAlias, TypedDict
 
 from sqlalchemy.engine import Connection
 
@@ -38,14 +38,28 @@ class BaomiError(Exception):
         return self
 
 
+class FieldError(TypedDict):
+    """One broken rule: the input's path (`contacts[0].phones[1]`), a stable machine code
+    (`phone_invalid`) for clients to act on and translate, and an English message for people.
+
+    A code names the rule, not the wording: messages may be reworded, codes stay.
+    """
+
+    field: str
+    code: str
+    message: str
+
+
 class ValidationFailed(BaomiError):
-    """Input that breaks a rule; `errors` lists each field and what is wrong with it."""
+    """Input that breaks a rule; `errors` lists each field, its code and what is wrong with it."""
 
     status = 422
     code = "validation_failed"
     title = "Validation failed"
+    # For modules that collect items before raising and know this class only.
+    Item: TypeAlias = FieldError
 
-    def __init__(self, errors: list[dict[str, str]], detail: str | None = None) -> None:
+    def __init__(self, errors: list[FieldError], detail: str | None = None) -> None:
         super().__init__(detail or "; ".join(f"{e['field']}: {e['message']}" for e in errors))
         self.extra = {"errors": errors}
 

@@ -12,7 +12,6 @@ from baomi.jobs import models as job_models
 from baomi.keystore import models as keystore_models
 from baomi.notifications import models as notification_models
 from baomi.users import models as user_models
-from baomi.web import models as web_models
 
 metadata = db.metadata
 
@@ -27,5 +26,4 @@ __all__ = [
     "metadata",
     "notification_models",
     "user_models",
-    "web_models",
 ]

@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine
 from sqlalchemy.engine import Connection
 
-from baomi.audit.models import audit_events
+from baomi.audit.service import append_all
 from baomi.db_idle import Lent, connection
 from baomi.errors import BaomiError
 
@@ -53,6 +53,6 @@ def record_refusal(engine: Engine, exc: BaomiError) -> None:
     if exc.audit_events or exc.effects:
         with connection(engine) as conn, conn.begin():
             if exc.audit_events:
-                conn.execute(insert(audit_events), exc.audit_events)
+                append_all(conn, exc.audit_events)
             for effect in exc.effects:
                 effect(conn)

@@ -6,6 +6,7 @@ import base64
 import json
 import os
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -157,6 +158,19 @@ def test_demo_seeds_once_writes_credentials_and_serves_on_loopback(
     assert "already initialised" in again.stdout
     assert "not seeded again" in again.stdout
     assert "baomiyuan" in again.stdout
+
+
+def test_demo_without_its_extra_says_how_to_install_it(
+    home: Path, cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """faker is the `demo` extra: without it the demo explains itself instead of a traceback."""
+    monkeypatch.setitem(sys.modules, "faker", None)  # what an install without the extra has
+    monkeypatch.setattr(server, "_run_uvicorn", lambda app, host, port: None)
+    result = cli("demo", "--port", "8124")
+    assert result.exit_code == 1
+    assert "uv sync --extra demo" in result.stderr and "baomi[demo]" in result.stderr
+    assert "Traceback" not in result.output
+    assert not (home / "demo-credentials.txt").exists()
 
 
 def _env_key() -> str:

@@ -12,15 +12,11 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from hypothesis import given
 from hypothesis import strategies as st
 
-from baomi.crypto.envelope import (
-    FieldCipher,
-    encode_aad,
-    new_data_key,
-    unwrap_data_key,
-    wrap_data_key,
-)
+from baomi.crypto.aad import encode_aad
+from baomi.crypto.envelope import FieldCipher, unwrap_data_key
 from baomi.crypto.errors import DecryptionError
 from baomi.crypto.keys import EnvKeyProvider
+from baomi.crypto.wrapping import new_data_key, rewrap_data_key, wrap_data_key
 
 KEY = new_data_key()
 CIPHER = FieldCipher(KEY, "dk-1")
@@ -191,6 +187,19 @@ def test_a_wrapped_key_moved_to_another_master_version_is_rejected(
     wrapped = wrap_data_key(env_provider, owner_id="c1", version=1, data_key=new_data_key())
     with pytest.raises(DecryptionError):
         unwrap_data_key(env_provider, owner_id="c1", version=2, wrapped=wrapped)
+
+
+def test_rewrapping_keeps_the_key_and_binds_it_to_the_new_version(
+    env_provider: EnvKeyProvider,
+) -> None:
+    key = new_data_key()
+    old = wrap_data_key(env_provider, owner_id="c1", version=1, data_key=key)
+    new = rewrap_data_key(env_provider, owner_id="c1", version=1, wrapped=old, to_version=2)
+    assert unwrap_data_key(env_provider, owner_id="c1", version=2, wrapped=new) == key
+    with pytest.raises(DecryptionError):
+        unwrap_data_key(env_provider, owner_id="c1", version=1, wrapped=new)
+    with pytest.raises(DecryptionError):
+        rewrap_data_key(env_provider, owner_id="c2", version=1, wrapped=old, to_version=2)
 
 
 # Attachments: chunk streams detect reordering, dropping, duplication and truncation.

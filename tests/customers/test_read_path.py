@@ -19,10 +19,10 @@ from pydantic import BaseModel, Field
 from sqlalchemy import Engine, select
 
 from baomi.audit.models import audit_events
+from baomi.customers.decrypt import _parse
 from baomi.customers.fields import FIELDS
 from baomi.customers.readout import layout_of, trusted
 from baomi.customers.schemas import CustomerOut, DepartmentRef, PersonRef
-from baomi.customers.vault import _parse
 from baomi.security.policy import Sensitivity
 from tests.support.api import create_customer, login
 from tests.support.org import Org

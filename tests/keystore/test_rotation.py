@@ -10,8 +10,10 @@ from sqlalchemy import Engine, select
 
 from baomi.audit.models import audit_events
 from baomi.audit.tags import Action
+from baomi.crypto.envelope import unwrap_data_key
 from baomi.crypto.errors import KeyProviderReadOnly, KeyUnavailable
 from baomi.crypto.keys import EnvKeyProvider, KeyProvider, LocalKeyFileProvider
+from baomi.customers.decrypt import open_cipher
 from baomi.db import transaction
 from baomi.errors import NotFound
 from baomi.ids import new_id
@@ -28,8 +30,15 @@ def make_keys(engine: Engine, provider: KeyProvider, count: int) -> dict[str, by
 
 
 def load_all(engine: Engine, provider: KeyProvider, ids: list[str]) -> dict[str, bytes]:
-    with transaction(engine) as conn:
-        return {i: service.load_data_key(conn, provider, data_key_id=i) for i in ids}
+    """Unwrap each data key from its stored wrapping, as the customers door does on a read."""
+    with engine.connect() as conn:
+        rows = conn.execute(select(data_keys).where(data_keys.c.id.in_(ids))).all()
+    return {
+        r.id: unwrap_data_key(
+            provider, owner_id=r.owner_id, version=r.master_version, wrapped=r.wrapped
+        )
+        for r in rows
+    }
 
 
 def versions_in_use(engine: Engine) -> dict[str, int]:
@@ -64,10 +73,20 @@ def test_shredded_and_unknown_keys_raise_clear_errors(
     (key_id,) = make_keys(schema_engine, provider, 1)
     with transaction(schema_engine) as conn:
         service.shred_data_key(conn, data_key_id=key_id)
-    with transaction(schema_engine) as conn, pytest.raises(DataKeyShredded):
-        service.load_data_key(conn, provider, data_key_id=key_id)
+    with schema_engine.connect() as conn:
+        row = conn.execute(select(data_keys).where(data_keys.c.id == key_id)).one()
+    assert row.wrapped is None and row.shredded_at is not None
+    # The door (customers.decrypt) is the one place a stored data key is opened.
+    with pytest.raises(DataKeyShredded):
+        open_cipher(
+            provider,
+            customer_id=row.owner_id,
+            data_key_id=key_id,
+            version=row.master_version,
+            wrapped=row.wrapped,
+        )
     with transaction(schema_engine) as conn, pytest.raises(NotFound):
-        service.load_data_key(conn, provider, data_key_id="no-such-key")
+        service.shred_data_key(conn, data_key_id="no-such-key")
 
 
 def test_rotate_rewraps_every_data_key_under_the_new_version(

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-
 from baomi.access import queries, service
 from baomi.access.queries import ListRole
 from baomi.access.schemas import AccessRequestIn, AccessRequestOut, DecisionIn
 from baomi.api.deps import Conn, Ctx, CurrentActor
+from baomi.api.unit import api_router
 
-router = APIRouter(prefix="/api/v1/access-requests", tags=["access-requests"])
+router = api_router(prefix="/api/v1/access-requests", tags=["access-requests"])
 
 
 @router.post("", response_model=AccessRequestOut, status_code=201)

@@ -15,7 +15,7 @@ from baomi.access.models import access_requests as requests
 from baomi.access.routing import SlotRole
 from baomi.access.schemas import AccessRequestOut, ApprovalOut, RequestStatus
 from baomi.clock import utcnow
-from baomi.customers.access import facts_of, load_row
+from baomi.customers.facts import customer_facts
 from baomi.errors import NotFound
 from baomi.grants.schemas import GrantOut
 from baomi.grants.service import grants_of_request
@@ -38,16 +38,6 @@ def load_request(conn: Connection, request_id: str, *, for_update: bool = False)
     if row is None:
         raise NotFound("no such access request")
     return row
-
-
-def approver_ids(conn: Connection, request_id: str) -> frozenset[str]:
-    """Return who approves (or decided on) a request: they may revoke its grants early."""
-    rows = conn.execute(
-        select(approvals.c.approver_id, approvals.c.decided_by).where(
-            approvals.c.request_id == request_id
-        )
-    )
-    return frozenset(uid for row in rows for uid in row if uid is not None)
 
 
 def _status(stored: str, grants: list[GrantOut], now: datetime) -> RequestStatus:
@@ -153,7 +143,7 @@ def customer_levels(conn: Connection, customer_ids: list[str]) -> dict[str, str]
     """
     levels: dict[str, str] = {}
     for customer_id in customer_ids:
-        row = load_row(conn, customer_id) if is_id(customer_id) else None
-        if row is not None:
-            levels[customer_id] = facts_of(row).level
+        facts = customer_facts(conn, customer_id)
+        if facts is not None:
+            levels[customer_id] = facts.level
     return levels

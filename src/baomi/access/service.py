@@ -14,24 +14,26 @@ from typing import Any, NoReturn
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
+from baomi.access.approvers import approver_ids
 from baomi.access.level_change import complete_level_change
 from baomi.access.models import access_request_approvals as approvals
 from baomi.access.models import access_request_customers as request_customers
 from baomi.access.models import access_requests as requests
-from baomi.access.queries import approver_ids, load_request, request_out
+from baomi.access.queries import load_request, request_out
 from baomi.access.routing import Slot, SlotRole, nearest_head, route
 from baomi.access.schemas import AccessRequestIn, AccessRequestOut, RequestKind, RequestStatus
 from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append
 from baomi.audit.tags import Action
 from baomi.clock import utcnow
-from baomi.customers.access import facts_of, load_row
+from baomi.customers.facts import customer_facts
 from baomi.customers.fields import SENSITIVITY
 from baomi.errors import BaomiError, Conflict, Forbidden, NotFound, ValidationFailed
 from baomi.grants.service import insert_grant
 from baomi.ids import is_id, new_id
 from baomi.notifications import triggers
 from baomi.security.actor import Actor
+from baomi.security.policy import standing
 from baomi.security.roles import Permission
 from baomi.users.service import list_departments, load_actor
 
@@ -58,8 +60,8 @@ def _customer_heads(
     heads = {d.id: d.head_user_id for d in depts}
     out: list[tuple[str, str | None]] = []
     for customer_id in customer_ids:
-        row = load_row(conn, customer_id) if is_id(customer_id) else None
-        if row is None:
+        facts = customer_facts(conn, customer_id)
+        if facts is None:
             # Answered exactly like any customer the requester may not see (no probing).
             _refuse(
                 NotFound("no such customer"),
@@ -68,8 +70,7 @@ def _customer_heads(
                 Action.ACCESS_REQUEST_CREATE,
                 customer_id=customer_id if is_id(customer_id) else None,
             )
-        facts = facts_of(row)
-        if facts.handler_id == actor.user_id or facts.department_id in actor.headed_departments:
+        if standing(actor, facts) is not None:
             _refuse(
                 Conflict("you already have access to this customer", code="already_has_access"),
                 ctx,
@@ -103,7 +104,13 @@ def create_request(
         unknown = sorted(set(fields) - set(SENSITIVITY))
         if unknown or not fields:
             raise ValidationFailed(
-                [{"field": "fields", "message": f"unknown or empty field list: {unknown}"}]
+                [
+                    {
+                        "field": "fields",
+                        "code": "fields_unknown",
+                        "message": f"unknown or empty field list: {unknown}",
+                    }
+                ]
             )
         fields = sorted(set(fields))
     customer_ids = sorted(set(request_in.customer_ids))

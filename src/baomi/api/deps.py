@@ -50,6 +50,11 @@ async def get_vault(request: Request) -> Vault:
 
 
 async def get_context(request: Request) -> RequestContext:
+    return context_of(request)
+
+
+def context_of(request: Request) -> RequestContext:
+    """Who asked, for the audit log: the request id (api/envelope.py) and the client address."""
     return RequestContext(
         request_id=getattr(request.state, "request_id", None),
         client_addr=request.client.host if request.client else None,
@@ -93,11 +98,23 @@ def current_actor(
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)],
     csrf_token: Annotated[str | None, Depends(browser.presented_csrf_token)],
 ) -> Actor:
+    """The request's actor (see `resolve_actor`), as a dependency of pages and routes."""
+    return resolve_actor(request, conn, ctx, credentials, csrf_token)
+
+
+def resolve_actor(
+    request: Request,
+    conn: Connection,
+    ctx: RequestContext,
+    credentials: HTTPAuthorizationCredentials | None,
+    csrf_token: str | None,
+) -> Actor:
     """Resolve the session (bearer token, else the browser cookie) to an active user, or 401.
 
     401 `session_expired` when the session timed out (idle, C4.2.4, or absolute), 401
     `invalid_token` when it is unknown or ended; a cookie session's unsafe request without a
-    valid CSRF token, or from another origin, is 403 `csrf_failed`.
+    valid CSRF token, or from another origin, is 403 `csrf_failed`. Used by `current_actor`
+    and by the API's one-hop routes (api/unit.py), so both check exactly the same things.
     """
     if credentials is not None:
         secret, kind = credentials.credentials, Kind.API
@@ -164,24 +181,32 @@ def require_permission(permission: Permission) -> Callable[..., Awaitable[Actor]
         ctx: Annotated[RequestContext, Depends(get_context)],
         actor: Annotated[Actor, Depends(current_actor)],
     ) -> Actor:
-        if actor.can(permission):
-            return actor
-        # C1.3: a probe by the wrong role is on record, naming the permission it lacked.
-        refusal = actor_event(
-            ctx=ctx,
-            actor=actor,
-            action=Action.API_CALL,
-            allowed=False,
-            reason="role_lacks_permission",
-            details={
-                "permission": permission.value,
-                "route": str(getattr(request.scope.get("route"), "path", request.url.path)),
-                "method": request.method,
-            },
-        )
-        raise Forbidden(f"your role lacks the permission {permission.value}").with_audit(refusal)
+        return check_permission(request, ctx, actor, permission)
 
+    _check.permission = permission  # type: ignore[attr-defined]  # read by api/unit.py
     return _check
+
+
+def check_permission(
+    request: Request, ctx: RequestContext, actor: Actor, permission: Permission
+) -> Actor:
+    """The actor, if their roles carry `permission`; else 403 with an audited refusal."""
+    if actor.can(permission):
+        return actor
+    # C1.3: a probe by the wrong role is on record, naming the permission it lacked.
+    refusal = actor_event(
+        ctx=ctx,
+        actor=actor,
+        action=Action.API_CALL,
+        allowed=False,
+        reason="role_lacks_permission",
+        details={
+            "permission": permission.value,
+            "route": str(getattr(request.scope.get("route"), "path", request.url.path)),
+            "method": request.method,
+        },
+    )
+    raise Forbidden(f"your role lacks the permission {permission.value}").with_audit(refusal)
 
 
 Conn = Annotated[Connection, get_conn]

@@ -69,9 +69,12 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
+        # A shape error's code is pydantic's error type (`missing`, `string_too_long` …), which
+        # pydantic keeps stable; the services' own rules bring theirs (baomi.errors.FieldError).
         errors = [
             {
                 "field": ".".join(str(p) for p in err.get("loc", ()) if p != "body") or "body",
+                "code": str(err.get("type", "invalid")),
                 "message": str(err.get("msg", "invalid")),
             }
             for err in exc.errors()

@@ -10,9 +10,10 @@ import time
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, BackgroundTasks, Depends, Query, Request
+from fastapi import BackgroundTasks, Depends, Query, Request
 
 from baomi.api.deps import Conn, Ctx, EngineDep, require_permission
+from baomi.api.unit import api_router
 from baomi.audit import proofs, runner, search, service
 from baomi.audit.context import RequestContext
 from baomi.audit.sealing import seal
@@ -21,7 +22,7 @@ from baomi.audit.tags import Action, Decision
 from baomi.security.actor import Actor
 from baomi.security.roles import Permission
 
-router = APIRouter(prefix="/api/v1/audit", tags=["audit"])
+router = api_router(prefix="/api/v1/audit", tags=["audit"])
 Auditor = Annotated[Actor, Depends(require_permission(Permission.AUDIT_READ))]
 
 

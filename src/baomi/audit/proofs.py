@@ -56,7 +56,13 @@ def consistency(conn: Connection, size1: int, size2: int) -> dict[str, Any]:
     top = sealed[0] if sealed else 0
     if not 0 < size1 <= size2 <= top:
         raise ValidationFailed(
-            [{"field": "size", "message": f"need 0 < size1 <= size2 <= {top} (sealed size)"}]
+            [
+                {
+                    "field": "size",
+                    "code": "size_out_of_range",
+                    "message": f"need 0 < size1 <= size2 <= {top} (sealed size)",
+                }
+            ]
         )
     reader = store.DbNodes(conn)
     out: dict[str, Any] = {

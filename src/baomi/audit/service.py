@@ -77,6 +77,12 @@ def append(conn: Connection, row: dict[str, Any]) -> None:
     _INSERT.execute(conn, row)
 
 
+def append_all(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert several event rows at once (the refusals a rolled-back unit of work carries)."""
+    if batch := list(rows):
+        conn.execute(insert(audit_events), batch)
+
+
 def record(conn: Connection, **kwargs: Any) -> None:
     """Build and append one event in the caller's transaction."""
     append(conn, event(**kwargs))

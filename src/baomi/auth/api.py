@@ -11,11 +11,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from fastapi import APIRouter, Request, Response
+from fastapi import Request, Response
 from pydantic import BaseModel, Field
 
 from baomi.api.deps import Conn, Ctx, CurrentActor, VaultDep
 from baomi.api.inputs import StrictInput
+from baomi.api.unit import api_router
 from baomi.audit.service import event
 from baomi.audit.tags import Action, Decision
 from baomi.auth import browser, reauth, sessions
@@ -28,7 +29,7 @@ from baomi.security.actor import Actor
 from baomi.users import activation
 from baomi.users.schemas import ActivateIn
 
-router = APIRouter(prefix="/api/v1/auth", tags=["auth"])
+router = api_router(prefix="/api/v1/auth", tags=["auth"])
 
 
 class LoginIn(StrictInput):

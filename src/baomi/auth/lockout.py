@@ -24,7 +24,7 @@ from baomi.auth.models import login_throttles
 from baomi.config import Settings
 from baomi.errors import NotFound
 from baomi.security.actor import Actor
-from baomi.users.models import users
+from baomi.users import credentials
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,8 +79,8 @@ def state(
 ) -> State:
     """Where this account name and address stand before an attempt is heard."""
     account, account_last = _failures(conn, account_key(username))
-    locked_at = conn.execute(select(users.c.locked_at).where(users.c.username == username)).first()
-    locked = account >= policy.lockout or (locked_at is not None and locked_at[0] is not None)
+    known = credentials.account_named(conn, username)
+    locked = account >= policy.lockout or (known is not None and known.locked_at is not None)
     waits = [0]
     if account_last is not None:
         waits.append(_remaining(account_last, policy.delay(account), now))
@@ -124,12 +124,7 @@ def record_failure(
     failures = _bump(conn, account_key(username), now, reset_before=None)
     if failures < policy.lockout:
         return False
-    locked = conn.execute(
-        update(users)
-        .where(users.c.username == username, users.c.locked_at.is_(None))
-        .values(locked_at=now)
-    )
-    return bool(locked.rowcount)
+    return credentials.lock(conn, username=username, at=now)
 
 
 def counted_failure(
@@ -181,12 +176,11 @@ def unlock(conn: Connection, *, actor: Actor | None, ctx: RequestContext, user_i
     Return whether it was locked. Callers check the permission (the API requires user:unlock;
     actor None is the local operator at the server's console).
     """
-    row = conn.execute(select(users.c.username, users.c.locked_at).where(users.c.id == user_id))
-    found = row.first()
+    found = credentials.account_of(conn, user_id)
     if found is None:
         raise NotFound("no user with that id")
     failures, _ = _failures(conn, account_key(found.username))
-    conn.execute(update(users).where(users.c.id == user_id).values(locked_at=None))
+    credentials.clear_lock(conn, user_id=user_id)
     clear_account(conn, username=found.username)
     was_locked = found.locked_at is not None or failures > 0
     record(

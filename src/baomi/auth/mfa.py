@@ -8,6 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import NoResultFound
 
 from baomi import clock
 from baomi.audit.context import RequestContext
@@ -20,7 +21,8 @@ from baomi.errors import Conflict, ValidationFailed
 from baomi.ids import new_id
 from baomi.security.actor import Actor
 from baomi.security.roles import Role
-from baomi.users.models import users
+from baomi.users import credentials
+from baomi.users.credentials import SecondFactor
 
 # Roles that must use a second factor (C4.2.4): they approve, hold keys or manage people.
 MFA_ROLES = frozenset({Role.DEPARTMENT_HEAD, Role.SECURITY_OFFICER, Role.ADMINISTRATOR})
@@ -34,8 +36,15 @@ class Enrolment:
 
 
 def mfa_enabled(conn: Connection, user_id: str) -> bool:
-    row = conn.execute(select(users.c.totp_enabled_at).where(users.c.id == user_id)).first()
-    return row is not None and row.totp_enabled_at is not None
+    factor = credentials.second_factor(conn, user_id)
+    return factor is not None and factor.enabled_at is not None
+
+
+def _factor(conn: Connection, user_id: str) -> SecondFactor:
+    factor = credentials.second_factor(conn, user_id)
+    if factor is None:
+        raise NoResultFound("no user with that id")
+    return factor
 
 
 def mfa_expected(roles: Iterable[Role]) -> bool:
@@ -50,11 +59,7 @@ def begin_enrolment(
         raise Conflict("MFA is already active for this account", code="mfa_already_enabled")
     secret = totp.new_secret()
     sealed = totp.seal_secret(provider, user_id=actor.user_id, secret=secret)
-    conn.execute(
-        update(users)
-        .where(users.c.id == actor.user_id)
-        .values(totp_secret_ct=sealed, totp_enabled_at=None, totp_last_step=None)
-    )
+    credentials.store_totp_secret(conn, user_id=actor.user_id, sealed=sealed, restart=True)
     _audit(conn, actor, ctx, Action.AUTH_MFA_ENROL, Decision.ALLOW, "secret_issued")
     uri = totp.otpauth_uri(secret, actor.username)
     return Enrolment(secret=secret, otpauth_uri=uri, qr_svg=totp.qr_svg(uri))
@@ -68,14 +73,12 @@ def confirm_enrolment(
     Every other session of the person ends (ASVS V7.4.3): they began before the second factor.
     This one has just passed it, so it counts as verified now.
     """
-    row = conn.execute(
-        select(users.c.totp_secret_ct, users.c.totp_enabled_at).where(users.c.id == actor.user_id)
-    ).one()
-    if row.totp_enabled_at is not None:
+    row = _factor(conn, actor.user_id)
+    if row.enabled_at is not None:
         raise Conflict("MFA is already active for this account", code="mfa_already_enabled")
-    if row.totp_secret_ct is None:
+    if row.secret_ct is None:
         raise Conflict("start with POST /api/v1/auth/mfa/enrol", code="mfa_not_enrolling")
-    secret = totp.open_secret(provider, user_id=actor.user_id, sealed=row.totp_secret_ct)
+    secret = totp.open_secret(provider, user_id=actor.user_id, sealed=row.secret_ct)
     step = totp.matching_step(secret, otp.strip(), now=clock.utcnow(), after=None)
     if step is None:
         refusal = event(
@@ -87,7 +90,13 @@ def confirm_enrolment(
             reason="bad_otp",
         )
         raise ValidationFailed(
-            [{"field": "otp", "message": "the code does not match; check the device's clock"}]
+            [
+                {
+                    "field": "otp",
+                    "code": "otp_mismatch",
+                    "message": "the code does not match; check the device's clock",
+                }
+            ]
         ).with_audit(refusal)
     codes = totp.new_recovery_codes()
     _activate(conn, user_id=actor.user_id, last_step=step, recovery_codes=codes)
@@ -140,7 +149,7 @@ def activate(
 ) -> None:
     """Enrol a user with a known secret, already active (the demo and test companies only)."""
     sealed = totp.seal_secret(provider, user_id=user_id, secret=secret)
-    conn.execute(update(users).where(users.c.id == user_id).values(totp_secret_ct=sealed))
+    credentials.store_totp_secret(conn, user_id=user_id, sealed=sealed)
     _activate(conn, user_id=user_id, last_step=None, recovery_codes=recovery_codes)
 
 
@@ -148,11 +157,7 @@ def _activate(
     conn: Connection, *, user_id: str, last_step: int | None, recovery_codes: Iterable[str]
 ) -> None:
     now = clock.utcnow()
-    conn.execute(
-        update(users)
-        .where(users.c.id == user_id)
-        .values(totp_enabled_at=now, totp_last_step=last_step)
-    )
+    credentials.enable_totp(conn, user_id=user_id, at=now, last_step=last_step)
     conn.execute(delete(mfa_recovery_codes).where(mfa_recovery_codes.c.user_id == user_id))
     rows = [
         {
@@ -172,20 +177,15 @@ def check_second_factor(
 ) -> str | None:
     """Accept a TOTP code (once, ±1 step) or an unused recovery code; return which, or None."""
     otp = otp.strip()
-    row = conn.execute(
-        select(users.c.totp_secret_ct, users.c.totp_last_step).where(users.c.id == user_id)
-    ).one()
-    secret = totp.open_secret(provider, user_id=user_id, sealed=row.totp_secret_ct)
-    step = totp.matching_step(secret, otp, now=now, after=row.totp_last_step)
+    row = _factor(conn, user_id)
+    if row.secret_ct is None:  # enabled MFA always has a secret: nothing to match against
+        return None
+    secret = totp.open_secret(provider, user_id=user_id, sealed=row.secret_ct)
+    step = totp.matching_step(secret, otp, now=now, after=row.last_step)
     if step is not None:
         # Conditional on the step we read: two instances racing with one code cannot both win.
-        last = users.c.totp_last_step
-        used = conn.execute(
-            update(users)
-            .where(users.c.id == user_id, last.is_(None) | (last < step))
-            .values(totp_last_step=step)
-        )
-        return "totp" if used.rowcount else None
+        used = credentials.use_totp_step(conn, user_id=user_id, step=step)
+        return "totp" if used else None
     if len(otp) > 6:
         spent = conn.execute(
             update(mfa_recovery_codes)

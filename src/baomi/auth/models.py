@@ -1,4 +1,4 @@
-"""Sessions (secrets stored only as hashes), login throttles and MFA recovery codes."""
+"""Sessions (secrets stored only as hashes), login throttles, MFA recovery codes, screen locks."""
 
 from __future__ import annotations
 
@@ -52,4 +52,15 @@ mfa_recovery_codes = Table(
     Column("code_hash", String(64), nullable=False, unique=True),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("used_at", UTCDateTime(), nullable=True),
+)
+
+# C4.2.4: one row per browser session whose screen is locked; deleted when the password is given
+# again. The lock lives on the server so that reloading or opening another tab shows no data
+# either. (The table keeps the name it was created with, when the web UI held it: migration 0008.)
+web_screen_locks = Table(
+    "web_screen_locks",
+    metadata,
+    Column("session_id", String(36), ForeignKey("sessions.id"), primary_key=True),
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=False),
+    Column("locked_at", UTCDateTime(), nullable=False),
 )

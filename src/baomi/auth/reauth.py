@@ -157,7 +157,13 @@ def change_password(
     try:
         if new_password == current_password:
             raise ValidationFailed(
-                [{"field": "new_password", "message": "the new password must differ"}]
+                [
+                    {
+                        "field": "new_password",
+                        "code": "password_unchanged",
+                        "message": "the new password must differ",
+                    }
+                ]
             )
         set_password(conn, user_id=actor.user_id, password=new_password, field="new_password")
     except ValidationFailed as refused:

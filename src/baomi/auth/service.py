@@ -12,7 +12,6 @@ from datetime import datetime
 from functools import partial
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from baomi import clock
@@ -25,7 +24,7 @@ from baomi.auth.mfa import check_second_factor, mfa_enabled, mfa_expected
 from baomi.auth.sessions import Kind, Lifetimes, start
 from baomi.crypto.keys import KeyProvider
 from baomi.errors import BaomiError, Forbidden, NotAuthenticated, Throttled
-from baomi.users.models import users
+from baomi.users import credentials
 from baomi.users.service import authenticate, roles_of
 
 
@@ -86,8 +85,8 @@ def _check_credentials(
     now: datetime,
 ) -> _Checked:
     """Throttling first, then the password, then the second factor of an enrolled user."""
-    known = conn.execute(select(users.c.id).where(users.c.username == username)).first()
-    known_id = str(known.id) if known else None
+    known = credentials.account_named(conn, username)
+    known_id = known.id if known else None
     fail = partial(_failed, ctx, known_id, policy=policy, username=username, now=now)
     _refuse_if_held_back(conn, ctx=ctx, policy=policy, username=username, user_id=known_id, now=now)
     user_id = authenticate(conn, username=username, password=password)
@@ -161,9 +160,7 @@ def complete_login(
     ago (it answered `mfa_required`); the caller carries that proof (web/pending_login.py seals
     it, never the password). Throttling, lockout and the account's state are checked again."""
     now = clock.utcnow()
-    row = conn.execute(
-        select(users.c.username, users.c.is_active).where(users.c.id == user_id)
-    ).first()
+    row = credentials.account_of(conn, user_id)
     username = str(row.username) if row else ""
     fail = partial(_failed, ctx, user_id, policy=policy, username=username, now=now)
     _refuse_if_held_back(conn, ctx=ctx, policy=policy, username=username, user_id=user_id, now=now)

@@ -1,9 +1,8 @@
 """TOTP (RFC 6238) building blocks: sealing secrets, matching codes to time steps, QR codes.
 
-The secret is sealed with AES-256-GCM under a key derived (HKDF-SHA256) from the key provider's
-index root key, bound to the user id, so the database alone never yields a usable secret
-(C4.2.4, ASVS V6.4). The index root key is not rotated with the master keys, so a master-key
-rotation never strands a secret.
+The secret is a sealed blob (crypto/sealed.py: AES-256-GCM under a key derived from the key
+provider's index root key) bound to the user id, so the database alone never yields a usable
+secret (C4.2.4, ASVS V6.4), and a master-key rotation never strands one.
 """
 
 from __future__ import annotations
@@ -17,49 +16,33 @@ from datetime import datetime
 import pyotp
 import qrcode
 import qrcode.image.svg
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
-from baomi.crypto.envelope import encode_aad
-from baomi.crypto.errors import DecryptionError
+from baomi.crypto.aad import encode_aad
 from baomi.crypto.keys import KeyProvider
+from baomi.crypto.sealed import open_blob, seal_blob
 
 ISSUER = "baomi"
 STEP_SECONDS = 30
 # One step either side of now is accepted (clock drift), nothing further (ASVS V6.5.5).
 WINDOW = 1
 RECOVERY_CODES = 10
-_FORMAT = b"\x01"
-
-
-def _key(provider: KeyProvider) -> AESGCM:
-    derived = HKDF(
-        algorithm=hashes.SHA256(), length=32, salt=None, info=b"baomi:totp-secret:v1"
-    ).derive(provider.index_root_key())
-    return AESGCM(derived)
+_PURPOSE = b"baomi:totp-secret:v1"
+# Part of every stored secret's AAD since the first release: changing it strands them all.
+_AAD_FORMAT = b"\x01"
 
 
 def _aad(user_id: str) -> bytes:
-    return encode_aad(b"baomi:totp-secret", _FORMAT, user_id.encode())
+    return encode_aad(b"baomi:totp-secret", _AAD_FORMAT, user_id.encode())
 
 
 def seal_secret(provider: KeyProvider, *, user_id: str, secret: str) -> bytes:
     """Encrypt a base32 TOTP secret, bound to its user."""
-    nonce = secrets.token_bytes(12)
-    return _FORMAT + nonce + _key(provider).encrypt(nonce, secret.encode(), _aad(user_id))
+    return seal_blob(provider, purpose=_PURPOSE, plaintext=secret.encode(), aad=_aad(user_id))
 
 
 def open_secret(provider: KeyProvider, *, user_id: str, sealed: bytes) -> str:
     """Decrypt a sealed TOTP secret; DecryptionError when it was tampered with or moved."""
-    if len(sealed) < 29 or sealed[:1] != _FORMAT:
-        raise DecryptionError("sealed TOTP secret is malformed")
-    try:
-        plain = _key(provider).decrypt(sealed[1:13], sealed[13:], _aad(user_id))
-    except InvalidTag:
-        raise DecryptionError("sealed TOTP secret failed authentication") from None
-    return plain.decode()
+    return open_blob(provider, purpose=_PURPOSE, blob=sealed, aad=_aad(user_id)).decode()
 
 
 def new_secret() -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 import typer
 import uvicorn
-from sqlalchemy import Engine, func, select
+from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from baomi import logging as baomi_logging
@@ -23,7 +23,12 @@ from baomi.config import Settings
 from baomi.crypto.keys import KeyProvider, LocalKeyFileProvider, provider_from_settings
 from baomi.customers.vault import Vault
 from baomi.errors import BaomiError, Conflict
-from baomi.keystore.service import VersionState, ensure_master_versions, key_status
+from baomi.keystore.service import (
+    VersionState,
+    ensure_master_versions,
+    key_status,
+    recorded_versions,
+)
 from baomi.uow import unit_of_work
 
 DEMO_PORT = 8000
@@ -63,10 +68,8 @@ def _prepare_home(settings: Settings) -> bool:
 
 def _versions_on_record(engine: Engine) -> int:
     # Read-only bookkeeping check made before any key exists, so no provider can be asked yet.
-    from baomi.keystore.models import master_key_versions
-
     with engine.connect() as conn:
-        return int(conn.execute(select(func.count()).select_from(master_key_versions)).scalar_one())
+        return recorded_versions(conn)
 
 
 def _provider(settings: Settings, engine: Engine) -> tuple[KeyProvider, bool]:

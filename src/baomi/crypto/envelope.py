@@ -10,6 +10,10 @@ Attachments are streamed in chunks (`CHUNK_SIZE`): `encrypt_stream` / `decrypt_s
 per-chunk `encrypt_chunk` / `decrypt_chunk`) bind attachment id, sequence number and a
 final-chunk flag into each chunk, so reordered, dropped, duplicated or truncated chunks are
 detected. Store `seq` with each chunk and the chunk count with the attachment.
+
+This module opens customer data, so only the customers room (the door) imports it; making,
+wrapping and rewrapping data keys is crypto/wrapping.py, for the keystore (import contracts
+in pyproject.toml).
 """
 
 from __future__ import annotations
@@ -21,8 +25,12 @@ from collections.abc import Iterable, Iterator
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from baomi.crypto.aad import encode_aad
 from baomi.crypto.errors import DecryptionError
-from baomi.crypto.keys import KEY_BYTES, KeyProvider, random_key
+from baomi.crypto.keys import KEY_BYTES, KeyProvider
+from baomi.crypto.wrapping import data_key_aad
+
+__all__ = ["CHUNK_SIZE", "FORMAT_V1", "FieldCipher", "encode_aad", "unwrap_data_key"]
 
 FORMAT_V1 = 1
 CHUNK_SIZE = 64 * 1024
@@ -32,30 +40,9 @@ _HEADER = bytes([FORMAT_V1])
 _MIN_LEN = 1 + _NONCE_BYTES + _TAG_BYTES
 
 
-def encode_aad(*parts: bytes) -> bytes:
-    """Join parts unambiguously: each is preceded by its 4-byte big-endian length."""
-    return b"".join(struct.pack(">I", len(part)) + part for part in parts)
-
-
-def new_data_key() -> bytes:
-    """Return a fresh random 32-byte data key."""
-    return random_key()
-
-
-def _data_key_aad(owner_id: str, version: int) -> bytes:
-    return encode_aad(b"baomi:data-key:v1", owner_id.encode("utf-8"), struct.pack(">I", version))
-
-
-def wrap_data_key(provider: KeyProvider, *, owner_id: str, version: int, data_key: bytes) -> bytes:
-    """Wrap a data key under master `version`, bound to its owner and that version."""
-    if len(data_key) != KEY_BYTES:
-        raise ValueError("a data key must be 32 bytes")
-    return provider.wrap(version=version, plaintext=data_key, aad=_data_key_aad(owner_id, version))
-
-
 def unwrap_data_key(provider: KeyProvider, *, owner_id: str, version: int, wrapped: bytes) -> bytes:
     """Unwrap a data key; DecryptionError if it was moved to another owner or version."""
-    key = provider.unwrap(version=version, wrapped=wrapped, aad=_data_key_aad(owner_id, version))
+    key = provider.unwrap(version=version, wrapped=wrapped, aad=data_key_aad(owner_id, version))
     if len(key) != KEY_BYTES:
         raise DecryptionError("unwrapped data key has the wrong length")
     return key

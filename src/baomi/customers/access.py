@@ -1,4 +1,8 @@
-"""Load what a decision needs, decide through security.policy, and audit what was decided."""
+"""The door: load what a decision needs, decide through security.policy, audit the decision.
+
+Only the customers room imports this module (import contracts in pyproject.toml). Other rooms
+learn a customer's level, handler and department from customers.facts, never the row.
+"""
 
 from __future__ import annotations
 
@@ -13,38 +17,44 @@ from sqlalchemy.engine import Connection
 from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append
 from baomi.audit.tags import Action
+from baomi.customers.facts import facts_of
 from baomi.customers.fields import SENSITIVITY
 from baomi.customers.models import customers
 from baomi.db_direct import DirectStatement, Record
 from baomi.errors import Forbidden, NotFound
-from baomi.grants.models import access_grants
+from baomi.grants.queries import grant_facts
 from baomi.ids import is_id
-from baomi.keystore.models import data_keys
+from baomi.keystore.service import wrapped_keys
 from baomi.security.actor import Actor
 from baomi.security.policy import (
     CustomerAction,
-    CustomerFacts,
     Decision,
     FieldCatalog,
     GrantFacts,
     Reason,
     decide,
+    standing,
 )
-from baomi.users.models import departments, users
+from baomi.users.queries import department_names, people
+
+# The other rooms' narrow views a read joins: the wrapped key, the handler, the department.
+WRAPPED_KEY = wrapped_keys()
+HANDLER = people()
+DEPARTMENT = department_names()
 
 # One statement fetches everything a read needs: the record, its wrapped key, handler, department.
 CUSTOMER_ROW = (
     select(
         customers,
-        data_keys.c.master_version,
-        data_keys.c.wrapped,
-        users.c.username.label("handler_username"),
-        users.c.display_name.label("handler_display_name"),
-        departments.c.name.label("department_name"),
+        WRAPPED_KEY.c.master_version,
+        WRAPPED_KEY.c.wrapped,
+        HANDLER.c.username.label("handler_username"),
+        HANDLER.c.display_name.label("handler_display_name"),
+        DEPARTMENT.c.name.label("department_name"),
     )
-    .join(data_keys, data_keys.c.id == customers.c.data_key_id)
-    .join(users, users.c.id == customers.c.handler_id)
-    .join(departments, departments.c.id == customers.c.department_id)
+    .join(WRAPPED_KEY, WRAPPED_KEY.c.id == customers.c.data_key_id)
+    .join(HANDLER, HANDLER.c.id == customers.c.handler_id)
+    .join(DEPARTMENT, DEPARTMENT.c.id == customers.c.department_id)
 )
 
 
@@ -58,17 +68,6 @@ class Authorized:
 _BY_ID = DirectStatement(
     CUSTOMER_ROW.where(customers.c.id == bindparam("customer_id"), customers.c.deleted_at.is_(None))
 )
-_GRANTS = DirectStatement(
-    select(
-        access_grants.c.fields,
-        access_grants.c.starts_at,
-        access_grants.c.ends_at,
-        access_grants.c.revoked_at,
-    ).where(
-        access_grants.c.user_id == bindparam("user_id"),
-        access_grants.c.customer_id == bindparam("customer_id"),
-    )
-)
 
 
 # The catalog with its derived sets computed once (decide runs on every read).
@@ -76,41 +75,8 @@ _CATALOG = FieldCatalog(SENSITIVITY)
 
 
 def load_row(conn: Connection, customer_id: str) -> Record | None:
+    """The whole row of a live customer with its wrapped key: for the door's own use only."""
     return _BY_ID.first(conn, {"customer_id": customer_id})
-
-
-def facts_of(row: Record) -> CustomerFacts:
-    return CustomerFacts(
-        id=row.id, level=row.level, handler_id=row.handler_id, department_id=row.department_id
-    )
-
-
-_FACTS = DirectStatement(
-    select(
-        customers.c.id, customers.c.level, customers.c.handler_id, customers.c.department_id
-    ).where(customers.c.id == bindparam("customer_id"), customers.c.deleted_at.is_(None))
-)
-
-
-def customer_facts(conn: Connection, customer_id: str) -> CustomerFacts | None:
-    """Return the few plaintext facts other rooms may know of a customer (no data, no keys)."""
-    if not is_id(customer_id):
-        return None
-    row = _FACTS.first(conn, {"customer_id": customer_id})
-    return facts_of(row) if row is not None else None
-
-
-def grants_for(conn: Connection, user_id: str, customer_id: str) -> list[GrantFacts]:
-    rows = _GRANTS.all(conn, {"user_id": user_id, "customer_id": customer_id})
-    return [
-        GrantFacts(
-            fields=None if r.fields is None else frozenset(r.fields),
-            starts_at=r.starts_at,
-            ends_at=r.ends_at,
-            revoked_at=r.revoked_at,
-        )
-        for r in rows
-    ]
 
 
 def decide_on_row(
@@ -123,8 +89,8 @@ def decide_on_row(
 ) -> Decision:
     """Decide, consulting grants only when being handler or head is not enough."""
     facts = facts_of(row)
-    related = facts.handler_id == actor.user_id or facts.department_id in actor.headed_departments
-    grants: Iterable[GrantFacts] = () if related else grants_for(conn, actor.user_id, facts.id)
+    related = standing(actor, facts) is not None
+    grants: Iterable[GrantFacts] = () if related else grant_facts(conn, actor.user_id, facts.id)
     return decide(
         actor=actor,
         action=action,

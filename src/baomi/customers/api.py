@@ -6,12 +6,13 @@ from collections.abc import Iterator
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import APIRouter, Query, UploadFile
+from fastapi import Query, UploadFile
 from fastapi.responses import StreamingResponse
 
 from baomi.access.level_change import request_level_change
 from baomi.access.schemas import AccessRequestOut, LevelChangeIn
 from baomi.api.deps import Conn, Ctx, CurrentActor, EngineDep, VaultDep
+from baomi.api.unit import api_router
 from baomi.customers import search, service, timeline
 from baomi.customers.reasons import LABELS
 from baomi.customers.schemas import (
@@ -31,9 +32,9 @@ from baomi.customers.schemas import (
 from baomi.errors import ValidationFailed
 from baomi.security.levels import active
 
-router = APIRouter(prefix="/api/v1/customers", tags=["customers"])
+router = api_router(prefix="/api/v1/customers", tags=["customers"])
 # What forms need to offer: the levels in use and the reveal reasons (read-only, logged in).
-reference_router = APIRouter(prefix="/api/v1", tags=["customers"])
+reference_router = api_router(prefix="/api/v1", tags=["customers"])
 
 
 @reference_router.get("/reveal-reasons", response_model=list[RevealReasonOut])
@@ -129,7 +130,13 @@ def check_customer(
     }
     if len(given) != 1:
         raise ValidationFailed(
-            [{"field": "query", "message": "give exactly one of phone, email, id_number, name"}]
+            [
+                {
+                    "field": "query",
+                    "code": "one_search_term",
+                    "message": "give exactly one of phone, email, id_number, name",
+                }
+            ]
         )
     [(kind, value)] = given.items()
     return search.check_duplicate(conn, actor=actor, ctx=ctx, vault=vault, kind=kind, value=value)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from baomi.security import levels
 from baomi.security.masking import (
     mask_account,
     mask_email,
@@ -15,7 +16,7 @@ from baomi.security.masking import (
     mask_phone,
     mask_text,
 )
-from baomi.security.policy import Sensitivity
+from baomi.security.sensitivity import Sensitivity
 
 
 class Kind(StrEnum):
@@ -85,5 +86,7 @@ FIELDS: dict[str, FieldSpec] = {
 # Communication records (C2.1 e) live in their own table; access to them follows this pseudo-field.
 COMMUNICATIONS = "communications"
 SENSITIVITY: dict[str, Sensitivity] = {name: spec.sensitivity for name, spec in FIELDS.items()}
+# The level rules mask record fields by name (C2.2); security/ learns the names from here.
+levels.describe_fields({name: spec.sensitivity for name, spec in FIELDS.items()})
 SENSITIVITY[COMMUNICATIONS] = Sensitivity.NORMAL
 LIST_FIELDS = frozenset({"contacts", "phones", "emails", "purchases", "payment_methods"})

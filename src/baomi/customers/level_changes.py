@@ -61,6 +61,7 @@ def check_lowering(
             [
                 {
                     "field": "level",
+                    "code": "level_not_lower",
                     "message": f"not lower than the current level {current.label_zh} "
                     f"({current.code}); a level is raised directly with PATCH",
                 }

@@ -33,13 +33,20 @@ def check_period(until: date | None, *, rule: LevelRule, now: datetime) -> date 
         return None
     if until <= utc_day(now):
         raise ValidationFailed(
-            [{"field": "confidential_until", "message": "must be a date in the future"}]
+            [
+                {
+                    "field": "confidential_until",
+                    "code": "period_not_future",
+                    "message": "must be a date in the future",
+                }
+            ]
         )
     if rule.lapses_to is None:
         raise ValidationFailed(
             [
                 {
                     "field": "confidential_until",
+                    "code": "period_nothing_to_lapse_to",
                     "message": f"{rule.label_zh} ({rule.code}) has no lower level to lapse to",
                 }
             ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 
-from baomi.errors import ValidationFailed
+from baomi.errors import FieldError, ValidationFailed
 
 
 class RevealReason(StrEnum):
@@ -35,17 +35,23 @@ TEXT_MAX = 500
 
 def checked_reason(reason_code: RevealReason | str, text: str) -> tuple[RevealReason, str]:
     """Return the code and the trimmed text, or refuse them with a clear error per field."""
-    errors: list[dict[str, str]] = []
+    errors: list[FieldError] = []
     code: RevealReason | None = None
     try:
         code = RevealReason(reason_code)
     except ValueError:
         codes = ", ".join(r.value for r in RevealReason)
-        errors.append({"field": "reason_code", "message": f"use one of {codes}"})
+        errors.append(
+            {
+                "field": "reason_code",
+                "code": "reason_code_unknown",
+                "message": f"use one of {codes}",
+            }
+        )
     trimmed = text.strip()
     if not TEXT_MIN <= len(trimmed) <= TEXT_MAX:
         message = f"say why in {TEXT_MIN} to {TEXT_MAX} characters"
-        errors.append({"field": "reason", "message": message})
+        errors.append({"field": "reason", "code": "reason_length", "message": message})
     if errors or code is None:
         raise ValidationFailed(errors)
     return code, trimmed

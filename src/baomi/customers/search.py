@@ -19,7 +19,16 @@ from baomi.audit.context import RequestContext
 from baomi.audit.tags import Action
 from baomi.clock import utcnow
 from baomi.crypto import normalize
-from baomi.customers.access import CUSTOMER_ROW, audit, decide_on_row, denial
+from baomi.customers.access import (
+    CUSTOMER_ROW,
+    DEPARTMENT,
+    HANDLER,
+    WRAPPED_KEY,
+    audit,
+    decide_on_row,
+    denial,
+)
+from baomi.customers.decrypt import cipher_for, open_fields
 from baomi.customers.fields import FIELDS
 from baomi.customers.models import customer_index, customers
 from baomi.customers.schemas import (
@@ -29,16 +38,15 @@ from baomi.customers.schemas import (
     DepartmentRef,
     PersonRef,
 )
-from baomi.customers.vault import Vault, index_terms, normalized_for, open_fields
+from baomi.customers.vault import Vault, index_terms, normalized_for
 from baomi.db_direct import DirectStatement, Record
 from baomi.errors import Conflict, Forbidden, ValidationFailed
+from baomi.grants.queries import granted_customer_ids
 from baomi.ids import is_id
-from baomi.keystore.models import data_keys
 from baomi.security.actor import Actor
 from baomi.security.levels import parse_level, rule_of
 from baomi.security.policy import CustomerAction, visibility_filter
 from baomi.security.roles import Permission
-from baomi.users.models import departments, users
 
 MAX_PAGE_SIZE = 200
 MAX_PAGE = 100_000
@@ -89,12 +97,15 @@ def list_customers(
             [
                 {
                     "field": "page",
+                    "code": "page_out_of_range",
                     "message": f"1 ≤ page ≤ {MAX_PAGE}, 1 ≤ page_size ≤ {MAX_PAGE_SIZE}",
                 }
             ]
         )
     if handler_id is not None and not is_id(handler_id):
-        raise ValidationFailed([{"field": "handler_id", "message": "not a user id"}])
+        raise ValidationFailed(
+            [{"field": "handler_id", "code": "user_id_malformed", "message": "not a user id"}]
+        )
     level = parse_level(level).code if level else None
     if not actor.can(Permission.CUSTOMER_WORK):
         raise Forbidden(
@@ -115,7 +126,7 @@ def list_customers(
             customer_id=customers.c.id,
             handler_id=customers.c.handler_id,
             department_id=customers.c.department_id,
-            now=now,
+            granted=granted_customer_ids(actor.user_id, now),
         ),
     ]
     if level:
@@ -162,7 +173,7 @@ def _visible_summary(
 ) -> tuple[CustomerSummary, dict[str, Any] | None]:
     decision = decide_on_row(conn, actor, CustomerAction.READ, row, now)
     wanted = [f for f in (searched or ("name",)) if f in decision.visible]
-    cipher = vault.cipher_for(row)
+    cipher = cipher_for(vault.provider, row)
     values = {
         name: FIELDS[name].mask(value) if name in decision.masked and value is not None else value
         for name, value in open_fields(cipher, row._mapping, row.id, wanted).items()
@@ -184,10 +195,10 @@ _CANDIDATES = DirectStatement(
         customers.c.emails_ct,
         customers.c.id_number_ct,
         customers.c.contacts_ct,
-        data_keys.c.master_version,
-        data_keys.c.wrapped,
-        users.c.username.label("handler_username"),
-        departments.c.name.label("department_name"),
+        WRAPPED_KEY.c.master_version,
+        WRAPPED_KEY.c.wrapped,
+        HANDLER.c.username.label("handler_username"),
+        DEPARTMENT.c.name.label("department_name"),
     )
     .join(customer_index, customer_index.c.customer_id == customers.c.id)
     .where(
@@ -224,9 +235,12 @@ def check_duplicate(
     try:
         term = normalized_for(kind, value)
     except ValueError:
-        raise ValidationFailed([{"field": kind, "message": f"not a valid {kind}"}]) from None
+        # Only a phone fails to normalise today; each kind has its code all the same.
+        raise ValidationFailed(
+            [{"field": kind, "code": f"{kind}_invalid", "message": f"not a valid {kind}"}]
+        ) from None
     if not term:
-        raise ValidationFailed([{"field": kind, "message": "must not be blank"}])
+        raise ValidationFailed([{"field": kind, "code": "blank", "message": "must not be blank"}])
     match, candidates = _match(conn, vault, kind, term)
     audit(
         conn,
@@ -354,7 +368,7 @@ def refuse_duplicate(
 
 def _confirms(vault: Vault, row: Record, kind: str, term: str) -> bool:
     """Re-check a truncated-index candidate against the decrypted value (never returned)."""
-    cipher = vault.cipher_for(row)
+    cipher = cipher_for(vault.provider, row)
     fields = [_FIELD_OF_INDEX[kind]] + (["contacts"] if kind in ("phone", "email") else [])
     values = open_fields(cipher, row._mapping, row.id, fields)
     return any(index == kind and t == term for index, t in index_terms(values))

@@ -3,7 +3,8 @@
 Every read, reveal, create, update and delete of a customer goes through these functions; routes,
 CLI commands and jobs call them and nothing else touches the customer tables. Each function works
 inside the caller's transaction and appends its audit event there, never committing; a refusal
-carries its own deny event (`_refused`), written even though the work is rolled back.
+carries its own deny event (customers/refusals.py), written even though the work is rolled back.
+What an edit may do to the level, period and handler is customers/edit_rules.py.
 """
 
 from __future__ import annotations
@@ -11,41 +12,36 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any, NoReturn
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.engine import Connection
 
 from baomi.audit.context import RequestContext
-from baomi.audit.models import audit_events
+from baomi.audit.oversight import allowed_count
 from baomi.audit.tags import Action
 from baomi.clock import utcnow
 from baomi.config import get_settings
 from baomi.crypto.envelope import FieldCipher
-from baomi.customers.access import audit, authorize, denial
+from baomi.customers.access import audit, authorize
+from baomi.customers.decrypt import cipher_for, open_fields
+from baomi.customers.edit_rules import handler_after, level_after, period_after
 from baomi.customers.fields import FIELDS, SENSITIVITY
 from baomi.customers.models import customer_index, customers
-from baomi.customers.periods import check_period, schedules_unapproved_lowering
-from baomi.customers.readout import Layout, layout_of, trusted
+from baomi.customers.periods import check_period
+from baomi.customers.readout import customer_out, layout_of
 from baomi.customers.reasons import RevealReason, checked_reason
-from baomi.customers.schemas import (
-    CustomerIn,
-    CustomerOut,
-    CustomerPatch,
-    DepartmentRef,
-    PersonRef,
-    RevealOut,
-)
+from baomi.customers.refusals import refused
+from baomi.customers.schemas import CustomerIn, CustomerOut, CustomerPatch, RevealOut
 from baomi.customers.search import refuse_duplicate
 from baomi.customers.step_up import require_step_up
 from baomi.customers.validation import validated_fields
-from baomi.customers.vault import Vault, index_rows, open_fields, reindex, seal
-from baomi.db_direct import Record
+from baomi.customers.vault import Vault, index_rows, reindex, seal
 from baomi.errors import BaomiError, Conflict, Forbidden, NotFound, ValidationFailed
 from baomi.ids import new_id
 from baomi.keystore.service import create_data_key
 from baomi.security.actor import Actor
 from baomi.security.levels import parse_level, rule_of
-from baomi.security.policy import CustomerAction, CustomerFacts, Reason, decide
+from baomi.security.policy import CustomerAction, CustomerFacts, decide
 from baomi.users.service import handler_placement
 
 
@@ -53,56 +49,6 @@ class RevealRateLimited(BaomiError):
     status = 429
     code = "reveal_rate_limited"
     title = "Too many reveals"
-
-
-def _refused(
-    error: BaomiError,
-    *,
-    ctx: RequestContext,
-    actor: Actor,
-    action: Action,
-    reason: str | None = None,
-    **event: Any,
-) -> BaomiError:
-    """Attach the deny event of a refusal (its reason: the error's code unless given)."""
-    return error.with_audit(
-        denial(ctx=ctx, actor=actor, action=action, reason=reason or error.code, **event)
-    )
-
-
-def _level_change_url(customer_id: str) -> str:
-    return f"/api/v1/customers/{customer_id}/level-change-requests"
-
-
-# Built without re-validation: every value comes from our own database and decryption, and
-# this runs on every audited read (benchmarks/bench_audited_read.py).
-_customer_out, _person_ref, _department_ref = (
-    trusted(CustomerOut),
-    trusted(PersonRef),
-    trusted(DepartmentRef),
-)
-
-
-def _out(row: Record, reason: str, data: dict[str, Any], layout: Layout) -> CustomerOut:
-    rule = rule_of(row.level)
-    return _customer_out(
-        id=row.id,
-        level=row.level,
-        level_label=rule.label_zh,
-        handler=_person_ref(
-            id=row.handler_id, username=row.handler_username, display_name=row.handler_display_name
-        ),
-        department=_department_ref(id=row.department_id, name=row.department_name),
-        source=row.source,
-        lawful_basis=row.lawful_basis,
-        confidential_until=row.confidential_until,
-        created_at=row.created_at,
-        updated_at=row.updated_at,
-        access=reason,
-        data=data,
-        masked=list(layout.masked),
-        withheld=list(layout.withheld),
-    )
 
 
 def get(
@@ -121,7 +67,7 @@ def get(
     )
     decision, row = auth.decision, auth.row
     layout = layout_of(decision.visible, decision.masked)
-    values = open_fields(vault.cipher_for(row), row, row.id, layout.readable)
+    values = open_fields(cipher_for(vault.provider, row), row, row.id, layout.readable)
     masked = decision.masked
     data = {
         name: (FIELDS[name].mask(value) if name in masked and value is not None else value)
@@ -136,7 +82,7 @@ def get(
         customer_id=row.id,
         fields=layout.readable,
     )
-    return _out(row, decision.reason.value, data, layout)
+    return customer_out(row, decision.reason.value, data, layout)
 
 
 def reveal(
@@ -158,7 +104,10 @@ def reveal(
     unknown = [f for f in fields if f not in FIELDS]
     if unknown:
         raise ValidationFailed(
-            [{"field": "fields", "message": f"unknown field {f!r}"} for f in unknown]
+            [
+                {"field": "fields", "code": "field_unknown", "message": f"unknown field {f!r}"}
+                for f in unknown
+            ]
         )
     code, text = checked_reason(reason_code, reason)
     now = utcnow()
@@ -182,18 +131,14 @@ def reveal(
         now=now,
     )
     limit = get_settings().reveal_limit_per_hour
-    recent = conn.execute(
-        select(func.count())
-        .select_from(audit_events)
-        .where(
-            audit_events.c.actor_id == actor.user_id,
-            audit_events.c.action == Action.CUSTOMER_REVEAL.value,
-            audit_events.c.decision == "allow",
-            audit_events.c.occurred_at >= now - timedelta(hours=1),
-        )
-    ).scalar_one()
+    recent = allowed_count(
+        conn,
+        actor_id=actor.user_id,
+        action=Action.CUSTOMER_REVEAL.value,
+        since=now - timedelta(hours=1),
+    )
     if recent >= limit:
-        raise _refused(
+        raise refused(
             RevealRateLimited(f"at most {limit} reveals per hour; ask your head if you need more"),
             ctx=ctx,
             actor=actor,
@@ -203,7 +148,7 @@ def reveal(
             fields=fields,
         )
     row = auth.row
-    data = open_fields(vault.cipher_for(row), row._mapping, row.id, fields)
+    data = open_fields(cipher_for(vault.provider, row), row._mapping, row.id, fields)
     audit(
         conn,
         ctx=ctx,
@@ -242,7 +187,7 @@ def create(
         now=utcnow(),
     )
     if not decision.allowed:
-        raise _refused(
+        raise refused(
             Forbidden(
                 "you may only file customers you handle or your department handles",
                 code=decision.reason.value,
@@ -255,7 +200,7 @@ def create(
         # The level-change machinery lowers a level now, on approval; it has no approved lowering
         # at a future date. So a period is not filed with the record: the level stands until an
         # approved request lowers it (or a later raise carries a period back to where it was).
-        raise _refused(
+        raise refused(
             Conflict(
                 "a confidentiality period lowers the level being set when it ends, and lowering "
                 "needs approval (C2.2): file the customer without `confidential_until`; to lower "
@@ -328,49 +273,15 @@ def update(
         now=now,
     )
     row = auth.row
-    url = _level_change_url(row.id)
     values, id_type = validated_fields(patch)
     changes: dict[str, Any] = {"updated_at": now}
     details: dict[str, Any] = {}
-    level = rule_of(row.level)
-    if patch.level is not None:
-        level = parse_level(patch.level)
-        if level.rank < rule_of(row.level).rank:
-            # C2.2: lowering a level is an approved action (the level-change request workflow).
-            raise _refused(
-                Conflict(
-                    f"lowering a level needs approval: ask for it with POST {url}",
-                    code="level_lowering_requires_approval",
-                    level_change_url=url,
-                ),
-                ctx=ctx,
-                actor=actor,
-                action=Action.CUSTOMER_UPDATE,
-                customer_id=customer_id,
-            )
-        if level.code != row.level:
-            changes["level"] = level.code
-            details["level"] = {"from": row.level, "to": level.code}
+    level = level_after(actor=actor, ctx=ctx, row=row, patch=patch)
+    if level.code != row.level:
+        changes["level"] = level.code
+        details["level"] = {"from": row.level, "to": level.code}
     if "confidential_until" in patch.model_fields_set:
-        until = check_period(patch.confidential_until, rule=level, now=now)
-        if schedules_unapproved_lowering(
-            before=rule_of(row.level),
-            after=level,
-            old_until=row.confidential_until,
-            new_until=until,
-        ):
-            raise _refused(
-                Conflict(
-                    "setting or shortening a confidentiality period schedules a lowering, which "
-                    f"needs approval: POST {url}",
-                    code="period_requires_approval",
-                    level_change_url=url,
-                ),
-                ctx=ctx,
-                actor=actor,
-                action=Action.CUSTOMER_UPDATE,
-                customer_id=customer_id,
-            )
+        until = period_after(actor=actor, ctx=ctx, row=row, patch=patch, level=level, now=now)
         if until != row.confidential_until:
             changes["confidential_until"] = until
             details["confidential_until"] = {
@@ -378,21 +289,14 @@ def update(
                 "to": _iso(until),
             }
     if patch.handler_id is not None and patch.handler_id != row.handler_id:
-        if auth.decision.reason is not Reason.DEPARTMENT_HEAD:
-            raise _refused(
-                Forbidden(
-                    "only the department head reassigns a customer", code="reassign_requires_head"
-                ),
-                ctx=ctx,
-                actor=actor,
-                action=Action.CUSTOMER_UPDATE,
-                customer_id=customer_id,
-            )
-        handler_id, department_id = handler_placement(conn, patch.handler_id)
-        if department_id not in actor.headed_departments:
-            raise ValidationFailed(
-                [{"field": "handler_id", "message": "the new handler must be in your department"}]
-            )
+        handler_id, department_id = handler_after(
+            conn,
+            actor=actor,
+            ctx=ctx,
+            row=row,
+            access=auth.decision.reason,
+            handler_id=patch.handler_id,
+        )
         changes.update(handler_id=handler_id, department_id=department_id)
         details["handler_changed"] = True
     if patch.source is not None:
@@ -402,7 +306,7 @@ def update(
     if id_type is not None:
         changes["id_type"] = id_type
     refuse_duplicate(conn, actor=actor, ctx=ctx, vault=vault, values=values, customer_id=row.id)
-    cipher = vault.cipher_for(row)
+    cipher = cipher_for(vault.provider, row)
     for name, value in values.items():
         changes[f"{name}_ct"] = seal(cipher, record_id=row.id, field=name, value=value)
     conn.execute(sql_update(customers).where(customers.c.id == row.id).values(**changes))
@@ -452,7 +356,7 @@ def remove(conn: Connection, *, actor: Actor, ctx: RequestContext, customer_id: 
         customer_id=customer_id,
         now=utcnow(),
     )
-    raise _refused(
+    raise refused(
         Conflict(
             "a customer is destroyed only through the destruction procedure, with approval "
             "(C4.5.1); nobody deletes one alone. Correct a record with PATCH instead",

@@ -20,6 +20,7 @@ from baomi.audit.tags import Action
 from baomi.clock import utcnow
 from baomi.crypto.envelope import FieldCipher
 from baomi.customers.access import audit, authorize
+from baomi.customers.decrypt import cipher_for
 from baomi.customers.fields import COMMUNICATIONS
 from baomi.customers.models import attachment_chunks, attachments, communications, customers
 from baomi.customers.schemas import AttachmentOut, CommunicationIn, CommunicationOut
@@ -29,7 +30,10 @@ from baomi.errors import NotFound, ValidationFailed
 from baomi.ids import new_id
 from baomi.security.actor import Actor
 from baomi.security.policy import CustomerAction
-from baomi.users.models import users
+from baomi.users.queries import people
+
+# Entries show their author's username, read through the organisation's narrow view.
+_AUTHOR = people()
 
 CHUNK_BYTES = 64 * 1024
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
@@ -56,7 +60,7 @@ def add_communication(
         now=utcnow(),
     )
     entry_id = new_id()
-    cipher = vault.cipher_for(auth.row)
+    cipher = cipher_for(vault.provider, auth.row)
     body = cipher.encrypt(
         table="communications", field="body", record_id=entry_id, plaintext=entry.text.encode()
     )
@@ -98,10 +102,10 @@ def list_communications(
         now=utcnow(),
         requested=[COMMUNICATIONS],
     )
-    cipher = vault.cipher_for(auth.row)
+    cipher = cipher_for(vault.provider, auth.row)
     entries = conn.execute(
-        select(communications, users.c.username)
-        .join(users, users.c.id == communications.c.author_id)
+        select(communications, _AUTHOR.c.username)
+        .join(_AUTHOR, _AUTHOR.c.id == communications.c.author_id)
         .where(communications.c.customer_id == customer_id)
         .order_by(communications.c.occurred_at.desc())
     ).all()
@@ -160,7 +164,9 @@ def add_attachment(
 ) -> AttachmentOut:
     """Store a file under a timeline entry, encrypting it chunk by chunk as it streams in."""
     if not filename.strip() or len(filename) > 255:
-        raise ValidationFailed([{"field": "filename", "message": "1 to 255 characters"}])
+        raise ValidationFailed(
+            [{"field": "filename", "code": "filename_length", "message": "1 to 255 characters"}]
+        )
     auth = authorize(
         conn,
         actor=actor,
@@ -179,13 +185,19 @@ def add_attachment(
     if entry is None:
         raise NotFound("no such communication record for this customer")
     attachment_id = new_id()
-    cipher = vault.cipher_for(auth.row)
+    cipher = cipher_for(vault.provider, auth.row)
     size, count = 0, 0
     for seq, (piece, final) in enumerate(_rechunk(chunks)):
         size += len(piece)
         if size > MAX_ATTACHMENT_BYTES:
             raise ValidationFailed(
-                [{"field": "file", "message": f"at most {MAX_ATTACHMENT_BYTES} bytes"}]
+                [
+                    {
+                        "field": "file",
+                        "code": "file_too_large",
+                        "message": f"at most {MAX_ATTACHMENT_BYTES} bytes",
+                    }
+                ]
             )
         if seq == 0:
             _insert_attachment_row(
@@ -300,7 +312,7 @@ def open_attachment(
     ).first()
     if row is None:
         raise NotFound("no such attachment")
-    cipher = vault.cipher_for(auth.row)
+    cipher = cipher_for(vault.provider, auth.row)
     audit(
         conn,
         ctx=ctx,

@@ -1,6 +1,7 @@
 """Validate and normalise customer input field by field (C4.1.1: keep data true and complete).
 
-Every problem is collected with its field path, so one response names all of them.
+Every problem is collected with its field path, so one response names all of them, and a stable
+code (`phone_invalid`, `bank_card_checksum` …) by which clients, the web UI included, tell it.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from stdnum.exceptions import ValidationError as StdnumError
 
 from baomi.crypto import normalize
 from baomi.customers.schemas import CustomerData
-from baomi.errors import ValidationFailed
+from baomi.errors import FieldError, ValidationFailed
 
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PAYMENT_TYPES = frozenset({"bank_card", "bank_transfer", "alipay", "wechat_pay", "cash", "other"})
@@ -25,24 +26,26 @@ CHANNELS = frozenset({"phone", "visit", "meeting", "email", "wechat", "other"})
 
 class _Errors:
     def __init__(self) -> None:
-        self.items: list[dict[str, str]] = []
+        self.items: list[FieldError] = []
 
-    def add(self, field: str, message: str) -> None:
-        self.items.append({"field": field, "message": message})
+    def add(self, field: str, code: str, message: str) -> None:
+        self.items.append({"field": field, "code": code, "message": message})
 
 
 def _phone(value: str, path: str, errors: _Errors) -> str | None:
     try:
         return normalize.phone(value)
     except ValueError:
-        errors.add(path, "not a valid phone number (mainland numbers may omit +86)")
+        errors.add(
+            path, "phone_invalid", "not a valid phone number (mainland numbers may omit +86)"
+        )
         return None
 
 
 def _email(value: str, path: str, errors: _Errors) -> str | None:
     value = value.strip()
     if not _EMAIL.match(value) or len(value) > 254:
-        errors.add(path, "not a valid email address")
+        errors.add(path, "email_invalid", "not a valid email address")
         return None
     return value
 
@@ -60,6 +63,7 @@ def id_number(value: str, path: str = "id_number") -> tuple[str, str]:
         [
             {
                 "field": path,
+                "code": "id_number_invalid",
                 "message": "not a valid resident ID number (居民身份证号) or unified social "
                 "credit code (统一社会信用代码): check digit or format is wrong",
             }
@@ -71,28 +75,38 @@ def _purchase(item: dict[str, Any], path: str, errors: _Errors) -> None:
     try:
         date.fromisoformat(item["date"])
     except ValueError:
-        errors.add(f"{path}.date", "use an ISO date, YYYY-MM-DD")
+        errors.add(f"{path}.date", "date_invalid", "use an ISO date, YYYY-MM-DD")
     try:
         amount = Decimal(item["amount"])
         if not amount.is_finite() or amount < 0:
             raise InvalidOperation
     except InvalidOperation:
-        errors.add(f"{path}.amount", "use a non-negative decimal amount, e.g. 12800.00")
+        errors.add(
+            f"{path}.amount", "amount_invalid", "use a non-negative decimal amount, e.g. 12800.00"
+        )
 
 
 def _payment(item: dict[str, Any], path: str, errors: _Errors) -> None:
     if item["type"] not in PAYMENT_TYPES:
-        errors.add(f"{path}.type", f"use one of {', '.join(sorted(PAYMENT_TYPES))}")
+        errors.add(
+            f"{path}.type", "payment_type_unknown", f"use one of {', '.join(sorted(PAYMENT_TYPES))}"
+        )
     if item["type"] == "bank_card":
         digits = item["account"].replace(" ", "")
         if not (digits.isdigit() and 12 <= len(digits) <= 19):
-            errors.add(f"{path}.account", "a bank card number has 12 to 19 digits")
+            errors.add(
+                f"{path}.account", "bank_card_length", "a bank card number has 12 to 19 digits"
+            )
         else:
             try:
                 luhn.validate(digits)
                 item["account"] = digits
             except StdnumError:
-                errors.add(f"{path}.account", "bank card number fails its check digit (Luhn)")
+                errors.add(
+                    f"{path}.account",
+                    "bank_card_checksum",
+                    "bank card number fails its check digit (Luhn)",
+                )
 
 
 def validated_fields(data: CustomerData) -> tuple[dict[str, Any], str | None]:
@@ -106,7 +120,7 @@ def validated_fields(data: CustomerData) -> tuple[dict[str, Any], str | None]:
     if values.get("name") is not None:
         values["name"] = values["name"].strip()
         if not values["name"]:
-            errors.add("name", "must not be blank")
+            errors.add("name", "blank", "must not be blank")
     for key, check in (("phones", _phone), ("emails", _email)):
         if values.get(key) is not None:
             values[key] = [check(v, f"{key}[{i}]", errors) for i, v in enumerate(values[key])]
@@ -136,6 +150,12 @@ def validated_fields(data: CustomerData) -> tuple[dict[str, Any], str | None]:
 def channel(value: str) -> str:
     if value not in CHANNELS:
         raise ValidationFailed(
-            [{"field": "channel", "message": f"use one of {', '.join(sorted(CHANNELS))}"}]
+            [
+                {
+                    "field": "channel",
+                    "code": "channel_unknown",
+                    "message": f"use one of {', '.join(sorted(CHANNELS))}",
+                }
+            ]
         )
     return value

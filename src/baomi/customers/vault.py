@@ -1,14 +1,16 @@
-"""How customer fields become ciphertext and blind-index entries, and back.
+"""How customer fields become ciphertext and blind-index entries.
 
 Values are serialised as compact UTF-8 JSON, then sealed with the customer's own data key
-(AES-256-GCM; AAD binds table, field, record and data-key id: see crypto/envelope.py).
+(AES-256-GCM; AAD binds table, field, record and data-key id: see crypto/envelope.py). Opening
+them again is customers/decrypt.py, which only the customers room may import; the `Vault` here
+is what the app hands to services (the key provider and the blind indexer).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,13 +19,21 @@ from sqlalchemy.engine import Connection
 
 from baomi.crypto import normalize
 from baomi.crypto.blind_index import BlindIndexer
-from baomi.crypto.envelope import FieldCipher, unwrap_data_key
+from baomi.crypto.envelope import FieldCipher
 from baomi.crypto.keys import KeyProvider
+from baomi.customers.decrypt import TABLE, open_fields
 from baomi.customers.fields import FIELDS
 from baomi.customers.models import customer_index, customers
-from baomi.keystore.errors import DataKeyShredded
 
-TABLE = "customers"
+__all__ = [
+    "TABLE",
+    "Vault",
+    "index_rows",
+    "index_terms",
+    "normalized_for",
+    "reindex",
+    "seal",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,64 +47,12 @@ class Vault:
     def from_provider(cls, provider: KeyProvider) -> Vault:
         return cls(provider=provider, indexer=BlindIndexer(provider.index_root_key()))
 
-    def cipher(
-        self, *, customer_id: str, data_key_id: str, version: int, wrapped: bytes | None
-    ) -> FieldCipher:
-        """Unwrap a customer's data key (bound to the customer and master version)."""
-        if wrapped is None:
-            raise DataKeyShredded("this customer's data was destroyed (crypto-shredded)")
-        key = unwrap_data_key(self.provider, owner_id=customer_id, version=version, wrapped=wrapped)
-        return FieldCipher(key, data_key_id)
-
-    def cipher_for(self, row: Mapping[str, Any]) -> FieldCipher:
-        """The cipher of a customer row loaded with its wrapped key (customers.access)."""
-        return self.cipher(
-            customer_id=row["id"],
-            data_key_id=row["data_key_id"],
-            version=row["master_version"],
-            wrapped=row["wrapped"],
-        )
-
 
 def seal(cipher: FieldCipher, *, record_id: str, field: str, value: Any) -> bytes | None:
     if value is None:
         return None
     plaintext = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
     return cipher.encrypt(table=TABLE, field=field, record_id=record_id, plaintext=plaintext)
-
-
-_DECODER = json.JSONDecoder()
-
-
-def _parse(plaintext: bytes) -> Any:
-    """`json.loads`, minus its whitespace scans: `seal` writes compact JSON (the hot read path)."""
-    text = plaintext.decode()
-    try:
-        value, end = _DECODER.raw_decode(text)
-    except json.JSONDecodeError:
-        return json.loads(text)  # let the full parser accept or reject it
-    return value if end == len(text) else json.loads(text)
-
-
-_COLUMNS = {name: f"{name}_ct" for name in FIELDS}
-
-
-def open_fields(
-    cipher: FieldCipher, row: Mapping[str, Any], record_id: str, fields: Iterable[str]
-) -> dict[str, Any]:
-    """Decrypt the named fields of a customers row (only those: C4.2.1 need-to-know)."""
-    decrypt = cipher.decrypt
-    values: dict[str, Any] = {}
-    for name in fields:
-        ciphertext = row[_COLUMNS.get(name) or f"{name}_ct"]
-        values[name] = (
-            None
-            if ciphertext is None
-            else _parse(
-                decrypt(table=TABLE, field=name, record_id=record_id, ciphertext=ciphertext)
-            )
-        )
-    return values
 
 
 def index_terms(values: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

@@ -12,8 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from faker import Faker
-
 from baomi.crypto import normalize
 from baomi.customers.schemas import (
     CommunicationIn,
@@ -23,6 +21,7 @@ from baomi.customers.schemas import (
     PaymentMethod,
     Purchase,
 )
+from baomi.demo.extra import faker_for
 from baomi.demo.identifiers import bank_card, credit_code, mobile, resident_id
 
 TODAY = date(2026, 1, 15)
@@ -70,7 +69,7 @@ class CustomerFactory:
     """Draws customers from one Faker and one Random, both seeded: the same seed, the same data."""
 
     def __init__(self, seed: int, reserved_phones: set[str]) -> None:
-        self.fake = Faker("zh_CN")
+        self.fake = faker_for("zh_CN")
         self.fake.seed_instance(seed)
         # Reproducible demo data, not secrets: a seeded PRNG is the point here.
         self.rng = random.Random(seed)  # noqa: S311

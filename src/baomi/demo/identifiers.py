@@ -9,11 +9,14 @@ from __future__ import annotations
 
 import random
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
-from faker import Faker
 from stdnum.cn import ric
 
 from baomi.crypto import normalize
+
+if TYPE_CHECKING:
+    from faker import Faker  # the demo extra; only its type is named here
 
 # County-level codes that existed throughout the birth years used below (1965–2002).
 REGIONS = (

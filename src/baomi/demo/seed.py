@@ -22,6 +22,7 @@ from baomi.customers import timeline
 from baomi.customers.vault import Vault
 from baomi.demo.company import PEOPLE, build_organisation, logins, write_credentials
 from baomi.demo.customers import CustomerFactory, DemoCustomer
+from baomi.demo.extra import require_faker
 from baomi.errors import BaomiError
 from baomi.security.actor import Actor
 from baomi.uow import unit_of_work
@@ -114,6 +115,7 @@ def seed(conn: Connection, *, vault: Vault, settings: Settings, count: int = DEM
 
 def seed_if_empty(engine: Engine, vault: Vault, settings: Settings) -> SeedOutcome:
     """Seed the demo company into a database without users and write the credentials file."""
+    require_faker()  # before anything is written: `baomi demo` needs its extra
     path = settings.home / CREDENTIALS_FILE
     with unit_of_work(engine) as conn:
         if list_users(conn):

@@ -4,16 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import Depends, Request
 
 from baomi.api.deps import Conn, Ctx, CurrentActor, require_permission
+from baomi.api.unit import api_router
 from baomi.grants.review import emergency_grants, review_emergency_grant
 from baomi.grants.schemas import GrantIn, GrantOut, GrantReviewIn
 from baomi.grants.service import create_emergency_grant, list_grants, revoke_grant
 from baomi.security.actor import Actor
 from baomi.security.roles import Permission
 
-router = APIRouter(prefix="/api/v1/grants", tags=["grants"])
+router = api_router(prefix="/api/v1/grants", tags=["grants"])
 Officer = Annotated[Actor, Depends(require_permission(Permission.GRANT_MANAGE))]
 
 

@@ -14,19 +14,20 @@ from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append
 from baomi.audit.tags import Action
 from baomi.clock import utcnow
-from baomi.customers.access import customer_facts
+from baomi.customers.facts import customer_facts
 from baomi.errors import Conflict, Forbidden, NotFound
 from baomi.grants.models import access_grants
 from baomi.grants.schemas import GrantOut
 from baomi.grants.service import get_grant
 from baomi.ids import is_id
 from baomi.security.actor import Actor
+from baomi.security.policy import heads
 from baomi.security.roles import Permission
 
 
 def _reviewable_by(conn: Connection, actor: Actor, customer_id: str) -> bool:
     facts = customer_facts(conn, customer_id)
-    return facts is not None and facts.department_id in actor.headed_departments
+    return facts is not None and heads(actor, facts.department_id)
 
 
 def emergency_grants(

@@ -16,11 +16,12 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
+from baomi.access.approvers import approver_ids
 from baomi.audit.context import RequestContext
 from baomi.audit.service import event, record
 from baomi.audit.tags import Action, Decision
 from baomi.clock import utcnow
-from baomi.customers.access import customer_facts
+from baomi.customers.facts import customer_facts
 from baomi.customers.fields import SENSITIVITY
 from baomi.customers.service import exists as customer_exists
 from baomi.errors import Conflict, Forbidden, NotFound, ValidationFailed
@@ -29,6 +30,7 @@ from baomi.grants.schemas import GrantIn, GrantOut
 from baomi.ids import is_id, new_id
 from baomi.notifications import triggers
 from baomi.security.actor import Actor
+from baomi.security.policy import heads
 from baomi.security.roles import Permission, Role
 from baomi.users.service import heads_of, load_actor
 
@@ -47,6 +49,7 @@ def _emergency_window(
             [
                 {
                     "field": "duration_hours" if grant_in.duration_hours else "ends_at",
+                    "code": "emergency_grant_too_long",
                     "message": f"an emergency grant lasts at most {max_hours} hours: "
                     "longer access goes through an access request",
                 }
@@ -80,20 +83,36 @@ def _window(grant_in: GrantIn, now: datetime) -> tuple[datetime, datetime]:
     starts_at = grant_in.starts_at or now
     if grant_in.ends_at is not None and grant_in.duration_hours is not None:
         raise ValidationFailed(
-            [{"field": "ends_at", "message": "give ends_at or duration_hours, not both"}]
+            [
+                {
+                    "field": "ends_at",
+                    "code": "end_given_twice",
+                    "message": "give ends_at or duration_hours, not both",
+                }
+            ]
         )
     if grant_in.ends_at is not None:
         ends_at = grant_in.ends_at
     elif grant_in.duration_hours is not None:
         ends_at = starts_at + timedelta(hours=grant_in.duration_hours)
     else:
-        raise ValidationFailed([{"field": "ends_at", "message": "a grant must have an end"}])
+        raise ValidationFailed(
+            [{"field": "ends_at", "code": "end_required", "message": "a grant must have an end"}]
+        )
     if starts_at.tzinfo is None or ends_at.tzinfo is None:
         raise ValidationFailed(
-            [{"field": "starts_at", "message": "times need a UTC offset, e.g. 2026-01-01T09:00Z"}]
+            [
+                {
+                    "field": "starts_at",
+                    "code": "utc_offset_required",
+                    "message": "times need a UTC offset, e.g. 2026-01-01T09:00Z",
+                }
+            ]
         )
     if ends_at <= starts_at:
-        raise ValidationFailed([{"field": "ends_at", "message": "must be after starts_at"}])
+        raise ValidationFailed(
+            [{"field": "ends_at", "code": "end_before_start", "message": "must be after starts_at"}]
+        )
     return starts_at, ends_at
 
 
@@ -112,17 +131,31 @@ def create_emergency_grant(
         unknown = sorted(set(grant_in.fields) - set(SENSITIVITY))
         if unknown or not grant_in.fields:
             raise ValidationFailed(
-                [{"field": "fields", "message": f"unknown or empty field list: {unknown}"}]
+                [
+                    {
+                        "field": "fields",
+                        "code": "fields_unknown",
+                        "message": f"unknown or empty field list: {unknown}",
+                    }
+                ]
             )
     grantee = load_actor(conn, grant_in.user_id)
     if grantee is None:
-        raise ValidationFailed([{"field": "user_id", "message": "no active user with that id"}])
+        raise ValidationFailed(
+            [{"field": "user_id", "code": "user_unknown", "message": "no active user with that id"}]
+        )
     if not grantee.can(Permission.CUSTOMER_WORK) or grantee.roles & {
         Role.ADMINISTRATOR,
         Role.AUDITOR,
     }:
         raise ValidationFailed(
-            [{"field": "user_id", "message": "this user's role may not hold customer data"}]
+            [
+                {
+                    "field": "user_id",
+                    "code": "role_without_customer_access",
+                    "message": "this user's role may not hold customer data",
+                }
+            ]
         )
     customer_exists(conn, grant_in.customer_id)
     facts = customer_facts(conn, grant_in.customer_id)
@@ -216,9 +249,7 @@ def _may_revoke(conn: Connection, actor: Actor | None, row: Any) -> bool:
     if row.request_id is None:
         # An emergency grant: the heads who review it may end it too (C3.2).
         facts = customer_facts(conn, row.customer_id)
-        return facts is not None and facts.department_id in actor.headed_departments
-    from baomi.access.service import approver_ids  # the access domain builds on grants
-
+        return facts is not None and heads(actor, facts.department_id)
     return actor.user_id in approver_ids(conn, row.request_id)
 
 

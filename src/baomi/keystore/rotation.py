@@ -19,9 +19,9 @@ from baomi.audit.context import CLI_CONTEXT, RequestContext
 from baomi.audit.service import record
 from baomi.audit.tags import Action, Decision
 from baomi.clock import utcnow
-from baomi.crypto.envelope import unwrap_data_key, wrap_data_key
 from baomi.crypto.errors import KeyProviderReadOnly
 from baomi.crypto.keys import KeyProvider
+from baomi.crypto.wrapping import rewrap_data_key
 from baomi.db import transaction
 from baomi.errors import Conflict, NotFound
 from baomi.ids import new_id
@@ -107,10 +107,13 @@ def rewrap_batch(
         now = utcnow()
         params = []
         for row in rows:
-            key = unwrap_data_key(
-                provider, owner_id=row.owner_id, version=row.master_version, wrapped=row.wrapped
+            wrapped = rewrap_data_key(
+                provider,
+                owner_id=row.owner_id,
+                version=row.master_version,
+                wrapped=row.wrapped,
+                to_version=target,
             )
-            wrapped = wrap_data_key(provider, owner_id=row.owner_id, version=target, data_key=key)
             params.append({"b_id": row.id, "b_version": target, "b_wrapped": wrapped, "b_at": now})
         conn.execute(_REWRAP, params)
         conn.execute(

@@ -1,7 +1,9 @@
-"""Data keys through the database: create, load, shred, and the bookkeeping of master versions.
+"""Data keys through the database: create, shred, and the bookkeeping of master versions.
 
 Functions take a `Connection` inside the caller's transaction and never commit. Rotation and
-retirement, which run their own transactions, live in `baomi.keystore.rotation`.
+retirement, which run their own transactions, live in `baomi.keystore.rotation`. No function
+here hands out a stored data key in plaintext: the customers door joins `wrapped_keys` to the
+row it reads and opens the key itself, audited with the read (C4.3.2).
 """
 
 from __future__ import annotations
@@ -10,15 +12,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Subquery, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from baomi.clock import utcnow
-from baomi.crypto.envelope import new_data_key, unwrap_data_key, wrap_data_key
 from baomi.crypto.keys import KeyProvider
+from baomi.crypto.wrapping import new_data_key, wrap_data_key
 from baomi.errors import NotFound
 from baomi.ids import new_id
-from baomi.keystore.errors import DataKeyShredded
 from baomi.keystore.models import data_keys, key_rotations, master_key_versions
 
 
@@ -46,13 +47,7 @@ class KeyStatus:
     rotation_target: int | None
 
 
-# Compiled once: load_data_key runs on every customer read (one SELECT by primary key).
-_LOAD = select(
-    data_keys.c.owner_id,
-    data_keys.c.master_version,
-    data_keys.c.wrapped,
-    data_keys.c.shredded_at,
-).where(data_keys.c.id == bindparam("data_key_id"))
+_EXISTS = select(data_keys.c.id).where(data_keys.c.id == bindparam("data_key_id"))
 _INSERT = insert(data_keys)
 _VERSION_STATUS = select(master_key_versions.c.status).where(
     master_key_versions.c.version == bindparam("version")
@@ -115,16 +110,19 @@ def create_data_key(conn: Connection, provider: KeyProvider, *, owner_id: str) -
     return data_key_id, key
 
 
-def load_data_key(conn: Connection, provider: KeyProvider, *, data_key_id: str) -> bytes:
-    """Return the plaintext data key; DataKeyShredded if C4.5.1 destruction removed it."""
-    row = conn.execute(_LOAD, {"data_key_id": data_key_id}).first()
-    if row is None:
-        raise NotFound(f"data key {data_key_id} does not exist")
-    if row.shredded_at is not None or row.wrapped is None:
-        raise DataKeyShredded(f"data key {data_key_id} was destroyed")
-    return unwrap_data_key(
-        provider, owner_id=row.owner_id, version=row.master_version, wrapped=row.wrapped
+def wrapped_keys() -> Subquery:
+    """A joinable view of the data keys as stored: id, master_version, wrapped (None: shredded).
+
+    For the customers door, which reads a record and its wrapped key in one statement.
+    """
+    return select(data_keys.c.id, data_keys.c.master_version, data_keys.c.wrapped).subquery(
+        "wrapped_keys"
     )
+
+
+def recorded_versions(conn: Connection) -> int:
+    """How many master versions the database has on record (none before `baomi init`)."""
+    return int(conn.execute(select(func.count()).select_from(master_key_versions)).scalar_one())
 
 
 def shred_data_key(conn: Connection, *, data_key_id: str) -> None:
@@ -134,10 +132,9 @@ def shred_data_key(conn: Connection, *, data_key_id: str) -> None:
         .where(data_keys.c.id == data_key_id, data_keys.c.shredded_at.is_(None))
         .values(wrapped=None, shredded_at=utcnow())
     )
-    if result.rowcount == 0:
-        row = conn.execute(_LOAD, {"data_key_id": data_key_id}).first()
-        if row is None:
-            raise NotFound(f"data key {data_key_id} does not exist")
+    # Shredding twice is fine; shredding a key that never existed is a mistake worth saying.
+    if result.rowcount == 0 and conn.execute(_EXISTS, {"data_key_id": data_key_id}).first() is None:
+        raise NotFound(f"data key {data_key_id} does not exist")
 
 
 def key_status(conn: Connection, provider: KeyProvider) -> KeyStatus:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query
+from fastapi import Header, Query
 
 from baomi import clock
 from baomi.api.deps import Conn, Ctx, CurrentActor
+from baomi.api.unit import api_router
 from baomi.notifications import service
 from baomi.notifications.messages import (
     DEFAULT_LOCALE,
@@ -18,7 +19,7 @@ from baomi.notifications.messages import (
 from baomi.notifications.schemas import MarkedOut, NotificationOut, NotificationPage, UnreadOut
 from baomi.users.service import locale_of
 
-router = APIRouter(prefix="/api/v1/notifications", tags=["notifications"])
+router = api_router(prefix="/api/v1/notifications", tags=["notifications"])
 MAX_PAGE = 10_000
 MAX_PAGE_SIZE = 100
 

@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from baomi.errors import ValidationFailed
+from baomi.security.sensitivity import Sensitivity
 
 if TYPE_CHECKING:
     from baomi.config import Settings
@@ -107,16 +108,28 @@ _KEYS = (
 MAX_RETENTION_DAYS = 100 * 366
 
 
+# The customer record's fields and their sensitivity. security/ knows no domain, so the field
+# catalog tells us (customers/fields.py calls `describe_fields` when it is imported); the level
+# rules cannot be built before it has.
+_fields: dict[str, Sensitivity] | None = None
+
+
+def describe_fields(sensitivity: Mapping[str, Sensitivity]) -> None:
+    """Name the record's fields and their sensitivity (the customers room's field catalog)."""
+    global _fields
+    _fields = dict(sensitivity)
+
+
 def _field_catalog() -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """Return (all field names, always masked, contact fields) of the customer record."""
-    # Imported here, not at the top: the field catalog imports the policy, which imports us.
-    from baomi.customers.fields import FIELDS
-    from baomi.security.policy import Sensitivity
+    if _fields is None:
+        raise RuntimeError("no field catalog: import baomi.customers.fields before using levels")
+    fields = _fields
 
     def of(sensitivity: Sensitivity) -> frozenset[str]:
-        return frozenset(n for n, spec in FIELDS.items() if spec.sensitivity is sensitivity)
+        return frozenset(name for name, s in fields.items() if s is sensitivity)
 
-    return frozenset(FIELDS), of(Sensitivity.SENSITIVE), of(Sensitivity.CONTACT)
+    return frozenset(fields), of(Sensitivity.SENSITIVE), of(Sensitivity.CONTACT)
 
 
 def _parse_enabled(configured: str) -> tuple[str, ...]:
@@ -127,6 +140,7 @@ def _parse_enabled(configured: str) -> tuple[str, ...]:
             [
                 {
                     "field": "BAOMI_LEVELS",
+                    "code": "level_unknown",
                     "message": f"unknown level {c!r}; use some of {', '.join(RANKS)}",
                 }
                 for c in unknown
@@ -161,54 +175,66 @@ class _Checker:
     """Collect every problem of an override file, each named by its key."""
 
     def __init__(self) -> None:
-        self.errors: list[dict[str, str]] = []
+        self.errors: list[ValidationFailed.Item] = []
 
-    def add(self, key: str, message: str) -> None:
-        self.errors.append({"field": key, "message": message})
+    def add(self, key: str, code: str, message: str) -> None:
+        self.errors.append({"field": key, "code": code, "message": message})
 
     def label(self, key: str, value: Any) -> str | None:
         if not isinstance(value, str) or not value.strip() or len(value) > 20:
-            self.add(key, "must be a non-blank string of at most 20 characters")
+            self.add(key, "label_invalid", "must be a non-blank string of at most 20 characters")
             return None
         return value.strip()
 
     def flag(self, key: str, value: Any) -> bool | None:
         if not isinstance(value, bool):
-            self.add(key, "must be true or false")
+            self.add(key, "not_a_boolean", "must be true or false")
             return None
         return value
 
     def approvers(self, key: str, value: Any) -> frozenset[Approver] | None:
         allowed = ", ".join(a.value for a in Approver)
         if not isinstance(value, list) or not value:
-            self.add(key, f"must be a non-empty list of: {allowed}")
+            self.add(key, "approvers_invalid", f"must be a non-empty list of: {allowed}")
             return None
         bad = [v for v in value if v not in [a.value for a in Approver]]
         if bad:
-            self.add(key, f"unknown approver {bad[0]!r}; use some of: {allowed}")
+            self.add(
+                key, "approver_unknown", f"unknown approver {bad[0]!r}; use some of: {allowed}"
+            )
             return None
         return frozenset(Approver(v) for v in value)
 
     def fields(self, key: str, value: Any) -> frozenset[str] | None:
         known, always, _ = _field_catalog()
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            self.add(key, "must be a list of field names")
+            self.add(key, "fields_invalid", "must be a list of field names")
             return None
         if unknown := sorted(set(value) - known):
-            self.add(key, f"unknown field {unknown[0]!r}; use some of: {', '.join(sorted(known))}")
+            self.add(
+                key,
+                "field_unknown",
+                f"unknown field {unknown[0]!r}; use some of: {', '.join(sorted(known))}",
+            )
             return None
         if missing := sorted(always - set(value)):
             # C4.3.2: ID numbers, payment details and sensitive notes are masked at every level.
-            self.add(key, f"must include the always-masked fields: {', '.join(missing)}")
+            self.add(
+                key,
+                "always_masked_missing",
+                f"must include the always-masked fields: {', '.join(missing)}",
+            )
             return None
         return frozenset(value)
 
     def retention(self, key: str, value: Any) -> int | None:
         if isinstance(value, bool) or not isinstance(value, int):
-            self.add(key, "must be a whole number of days")
+            self.add(key, "retention_invalid", "must be a whole number of days")
             return None
         if not 1 <= value <= MAX_RETENTION_DAYS:
-            self.add(key, f"must be between 1 and {MAX_RETENTION_DAYS} days")
+            self.add(
+                key, "retention_out_of_range", f"must be between 1 and {MAX_RETENTION_DAYS} days"
+            )
             return None
         return value
 
@@ -220,7 +246,7 @@ def _override(
     for key, value in table.items():
         name = f"{rule.code}.{key}"
         if key not in _KEYS:
-            check.add(name, f"unknown key; use some of: {', '.join(_KEYS)}")
+            check.add(name, "key_unknown", f"unknown key; use some of: {', '.join(_KEYS)}")
             continue
         parsed: Any
         if key in ("label_zh", "label_en"):
@@ -237,7 +263,7 @@ def _override(
             lower = [c for c in enabled if RANKS[c] < rule.rank]
             if value not in lower:
                 options = ", ".join(lower) or "none: nothing in use is lower"
-                check.add(name, f"must name a lower level in use ({options})")
+                check.add(name, "lapses_to_invalid", f"must name a lower level in use ({options})")
                 parsed = None
             else:
                 parsed = value
@@ -258,9 +284,11 @@ def build_levels(enabled_setting: str, overrides: Mapping[str, Any] | None = Non
     check = _Checker()
     for code, table in (overrides or {}).items():
         if code not in rules:
-            check.add(code, f"unknown level; use some of: {', '.join(RANKS)}")
+            check.add(code, "level_unknown", f"unknown level; use some of: {', '.join(RANKS)}")
         elif not isinstance(table, Mapping):
-            check.add(code, "must be a table ([level] followed by key = value lines)")
+            check.add(
+                code, "level_not_a_table", "must be a table ([level] followed by key = value lines)"
+            )
         else:
             rules[code] = _override(rules[code], table, enabled, check)
     # parse_level accepts a Chinese label too, so two levels must not share one.
@@ -271,7 +299,7 @@ def build_levels(enabled_setting: str, overrides: Mapping[str, Any] | None = Non
         named = [c for c in codes if _names(overrides, c, "label_zh")] or codes
         for code in named:
             others = ", ".join(c for c in codes if c != code)
-            check.add(f"{code}.label_zh", f"the same label as {others}")
+            check.add(f"{code}.label_zh", "label_duplicate", f"the same label as {others}")
     if check.errors:
         raise LevelConfigError(check.errors)
     return Levels(rules=rules, enabled=enabled)
@@ -285,13 +313,19 @@ def read_overrides(path: Path) -> dict[str, Any] | None:
         return None
     except (OSError, UnicodeDecodeError) as error:
         raise LevelConfigError(
-            [{"field": str(path), "message": f"cannot be read: {error}"}]
+            [{"field": str(path), "code": "file_unreadable", "message": f"cannot be read: {error}"}]
         ) from error
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise LevelConfigError(
-            [{"field": str(path), "message": f"is not valid TOML: {error}"}]
+            [
+                {
+                    "field": str(path),
+                    "code": "file_not_toml",
+                    "message": f"is not valid TOML: {error}",
+                }
+            ]
         ) from error
 
 
@@ -301,8 +335,8 @@ def load_levels(settings: Settings) -> Levels:
     try:
         return build_levels(settings.levels, read_overrides(path))
     except LevelConfigError as error:
-        errors = [
-            {**e, "field": f"{path}: {e['field']}"}
+        errors: list[ValidationFailed.Item] = [
+            {"field": f"{path}: {e['field']}", "code": e["code"], "message": e["message"]}
             if e["field"] not in (str(path), "BAOMI_LEVELS")
             else e
             for e in error.extra["errors"]
@@ -349,7 +383,13 @@ def parse_level(value: str, field: str = "level") -> LevelRule:
     if code not in levels.enabled:
         allowed = ", ".join(f"{c} ({levels.rules[c].label_zh})" for c in levels.enabled)
         raise ValidationFailed(
-            [{"field": field, "message": f"unknown level; use one of {allowed}"}]
+            [
+                {
+                    "field": field,
+                    "code": "level_unknown",
+                    "message": f"unknown level; use one of {allowed}",
+                }
+            ]
         )
     return levels.rules[code]
 

@@ -5,6 +5,10 @@ C4.2.1 need-to-know and default deny: a person works with a customer because the
 covers it (C4.3.1). The system administrator and the auditor get nothing by their role. C4.3.2:
 sensitive fields (and contacts of customers at levels that say so) are masked for everyone until
 revealed with a reason.
+
+The handler / head-of-subtree rule is written once, in `standing` (and `standing_clause`, its
+SQL translation for listing); the door (customers.access), access requests and listing all ask
+it. This module knows no domain: grants arrive as facts, or as a subquery built by grants/.
 """
 
 from __future__ import annotations
@@ -14,11 +18,27 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import ColumnElement, and_, false, or_, select
+from sqlalchemy import ColumnElement, Select, and_, false, or_
 
 from baomi.security.actor import Actor
 from baomi.security.levels import rule_of
 from baomi.security.roles import Permission
+from baomi.security.sensitivity import Sensitivity
+
+__all__ = [
+    "CustomerAction",
+    "CustomerFacts",
+    "Decision",
+    "FieldCatalog",
+    "GrantFacts",
+    "Reason",
+    "Sensitivity",
+    "decide",
+    "heads",
+    "standing",
+    "standing_clause",
+    "visibility_filter",
+]
 
 
 class CustomerAction(StrEnum):
@@ -27,14 +47,6 @@ class CustomerAction(StrEnum):
     CREATE = "create"
     UPDATE = "update"
     DELETE = "delete"
-
-
-class Sensitivity(StrEnum):
-    NORMAL = "normal"
-    # Masked at levels whose rule lists them (机密 and above by default, security.levels).
-    CONTACT = "contact"
-    # Masked for everyone, always, until revealed: ID numbers, payment details, sensitive notes.
-    SENSITIVE = "sensitive"
 
 
 class Reason(StrEnum):
@@ -82,6 +94,35 @@ class Decision:
 
 def _deny(reason: Reason) -> Decision:
     return Decision(allowed=False, reason=reason)
+
+
+def heads(actor: Actor, department_id: str) -> bool:
+    """C3.2: whether the actor heads this department, itself or as part of a subtree above it."""
+    # The actor carries the whole subtree they head, worked out once when they were loaded.
+    return department_id in actor.headed_departments
+
+
+def standing(actor: Actor, customer: CustomerFacts) -> Reason | None:
+    """C1.3: the relation that opens a customer without a grant, or None when there is none.
+
+    The handler works with their customer; the head of its department's subtree supervises it.
+    """
+    if customer.handler_id == actor.user_id:
+        return Reason.HANDLER
+    if heads(actor, customer.department_id):
+        return Reason.DEPARTMENT_HEAD
+    return None
+
+
+def standing_clause(
+    actor: Actor, *, handler_id: ColumnElement[str], department_id: ColumnElement[str]
+) -> ColumnElement[bool]:
+    """`standing` as SQL, for listing: the same two relations, over a customers query."""
+    # A translation of the rule above, not a second rule: change the two together.
+    clauses: list[ColumnElement[bool]] = [handler_id == actor.user_id]
+    if actor.headed_departments:
+        clauses.append(department_id.in_(sorted(actor.headed_departments)))
+    return or_(*clauses)
 
 
 class FieldCatalog(Mapping[str, Sensitivity]):
@@ -153,10 +194,9 @@ def decide(
 
     catalog = fields if isinstance(fields, FieldCatalog) else FieldCatalog(fields)
     all_fields = catalog.names
-    if customer.handler_id == actor.user_id:
-        reason, visible = Reason.HANDLER, all_fields
-    elif customer.department_id in actor.headed_departments:
-        reason, visible = Reason.DEPARTMENT_HEAD, all_fields
+    related = standing(actor, customer)
+    if related is not None:
+        reason, visible = related, all_fields
     else:
         reason, visible = Reason.GRANT, _granted_fields(grants, all_fields, now)
         if not visible:
@@ -173,11 +213,12 @@ def decide(
 
 def _decide_create(actor: Actor, customer: CustomerFacts | None) -> Decision:
     # A salesperson files customers as their own; a head may file one for their subtree.
-    if customer is None or customer.handler_id == actor.user_id:
+    if customer is None:
         return Decision(allowed=True, reason=Reason.HANDLER)
-    if customer.department_id in actor.headed_departments:
-        return Decision(allowed=True, reason=Reason.DEPARTMENT_HEAD)
-    return _deny(Reason.OUTSIDE_OWN_SCOPE)
+    related = standing(actor, customer)
+    if related is None:
+        return _deny(Reason.OUTSIDE_OWN_SCOPE)
+    return Decision(allowed=True, reason=related)
 
 
 def _granted_fields(
@@ -196,20 +237,14 @@ def visibility_filter(
     customer_id: ColumnElement[str],
     handler_id: ColumnElement[str],
     department_id: ColumnElement[str],
-    now: datetime,
+    granted: Select[tuple[str]],
 ) -> ColumnElement[bool]:
-    """The same rule as `decide`, as SQL: which customers may this actor list at all."""
+    """The same rule as `decide`, as SQL: which customers may this actor list at all.
+
+    `granted` selects the ids of the customers the actor's active grants cover now
+    (grants.queries.granted_customer_ids): the grants are the grants room's table, not ours.
+    """
     if not actor.can(Permission.CUSTOMER_WORK):
         return false()
-    from baomi.grants.models import access_grants as g
-
-    granted = select(g.c.customer_id).where(
-        g.c.user_id == actor.user_id,
-        g.c.revoked_at.is_(None),
-        g.c.starts_at <= now,
-        g.c.ends_at > now,
-    )
-    clauses: list[ColumnElement[bool]] = [handler_id == actor.user_id, customer_id.in_(granted)]
-    if actor.headed_departments:
-        clauses.append(department_id.in_(sorted(actor.headed_departments)))
-    return and_(or_(*clauses))
+    related = standing_clause(actor, handler_id=handler_id, department_id=department_id)
+    return and_(or_(related, customer_id.in_(granted)))

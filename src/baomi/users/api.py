@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Response
+from fastapi import Depends, Response
 
 from baomi.api.deps import Conn, Ctx, CurrentActor, require_permission
+from baomi.api.unit import api_router
 from baomi.auth import lockout
 from baomi.security.actor import Actor
 from baomi.security.roles import Permission
@@ -29,7 +30,7 @@ from baomi.users.schemas import (
     UserOut,
 )
 
-router = APIRouter(prefix="/api/v1", tags=["organisation"])
+router = api_router(prefix="/api/v1", tags=["organisation"])
 Admin = Annotated[Actor, Depends(require_permission(Permission.USER_MANAGE))]
 Officer = Annotated[Actor, Depends(require_permission(Permission.USER_UNLOCK))]
 

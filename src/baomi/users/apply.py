@@ -34,7 +34,9 @@ def apply_change(
         roles = {Role(r) for r in change.roles_after or []}
         # The account may have changed since the request: 三员分立 is checked again.
         if problem := separation_violation(roles):
-            raise ValidationFailed([{"field": "roles", "message": problem}])
+            raise ValidationFailed(
+                [{"field": "roles", "code": "separation_of_duties", "message": problem}]
+            )
         apply_roles(conn, ctx=ctx, user=subject, roles=roles, by=approver, approver=approver)
         return
     target = change.department_after

@@ -24,7 +24,7 @@ from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append
 from baomi.audit.tags import Action
 from baomi.clock import utcnow
-from baomi.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from baomi.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from baomi.ids import is_id, new_id
 from baomi.notifications import triggers
 from baomi.security.actor import Actor
@@ -58,7 +58,15 @@ def _department(conn: Connection, department_id: str) -> Any:
             )
         ).first()
     if row is None:
-        raise ValidationFailed([{"field": "department_id", "message": "no such department"}])
+        raise ValidationFailed(
+            [
+                {
+                    "field": "department_id",
+                    "code": "department_unknown",
+                    "message": "no such department",
+                }
+            ]
+        )
     return row
 
 
@@ -210,11 +218,13 @@ def request_roles(
 
 
 def check_roles(actor: Actor | None, ctx: RequestContext, roles: set[Role]) -> None:
-    errors = []
+    errors: list[FieldError] = []
     if problem := separation_violation(roles):
-        errors.append({"field": "roles", "message": problem})
+        errors.append({"field": "roles", "code": "separation_of_duties", "message": problem})
     if not roles:
-        errors.append({"field": "roles", "message": "a user needs at least one role"})
+        errors.append(
+            {"field": "roles", "code": "role_required", "message": "a user needs at least one role"}
+        )
     if errors:
         error = ValidationFailed(errors)
         if actor is not None:  # 三员分立 refusals are on record too (C1.3)
@@ -262,7 +272,13 @@ def request_head(
     dept = _department(conn, department_id)
     if Role.DEPARTMENT_HEAD not in roles_of(conn, user.id):
         raise ValidationFailed(
-            [{"field": "user_id", "message": "the head must hold the department_head role"}]
+            [
+                {
+                    "field": "user_id",
+                    "code": "head_role_required",
+                    "message": "the head must hold the department_head role",
+                }
+            ]
         )
     if dept.head_user_id == user.id:
         raise Conflict("this person already heads the department", code="already_head")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from baomi.audit.context import RequestContext
@@ -12,7 +12,8 @@ from baomi.audit.service import record
 from baomi.audit.tags import Action, Decision
 from baomi.auth import sessions
 from baomi.clock import utcnow
-from baomi.errors import Conflict, Forbidden, NotFound, ValidationFailed
+from baomi.db_direct import DirectStatement
+from baomi.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from baomi.ids import new_id
 from baomi.security.actor import Actor
 from baomi.security.roles import Permission, Role, permissions_of, separation_violation
@@ -89,7 +90,13 @@ def set_department_head(
     roles = roles_of(conn, user_id)
     if Role.DEPARTMENT_HEAD not in roles:
         raise ValidationFailed(
-            [{"field": "user_id", "message": "the head must hold the department_head role"}]
+            [
+                {
+                    "field": "user_id",
+                    "code": "head_role_required",
+                    "message": "the head must hold the department_head role",
+                }
+            ]
         )
     conn.execute(
         update(departments).where(departments.c.id == department_id).values(head_user_id=user_id)
@@ -127,13 +134,15 @@ def create_user(
     """
     _require_manager(actor)
     role_set = set(roles)
-    errors = []
+    errors: list[FieldError] = []
     if password is not None and (problem := password_problem(password, [username, display_name])):
-        errors.append({"field": "password", "message": problem})
+        errors.append({"field": "password", "code": "password_weak", "message": problem})
     if problem := separation_violation(role_set):
-        errors.append({"field": "roles", "message": problem})
+        errors.append({"field": "roles", "code": "separation_of_duties", "message": problem})
     if not role_set:
-        errors.append({"field": "roles", "message": "a user needs at least one role"})
+        errors.append(
+            {"field": "roles", "code": "role_required", "message": "a user needs at least one role"}
+        )
     if errors:
         raise ValidationFailed(errors)
     if department_id is not None:
@@ -189,15 +198,31 @@ def set_password(conn: Connection, *, user_id: str, password: str, field: str = 
     if row is None:
         raise NotFound("no user with that id")
     if problem := password_problem(password, [row.username, row.display_name]):
-        raise ValidationFailed([{"field": field, "message": problem}])
+        raise ValidationFailed([{"field": field, "code": "password_weak", "message": problem}])
     conn.execute(
         update(users).where(users.c.id == user_id).values(password_hash=hash_password(password))
     )
 
 
+# Run on every request to load its actor (api/deps.py): compiled once, executed on the driver's
+# cursor on SQLite (db_direct), where SQLAlchemy's per-statement work cost more than the SQL.
+_ROLES = DirectStatement(
+    select(user_roles.c.role).where(user_roles.c.user_id == bindparam("user_id"))
+)
+_ACTIVE_USER = DirectStatement(
+    select(
+        users.c.id,
+        users.c.username,
+        users.c.display_name,
+        users.c.department_id,
+        users.c.employment_type,
+        users.c.totp_enabled_at,
+    ).where(users.c.id == bindparam("user_id"), users.c.is_active.is_(True))
+)
+
+
 def roles_of(conn: Connection, user_id: str) -> frozenset[Role]:
-    rows = conn.execute(select(user_roles.c.role).where(user_roles.c.user_id == user_id))
-    return frozenset(Role(r) for (r,) in rows)
+    return frozenset(Role(r.role) for r in _ROLES.all(conn, {"user_id": user_id}))
 
 
 def authenticate(conn: Connection, *, username: str, password: str) -> str | None:
@@ -246,16 +271,7 @@ def department_subtree(conn: Connection, roots: Iterable[str]) -> frozenset[str]
 
 def load_actor(conn: Connection, user_id: str) -> Actor | None:
     """Build the Actor for an active user, with the department subtree they head."""
-    row = conn.execute(
-        select(
-            users.c.id,
-            users.c.username,
-            users.c.display_name,
-            users.c.department_id,
-            users.c.employment_type,
-            users.c.totp_enabled_at,
-        ).where(users.c.id == user_id, users.c.is_active.is_(True))
-    ).first()
+    row = _ACTIVE_USER.first(conn, {"user_id": user_id})
     if row is None:
         return None
     roles = roles_of(conn, user_id)
@@ -341,6 +357,7 @@ def handler_placement(conn: Connection, user_id: str) -> tuple[str, str]:
             [
                 {
                     "field": "handler_id",
+                    "code": "handler_not_eligible",
                     "message": "the handler must be an active salesperson or head in a department",
                 }
             ]
@@ -370,7 +387,13 @@ def set_locale(
     """Store the actor's own web UI language (None: follow the browser again)."""
     if locale is not None and locale not in supported:
         raise ValidationFailed(
-            [{"field": "locale", "message": f"one of {', '.join(sorted(supported))}"}]
+            [
+                {
+                    "field": "locale",
+                    "code": "locale_unsupported",
+                    "message": f"one of {', '.join(sorted(supported))}",
+                }
+            ]
         )
     conn.execute(update(users).where(users.c.id == actor.user_id).values(locale=locale))
     _audit(conn, actor, ctx, Action.USER_PREFERENCES, actor.user_id, {"locale": locale})

@@ -51,6 +51,6 @@ How a page is built (conventions for every page module)
 Modules: i18n (catalogs, locale choice, formats), templating (environments, CSP), render
 (page()), routing (PageRoute, redirects, `next`), viewer (PageViewer), errors (pages for
 errors), forms (attempt), nav, labels, charts (server-side SVG), activity (the home page's
-counts from the audit log), screen_lock and models (the lock table), pending_login (the
-login form's sealed second step), mount (install into the app), pages/ (the routes).
+counts from the audit log), pending_login (the login form's sealed second step), mount
+(install into the app), pages/ (the routes). The screen lock is auth's (auth/screen_lock.py).
 """

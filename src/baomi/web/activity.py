@@ -3,26 +3,25 @@
 A department head sees how much the people of the departments they head opened and revealed,
 per day and per person; the security officer sees it for everyone who works with customers.
 Events carry ids, tags and codes and never customer values, so nothing here can show customer
-data. Looking at the volumes is itself audited (`activity:view`).
+data. Looking at the volumes is itself audited (`activity:view`). The counting is the audit
+room's (audit/oversight.py), the locked accounts the users room's: no table is read here.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
-from sqlalchemy import Date, cast, func, literal_column, select
 from sqlalchemy.engine import Connection
-from sqlalchemy.sql.elements import ColumnElement
 
+from baomi.audit import oversight
 from baomi.audit.context import RequestContext
-from baomi.audit.models import audit_events
 from baomi.audit.service import actor_event, append
-from baomi.audit.tags import Action, Decision
+from baomi.audit.tags import Action
 from baomi.security.actor import Actor
+from baomi.security.policy import heads
 from baomi.security.roles import Permission, Role
-from baomi.users.models import users
+from baomi.users import queries as user_queries
 from baomi.users.service import list_users
 from baomi.web.i18n import DISPLAY_TIMEZONE
 
@@ -77,20 +76,10 @@ def overseen_people(conn: Connection, actor: Actor) -> list[Person]:
         if actor.can(Permission.GRANT_MANAGE):
             if not customer_roles & set(user.roles):
                 continue
-        elif user.department_id not in actor.headed_departments:
+        elif user.department_id is None or not heads(actor, user.department_id):
             continue
         people.append(Person(user.id, user.username, user.display_name))
     return sorted(people, key=lambda p: p.username)
-
-
-def _local_day(conn: Connection) -> ColumnElement[Any]:
-    """The Beijing calendar day of an event, computed by the database."""
-    # Literals, not bound parameters: PostgreSQL must see the same expression in GROUP BY.
-    occurred = audit_events.c.occurred_at
-    if conn.dialect.name == "postgresql":
-        zone: ColumnElement[str] = literal_column(f"'{DISPLAY_TIMEZONE.key}'")
-        return cast(func.timezone(zone, occurred), Date)
-    return func.date(occurred, literal_column("'+8 hours'"))  # UTC text; China has no DST
 
 
 def volume(conn: Connection, *, actor: Actor, ctx: RequestContext, now: datetime) -> Volume:
@@ -103,20 +92,14 @@ def volume(conn: Connection, *, actor: Actor, ctx: RequestContext, now: datetime
     per_person = {p.user_id: Counts() for p in people}
     totals = Counts()
     if people:
-        day = _local_day(conn).label("day")
-        e = audit_events.c
-        rows = conn.execute(
-            select(e.actor_id, e.action, day, func.count().label("n"))
-            .where(
-                e.actor_id.in_(list(per_person)),
-                e.action.in_(ACCESS_ACTIONS + REVEAL_ACTIONS),
-                e.decision == Decision.ALLOW.value,
-                e.occurred_at >= start,
-            )
-            .group_by(e.actor_id, e.action, day)
+        rows = oversight.daily_counts(
+            conn,
+            actor_ids=list(per_person),
+            actions=ACCESS_ACTIONS + REVEAL_ACTIONS,
+            since=start,
+            zone=DISPLAY_TIMEZONE,
         )
-        for actor_id, action, bucket, n in rows:
-            counted = date.fromisoformat(str(bucket)[:10])
+        for actor_id, action, counted, n in rows:
             kind = "reveal" if action in REVEAL_ACTIONS else "access"
             for counts in (per_day.get(counted), per_person[actor_id], totals):
                 if counts is not None:
@@ -159,30 +142,18 @@ def recent_denials(
     """Refusals of these people in the last ALERT_DAYS days: how many, and the newest few."""
     if not user_ids:
         return 0, []
-    e = audit_events.c
-    where = (
-        e.actor_id.in_(user_ids),
-        e.decision == Decision.DENY.value,
-        e.occurred_at >= now - timedelta(days=ALERT_DAYS),
-        *(~((e.action == action) & (e.reason == reason)) for action, reason in _ROUTINE_REFUSALS),
+    total, rows = oversight.recent_denials(
+        conn,
+        user_ids=user_ids,
+        since=now - timedelta(days=ALERT_DAYS),
+        limit=limit,
+        routine=_ROUTINE_REFUSALS,
     )
-    total = conn.execute(select(func.count()).where(*where)).scalar_one()
-    rows = conn.execute(
-        select(e.occurred_at, e.actor_id, e.action, e.reason)
-        .where(*where)
-        .order_by(e.id.desc())
-        .limit(limit)
-    )
-    return int(total), [Denial(r.occurred_at, r.actor_id, r.action, r.reason) for r in rows]
+    return total, [Denial(*row) for row in rows]
 
 
 def locked_accounts(conn: Connection, actor: Actor) -> list[LockedAccount]:
     """Accounts locked by failed logins, for whoever may unlock them (the security officer)."""
     if not actor.can(Permission.USER_UNLOCK):
         return []
-    rows = conn.execute(
-        select(users.c.username, users.c.display_name, users.c.locked_at)
-        .where(users.c.locked_at.is_not(None), users.c.is_active.is_(True))
-        .order_by(users.c.locked_at.desc())
-    )
-    return [LockedAccount(r.username, r.display_name, r.locked_at) for r in rows]
+    return [LockedAccount(*row) for row in user_queries.locked_accounts(conn)]

@@ -115,11 +115,10 @@ def refused(form: UserForm, error: BaomiError) -> bool:
     """Put a service refusal under its field; False when it belongs to no field."""
     if isinstance(error, ValidationFailed):
         for item in error.extra.get("errors", []):
-            name, message = item.get("field", ""), item.get("message", "")
+            name = item.get("field", "")
             if name == "roles":
-                form.errors["roles"] = (
-                    MESSAGES["separation"] if "三员分立" in message else MESSAGES["roles"]
-                )
+                separation = item.get("code") == "separation_of_duties"
+                form.errors["roles"] = MESSAGES["separation" if separation else "roles"]
             elif name in MESSAGES:
                 form.errors[name] = MESSAGES[name]
             else:

@@ -14,6 +14,7 @@ from baomi.web.pages import (
     account_changes,
     activate,
     admin,
+    admin_departments,
     audit,
     customers,
     home,
@@ -36,6 +37,7 @@ ROUTERS = (
     security.router,
     account_changes.router,
     admin.router,
+    admin_departments.router,
     # Customer pages.
     *customers.ROUTERS,
 )

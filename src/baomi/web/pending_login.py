@@ -2,32 +2,27 @@
 
 The form asks for the password and the one-time code one page apart. When `auth.service.login`
 has accepted the password and answered `mfa_required`, the fact "this user's password was right
-at time t" travels to the second page inside an AES-256-GCM token that only the server can
-open: bound to its purpose, valid for a few minutes, under a key derived (HKDF) from the key
-provider's index root key so that every instance of the app can open it. The password itself
-never leaves the first request; `auth.service.complete_login` then checks only the code (and
-throttling, lockout and the account's state, again).
+at time t" travels to the second page inside a sealed blob (crypto/sealed.py: AES-256-GCM) that
+only the server can open: bound to its purpose, valid for a few minutes, under a key derived
+from the key provider's index root key so that every instance of the app can open it. The
+password itself never leaves the first request; `auth.service.complete_login` then checks only
+the code (and throttling, lockout and the account's state, again).
 """
 
 from __future__ import annotations
 
 import base64
 import json
-import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-
+from baomi.crypto.errors import DecryptionError
 from baomi.crypto.keys import KeyProvider
+from baomi.crypto.sealed import open_blob, seal_blob
 
 LIFETIME = timedelta(minutes=5)
-_INFO = b"baomi:web-pending-login:v1"
+_PURPOSE = b"baomi:web-pending-login:v1"
 _AAD = b"baomi:web-pending-login"
-_FORMAT = b"\x01"
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,13 +30,6 @@ class PendingLogin:
     user_id: str
     username: str
     next: str
-
-
-def _cipher(provider: KeyProvider) -> AESGCM:
-    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=_INFO).derive(
-        provider.index_root_key()
-    )
-    return AESGCM(key)
 
 
 def seal(provider: KeyProvider, pending: PendingLogin, *, now: datetime) -> str:
@@ -55,8 +43,7 @@ def seal(provider: KeyProvider, pending: PendingLogin, *, now: datetime) -> str:
         },
         ensure_ascii=False,
     ).encode()
-    nonce = secrets.token_bytes(12)
-    sealed = _FORMAT + nonce + _cipher(provider).encrypt(nonce, payload, _AAD)
+    sealed = seal_blob(provider, purpose=_PURPOSE, plaintext=payload, aad=_AAD)
     return base64.urlsafe_b64encode(sealed).decode().rstrip("=")
 
 
@@ -66,11 +53,9 @@ def open_token(provider: KeyProvider, token: str, *, now: datetime) -> PendingLo
         raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
     except ValueError:
         return None
-    if len(raw) < 1 + 12 + 16 or raw[:1] != _FORMAT:
-        return None
     try:
-        payload = json.loads(_cipher(provider).decrypt(raw[1:13], raw[13:], _AAD))
-    except (InvalidTag, ValueError):
+        payload = json.loads(open_blob(provider, purpose=_PURPOSE, blob=raw, aad=_AAD))
+    except (DecryptionError, ValueError):
         return None
     if not isinstance(payload, dict) or int(payload.get("e", 0)) <= now.timestamp():
         return None

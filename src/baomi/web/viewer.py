@@ -18,11 +18,11 @@ from sqlalchemy.engine import Connection
 
 from baomi import clock
 from baomi.api.deps import Conn, CurrentActor
-from baomi.auth import mfa_gate
+from baomi.auth import mfa_gate, screen_lock
 from baomi.security.actor import Actor
 from baomi.security.roles import Permission
 from baomi.users.service import locale_of
-from baomi.web import i18n, screen_lock
+from baomi.web import i18n
 from baomi.web.routing import PageRedirect, here, with_next
 
 MFA_ENROL_PATH = "/account/mfa"

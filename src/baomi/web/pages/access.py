@@ -264,7 +264,9 @@ def post_review(
 ) -> Response:
     """Review an emergency grant given on a customer of my department (C3.2, C4.3.1)."""
     if len(note.strip()) < 2:
-        error = ValidationFailed([{"field": "note", "message": "say what you found"}])
+        error = ValidationFailed(
+            [{"field": "note", "code": "note_required", "message": "say what you found"}]
+        )
         return _access_page(request, conn, viewer, status=422, error=error, review_note=note)
     outcome = attempt(
         conn,

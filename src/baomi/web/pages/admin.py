@@ -1,7 +1,7 @@
 """The system administrator's pages: users, departments, roles. No customer data (C4.2.1).
 
 /admin               users: list, add (employment type, department, roles), disable (C4.5.3)
-/admin/departments   the department tree: add, set the supervising head (C1.3, C3.2)
+/admin/departments   the department tree (admin_departments.py, on this page's layout)
 /admin/roles         what each role may do and who holds it (三员分立, MLPS 2.0)
 """
 
@@ -12,14 +12,13 @@ from typing import Annotated, Any
 from fastapi import Form, Request
 from fastapi.responses import Response
 
-from baomi.access.routing import nearest_head
 from baomi.api.deps import Conn, Ctx
 from baomi.audit.context import RequestContext
 from baomi.errors import BaomiError
 from baomi.security.roles import ROLE_PERMISSIONS, Role
 from baomi.users import activation, changes, service
 from baomi.users.invite import Invitation, invite_user
-from baomi.users.schemas import ChangeStatus, DepartmentOut, UserOut
+from baomi.users.schemas import ChangeStatus, UserOut
 from baomi.web import admin_forms
 from baomi.web.admin_forms import UserForm
 from baomi.web.forms import attempt
@@ -49,22 +48,16 @@ NOTICES = {
         "The account is disabled and all its sessions have ended. It stays on record for the "
         "audit log."
     ),
-    "department": N_("The department has been added."),
-    "head": N_(
-        "The new head has been put to the security officer; it takes effect once approved. "
-        "The department's current head has been told."
-    ),
 }
 ERRORS = {
     "not_found": N_("There is no such user or department, or it is already disabled."),
     "conflict": N_("A department with this name already exists."),
     "validation_failed": N_("Some of the form is not right; see the messages below."),
-    "head_role": N_("The head must hold the department-head role."),
 }
 OTHER_ERROR = N_("The action was refused (code %(code)s).")
 
 
-def _page(
+def admin_page(
     request: Request,
     viewer: Viewer,
     template: str,
@@ -73,6 +66,7 @@ def _page(
     status: int = 200,
     **context: Any,
 ) -> Response:
+    """Render one of the administrator's pages: their tabs, and the notice `?done=` names."""
     context.setdefault("notice", NOTICES.get(request.query_params.get("done", "")))
     context.setdefault("error", None)
     context.setdefault("error_code", "")
@@ -88,7 +82,8 @@ def _page(
     )
 
 
-def _error(error: BaomiError) -> dict[str, Any]:
+def admin_error(error: BaomiError) -> dict[str, Any]:
+    """The page's error line for a refusal: our words for its code, or the code itself."""
     return {"error": ERRORS.get(error.code, OTHER_ERROR), "error_code": error.code}
 
 
@@ -104,7 +99,7 @@ def _users_page(
     status: int = 200,
     **context: Any,
 ) -> Response:
-    return _page(
+    return admin_page(
         request,
         viewer,
         "admin_users.html",
@@ -184,7 +179,7 @@ def post_user(
             pending=outcome.value.pending_change is not None,
         )
     assert outcome.error is not None
-    context = {} if admin_forms.refused(form, outcome.error) else _error(outcome.error)
+    context = {} if admin_forms.refused(form, outcome.error) else admin_error(outcome.error)
     return _users_page(request, conn, viewer, form=form, status=outcome.error.status, **context)
 
 
@@ -200,7 +195,7 @@ def post_reset_password(
     if outcome.error is not None or outcome.value is None:
         assert outcome.error is not None
         error = outcome.error
-        return _users_page(request, conn, viewer, status=error.status, **_error(error))
+        return _users_page(request, conn, viewer, status=error.status, **admin_error(error))
     username = next(u.username for u in service.list_users(conn) if u.id == user_id)
     return _users_page(
         request,
@@ -231,7 +226,7 @@ def post_roles(
     if outcome.error is None:
         return redirect(request, "/admin?done=roles")
     error = outcome.error
-    context = _error(error)
+    context = admin_error(error)
     if error.code == "validation_failed":
         context["error"] = admin_forms.MESSAGES["separation" if chosen else "roles"]
     return _users_page(request, conn, viewer, status=error.status, **context)
@@ -256,7 +251,7 @@ def post_move(
     if outcome.error is None:
         return redirect(request, "/admin?done=moved")
     error = outcome.error
-    return _users_page(request, conn, viewer, status=error.status, **_error(error))
+    return _users_page(request, conn, viewer, status=error.status, **admin_error(error))
 
 
 @router.post("/admin/users/{user_id}/disable")
@@ -269,129 +264,8 @@ def post_disable(
     )
     if outcome.error is None:
         return redirect(request, "/admin?done=disabled")
-    return _users_page(request, conn, viewer, status=outcome.error.status, **_error(outcome.error))
-
-
-# --- Departments --------------------------------------------------------------------------
-
-
-def _tree(departments: list[DepartmentOut]) -> list[tuple[DepartmentOut, int]]:
-    """The departments in tree order, each with its depth (parents before their children)."""
-    children: dict[str | None, list[DepartmentOut]] = {}
-    known = {d.id for d in departments}
-    for d in departments:
-        parent = d.parent_id if d.parent_id in known else None
-        children.setdefault(parent, []).append(d)
-    out: list[tuple[DepartmentOut, int]] = []
-    stack = [(d, 0) for d in reversed(children.get(None, []))]
-    seen: set[str] = set()
-    while stack:
-        node, depth = stack.pop()
-        if node.id in seen:
-            continue
-        seen.add(node.id)
-        out.append((node, depth))
-        stack.extend((c, depth + 1) for c in reversed(children.get(node.id, [])))
-    return out
-
-
-def _departments_page(
-    request: Request, conn: Conn, viewer: Viewer, *, status: int = 200, **context: Any
-) -> Response:
-    users = service.list_users(conn)
-    departments = service.list_departments(conn)
-    members: dict[str, int] = {}
-    for u in users:
-        if u.department_id and u.is_active:
-            members[u.department_id] = members.get(u.department_id, 0) + 1
-    parents = {d.id: d.parent_id for d in departments}
-    heads = {d.id: d.head_user_id for d in departments}
-    context.setdefault("values", {"name": "", "parent_id": "", "head_user_id": ""})
-    return _page(
-        request,
-        viewer,
-        "admin_departments.html",
-        tab="/admin/departments",
-        status=status,
-        tree=_tree(departments),
-        departments=departments,
-        members=members,
-        # C1.3: a department without its own head is supervised by the nearest one above it.
-        supervisors={d.id: nearest_head(d.id, parents, heads) for d in departments},
-        names={u.id: u for u in users},
-        heads=[u for u in users if u.is_active and "department_head" in u.roles],
-        **context,
-    )
-
-
-@router.get("/admin/departments")
-def get_departments(request: Request, conn: Conn, viewer: AdminViewer) -> Response:
-    return _departments_page(request, conn, viewer)
-
-
-def _set_head(conn: Conn, ctx: Ctx, viewer: Viewer, department_id: str, user_id: str) -> None:
-    changes.request_head(
-        conn, actor=viewer.actor, ctx=ctx, department_id=department_id, user_id=user_id
-    )
-
-
-@router.post("/admin/departments")
-def post_department(
-    request: Request,
-    conn: Conn,
-    ctx: Ctx,
-    viewer: AdminViewer,
-    name: Annotated[str, Form(max_length=200)] = "",
-    parent_id: Annotated[str, Form(max_length=64)] = "",
-    head_user_id: Annotated[str, Form(max_length=64)] = "",
-) -> Response:
-    """Add a department under an optional parent, with an optional head (as the API does)."""
-    values = {"name": name, "parent_id": parent_id, "head_user_id": head_user_id}
-    trimmed = name.strip()
-    if not 1 <= len(trimmed) <= 100:
-        return _departments_page(request, conn, viewer, status=422, values=values, name_error=True)
-
-    def create() -> None:
-        department_id = service.create_department(
-            conn, actor=viewer.actor, ctx=ctx, name=trimmed, parent_id=parent_id or None
-        )
-        if head_user_id:
-            _set_head(conn, ctx, viewer, department_id, head_user_id)
-
-    outcome = attempt(conn, create)
-    if outcome.error is None:
-        return redirect(request, "/admin/departments?done=department")
-    return _departments_page(
-        request,
-        conn,
-        viewer,
-        status=outcome.error.status,
-        values=values,
-        **_head_error(outcome.error),
-    )
-
-
-def _head_error(error: BaomiError) -> dict[str, Any]:
-    if error.code == "validation_failed":
-        return {"error": ERRORS["head_role"], "error_code": error.code}
-    return _error(error)
-
-
-@router.post("/admin/departments/{department_id}/head")
-def post_head(
-    request: Request,
-    conn: Conn,
-    ctx: Ctx,
-    viewer: AdminViewer,
-    department_id: str,
-    user_id: Annotated[str, Form(max_length=64)] = "",
-) -> Response:
-    """Make a department head the supervising head of a department (C1.3, C3.2)."""
-    outcome = attempt(conn, lambda: _set_head(conn, ctx, viewer, department_id, user_id))
-    if outcome.error is None:
-        return redirect(request, "/admin/departments?done=head")
-    return _departments_page(
-        request, conn, viewer, status=outcome.error.status, **_head_error(outcome.error)
+    return _users_page(
+        request, conn, viewer, status=outcome.error.status, **admin_error(outcome.error)
     )
 
 
@@ -411,7 +285,7 @@ def holders(users: list[UserOut]) -> dict[str, list[UserOut]]:
 @router.get("/admin/roles")
 def get_roles(request: Request, conn: Conn, viewer: AdminViewer) -> Response:
     """Each role's permissions and holders; the three separated roles are marked (三员分立)."""
-    return _page(
+    return admin_page(
         request,
         viewer,
         "admin_roles.html",

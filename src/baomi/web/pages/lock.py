@@ -10,8 +10,8 @@ from fastapi.responses import Response
 
 from baomi.api import problem
 from baomi.api.deps import Conn, Ctx
+from baomi.auth import screen_lock
 from baomi.auth.lockout import Policy
-from baomi.web import screen_lock
 from baomi.web.errors import wants_json
 from baomi.web.forms import attempt
 from baomi.web.render import page

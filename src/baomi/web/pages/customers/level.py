@@ -43,9 +43,13 @@ def post_level(
     levels = active()
     error: BaomiError | ValidationError | None = None
     if level not in levels.enabled:
-        error = ValidationFailed([{"field": "level", "message": "unknown level"}])
+        error = ValidationFailed(
+            [{"field": "level", "code": "level_unknown", "message": "unknown level"}]
+        )
     elif level == from_level:
-        error = ValidationFailed([{"field": "level", "message": "the same level as now"}])
+        error = ValidationFailed(
+            [{"field": "level", "code": "level_unchanged", "message": "the same level as now"}]
+        )
     elif from_level in levels.enabled and rule_of(level).rank < rule_of(from_level).rank:
         try:
             change = LevelChangeIn.model_validate({"level": level, "reason": reason})

@@ -1,10 +1,11 @@
 """Validation errors of the customer services, told per form field in the reader's language.
 
-The services answer `ValidationFailed` with English messages and field paths such as
-`phones[1]` or `contacts[0].emails[2]` (C4.1.1: phone, ID card and credit-code check digits,
-bank-card Luhn …); pydantic answers its own types. Here each becomes a message id (translated by
-the template) placed under the input it belongs to, with the line or row it concerns. A message
-we do not know is shown as the service wrote it, escaped: nothing is lost.
+The services answer `ValidationFailed` with field paths such as `phones[1]` or
+`contacts[0].emails[2]`, each with a stable code (C4.1.1: `phone_invalid`, `id_number_invalid`,
+`bank_card_checksum` …) and an English message; pydantic answers its own error types. Here each
+code or type becomes a message id (translated by the template) placed under the input it belongs
+to, with the line or row it concerns. The English wording is never parsed: a service may reword
+it freely. A code we do not know is shown in the service's words, escaped: nothing is lost.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from baomi.errors import BaomiError, ValidationFailed
+from baomi.errors import BaomiError, FieldError, ValidationFailed
 from baomi.web.i18n import N_
 
 _PATH = re.compile(r"^(?P<top>\w+)(?:\[(?P<i>\d+)\])?(?:\.(?P<leaf>\w+)(?:\[(?P<j>\d+)\])?)?$")
@@ -35,55 +36,43 @@ DATE = N_("Use a date like 2026-03-31.")
 # C4.1.1: every record states where its data came from and on what lawful basis.
 SOURCE = N_("Say where the data came from, e.g. a trade-fair business card.")
 LAWFUL_BASIS = N_("Choose the lawful basis on which the data was obtained.")
+REVEAL_FIELDS = N_("Choose the fields to reveal.")
 
-# (leaf field, start of the service's message) → message id. The leaf is the last field name
-# in the path (`contacts[0].phones[1]` → phones); "*" is any field.
-_SERVICE = (
-    ("phones", "not a valid phone number", PHONE),
-    ("emails", "not a valid email", EMAIL),
-    ("id_number", "not a valid resident ID", ID_NUMBER),
-    # 查重 names the index it looked in (search.check_duplicate).
-    ("phone", "not a valid phone", PHONE),
-    ("email", "not a valid email", EMAIL),
-    ("id_number", "not a valid id_number", ID_NUMBER),
-    ("*", "must not be blank", FILL_IN),
-    ("date", "use an ISO date", DATE),
-    ("amount", "use a non-negative decimal", N_("Use an amount of 0 or more, like 12800.00.")),
-    ("type", "use one of", N_("Choose one of the payment methods.")),
-    ("account", "a bank card number has", N_("A bank card number has 12 to 19 digits.")),
-    (
-        "account",
-        "bank card number fails",
-        N_("This bank card number fails its check digit (Luhn): check it for a typing error."),
+# The services' field codes (baomi.errors.FieldError) → message id. A code names a rule, so it
+# reads the same wherever it comes from: the record form's phones and 查重's phone alike.
+FIELD_CODES = {
+    "phone_invalid": PHONE,
+    "email_invalid": EMAIL,
+    "id_number_invalid": ID_NUMBER,
+    "blank": FILL_IN,
+    "date_invalid": DATE,
+    "amount_invalid": N_("Use an amount of 0 or more, like 12800.00."),
+    "payment_type_unknown": N_("Choose one of the payment methods."),
+    "bank_card_length": N_("A bank card number has 12 to 19 digits."),
+    "bank_card_checksum": N_(
+        "This bank card number fails its check digit (Luhn): check it for a typing error."
     ),
-    (
-        "handler_id",
-        "the handler must be",
-        N_("The handler must be an active salesperson or head in a department."),
+    "handler_not_eligible": N_(
+        "The handler must be an active salesperson or head in a department."
     ),
-    ("handler_id", "the new handler must be", N_("The new handler must be in your department.")),
-    ("handler_id", "not a user id", N_("Choose a person from the list.")),
-    ("confidential_until", "must be a date in the future", N_("Use a date in the future.")),
-    (
-        "confidential_until",
-        "",
-        N_("This level has no lower level to lapse to: leave the date empty."),
+    "handler_outside_department": N_("The new handler must be in your department."),
+    "user_id_malformed": N_("Choose a person from the list."),
+    "period_not_future": N_("Use a date in the future."),
+    "period_nothing_to_lapse_to": N_(
+        "This level has no lower level to lapse to: leave the date empty."
     ),
-    (
-        "level",
-        "not lower than",
-        N_("Choose a level lower than the current one; a level is raised directly."),
-    ),
-    ("level", "unknown level", N_("Choose one of the levels.")),
-    ("level", "the same level", N_("Choose a level other than the current one.")),
-    ("channel", "use one of", N_("Choose one of the channels.")),
-    ("reason_code", "use one of", N_("Choose a reason.")),
-    ("reason", "say why", N_("Say why in 2 to 500 characters.")),
-    ("fields", "", N_("Choose the fields to reveal.")),
-    ("filename", "", N_("The file name must have 1 to 255 characters.")),
-    ("file", "at most", N_("The file is too large.")),
-    ("page", "", N_("There is no such page.")),
-)
+    "level_not_lower": N_("Choose a level lower than the current one; a level is raised directly."),
+    "level_unknown": N_("Choose one of the levels."),
+    "level_unchanged": N_("Choose a level other than the current one."),
+    "channel_unknown": N_("Choose one of the channels."),
+    "reason_code_unknown": N_("Choose a reason."),
+    "reason_length": N_("Say why in 2 to 500 characters."),
+    "field_unknown": REVEAL_FIELDS,
+    "fields_required": REVEAL_FIELDS,
+    "filename_length": N_("The file name must have 1 to 255 characters."),
+    "file_too_large": N_("The file is too large."),
+    "page_out_of_range": N_("There is no such page."),
+}
 
 # pydantic's error types → message id (with its context values, such as max_length).
 _PYDANTIC = {
@@ -212,19 +201,13 @@ def error_message(error: BaomiError) -> FieldMessage:
     return FieldMessage(msgid=msgid) if msgid else FieldMessage(msgid=None, raw=error.detail)
 
 
-def _leaf(path: str) -> str:
-    names = re.findall(r"[A-Za-z_]+", path)
-    return names[-1] if names else path
-
-
-def service_message(path: str, message: str) -> FieldMessage:
-    """Translate one of the services' `{"field", "message"}` errors."""
-    _, line = slot_of(path)
-    leaf = _leaf(path)
-    for name, start, msgid in _SERVICE:
-        if name in (leaf, "*") and message.startswith(start):
-            return FieldMessage(msgid=msgid, line=line)
-    return FieldMessage(msgid=None, raw=message, line=line)
+def service_message(error: FieldError) -> FieldMessage:
+    """Translate one of the services' field errors by its code."""
+    _, line = slot_of(error["field"])
+    msgid = FIELD_CODES.get(error["code"])
+    if msgid is None:
+        return FieldMessage(msgid=None, raw=error["message"], line=line)
+    return FieldMessage(msgid=msgid, line=line)
 
 
 def _path(loc: Iterable[Any]) -> str:
@@ -263,10 +246,7 @@ def form_errors(
     if isinstance(error, ValidationError):
         pairs = pydantic_messages(error)
     elif isinstance(error, ValidationFailed):
-        pairs = [
-            (e["field"], service_message(e["field"], e["message"]))
-            for e in error.extra.get("errors", [])
-        ]
+        pairs = [(e["field"], service_message(e)) for e in error.extra.get("errors", [])]
     else:
         return FormErrors(general=[error_message(error)])
     known = set(inputs)

@@ -108,7 +108,9 @@ def post_reveal(
             return _refused(request, viewer, form, stepped.error)
         actor = replace(actor, mfa_verified_at=stepped.value)
     if not form.fields:
-        refusal = ValidationFailed([{"field": "fields", "message": "choose fields"}])
+        refusal = ValidationFailed(
+            [{"field": "fields", "code": "fields_required", "message": "choose fields"}]
+        )
         return _refused(request, viewer, form, refusal)
     outcome = attempt(
         conn,

@@ -18,10 +18,10 @@ from baomi.audit.service import actor_event, append
 from baomi.audit.tags import Action
 from baomi.auth import lockout
 from baomi.auth.lockout import Policy
+from baomi.auth.models import web_screen_locks
 from baomi.errors import NotAuthenticated, Throttled
 from baomi.security.actor import Actor
 from baomi.users.service import authenticate
-from baomi.web.models import web_screen_locks
 
 
 def is_locked(conn: Connection, session_id: str) -> bool:
