@@ -14,7 +14,7 @@ from baomi.customers.vault import Vault
 from baomi.db import make_engine
 from baomi.keystore.service import ensure_master_versions
 from baomi.migrate import upgrade
-from baomi.security.actor import Actor
+from baomi.security.actor import SEEDER, Actor
 from baomi.security.roles import Role
 from baomi.uow import unit_of_work
 from baomi.users import service as users
@@ -41,10 +41,10 @@ def make_vault() -> BenchVault:
     provider = LocalKeyFileProvider.create(key_path)
     with unit_of_work(engine) as conn:
         ensure_master_versions(conn, provider)
-        dept = users.create_department(conn, actor=None, ctx=CLI_CONTEXT, name="基准部")
+        dept = users.create_department(conn, actor=SEEDER, ctx=CLI_CONTEXT, name="基准部")
         user_id = users.create_user(
             conn,
-            actor=None,
+            actor=SEEDER,
             ctx=CLI_CONTEXT,
             username="bench",
             display_name="基准",

@@ -78,6 +78,41 @@ def test_direct_insert_matches_sqlalchemy_insert(engine: Engine) -> None:
     assert pairs[0][0]["fields"] == ["name", "phones"] and pairs[0][0]["details"] == {"n": 1}
 
 
+def test_direct_insert_of_many_rows_matches_sqlalchemy_insert(engine: Engine) -> None:
+    """`execute_many` (the batch door's audit events) stores what a Core insert stores."""
+    ctx = RequestContext(request_id="r-many", client_addr="127.0.0.1")
+    rows = [
+        event(
+            ctx=ctx,
+            actor_id="a",
+            actor_username="zhangsan",
+            action=Action.CUSTOMER_READ,
+            decision=Decision.DENY if n % 2 else Decision.ALLOW,
+            reason="handler",
+            customer_id=f"c-{n}",
+            fields=["phones", "name"] if n % 3 else None,
+            details={"purpose": "export", "n": n},
+        )
+        for n in range(5)
+    ]
+    with engine.begin() as conn:
+        _INSERT.execute_many(conn, rows)
+        _INSERT.execute_many(conn, [])  # nothing to insert: no statement at all
+        conn.execute(_INSERT.statement, rows)
+        stored = conn.execute(
+            select(audit_events)
+            .where(audit_events.c.request_id == "r-many")
+            .order_by(audit_events.c.id)
+        ).all()
+    direct, core = stored[:5], stored[5:]
+    assert len(core) == 5
+    for a, b in zip(direct, core, strict=True):
+        assert {k: v for k, v in a._mapping.items() if k != "id"} == {
+            k: v for k, v in b._mapping.items() if k != "id"
+        }
+    assert [r.customer_id for r in direct] == [f"c-{n}" for n in range(5)]
+
+
 def test_memoised_processing_equals_the_processor() -> None:
     calls: list[object] = []
 

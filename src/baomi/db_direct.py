@@ -11,7 +11,7 @@ one statement, one behaviour, both paths exercised by the suite on SQLite and Po
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -127,17 +127,26 @@ class DirectStatement:
             column_processors=tuple(column_processors),
         )
 
-    def _run(self, conn: Connection, values: Mapping[str, Any]) -> tuple[_Plan, Any]:
+    def _begun(self, conn: Connection) -> _Plan:
         plan = self._plan(conn.dialect)
         if not conn.in_transaction():
             # What Connection.execute would do: a request's unit of work begins with its first
             # statement (api/deps.py), and on SQLite that BEGIN takes the write lock.
             conn.begin()
+        return plan
+
+    @staticmethod
+    def _args(plan: _Plan, values: Mapping[str, Any]) -> list[Any]:
         args = [values[name] for name in plan.params]
         for position, process in plan.param_processors:
             value = args[position]
             if value is not None:
                 args[position] = process(value)
+        return args
+
+    def _run(self, conn: Connection, values: Mapping[str, Any]) -> tuple[_Plan, Any]:
+        plan = self._begun(conn)
+        args = self._args(plan, values)
         cursor = conn.connection.driver_connection.execute(plan.sql, args)  # type: ignore[union-attr]
         return plan, cursor
 
@@ -167,3 +176,14 @@ class DirectStatement:
             conn.execute(self.statement, dict(values))
             return
         self._run(conn, values)
+
+    def execute_many(self, conn: Connection, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Run an INSERT for every row of values at once (one executemany on the driver)."""
+        if not rows:
+            return
+        if conn.dialect.name != "sqlite":
+            conn.execute(self.statement, [dict(values) for values in rows])
+            return
+        plan = self._begun(conn)
+        batch = [self._args(plan, values) for values in rows]
+        conn.connection.driver_connection.executemany(plan.sql, batch)  # type: ignore[union-attr]

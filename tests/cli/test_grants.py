@@ -3,6 +3,7 @@ F3), seen through the customer service door."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -185,3 +186,27 @@ def test_grant_refusals_exit_1_without_traceback(setup: Setup, cli: Invoke) -> N
     for result in (to_admin, nobody, no_customer, bad_field, zero, unknown):
         assert "Traceback" not in result.output
     assert "lisi" not in cli("grant", "list").stdout
+
+
+def test_a_salespersons_grant_is_refused_on_record(setup: Setup, cli: Invoke) -> None:
+    """Issue 11 §2, C1.3: refused by the grants service, the named person's attempt leaves a
+    deny event naming the permission lacked; the command says why and exits 1."""
+    refused = cli(
+        "grant", "add", "--user", "lisi", "--customer", setup.customer_id, "--hours", "2",
+        "--purpose", "核对合同条款", "--as", "zhangsan", "--password-stdin", input=f"{PASSWORD}\n",
+    )  # fmt: skip
+    assert refused.exit_code == 1 and "only the security officer" in refused.stderr
+    with runtime.get_engine().connect() as conn:
+        rows = conn.execute(
+            select(
+                audit_events.c.actor_id,
+                audit_events.c.actor_username,
+                audit_events.c.reason,
+                audit_events.c.details,
+            ).where(audit_events.c.action == "grant:create", audit_events.c.decision == "deny")
+        ).all()
+    details = [json.loads(r.details) if isinstance(r.details, str) else r.details for r in rows]
+    assert [(r.actor_id, r.actor_username, r.reason) for r in rows] == [
+        (setup.org.user_ids["zhangsan"], "zhangsan", "missing_permission")
+    ]
+    assert details == [{"permission": "grant:manage"}]

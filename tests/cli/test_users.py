@@ -4,14 +4,18 @@ heads and moves wait for a named security officer; passwords are set by their ow
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from click.testing import Result
+from sqlalchemy import select
 
 from baomi import runtime
+from baomi.audit.context import os_account
+from baomi.audit.models import audit_events
 from baomi.users import service
 from baomi.users.schemas import EmploymentType, UserOut
 from tests.cli.conftest import Invoke
@@ -177,3 +181,55 @@ def test_user_unlock(org: Org, cli: Invoke) -> None:
         assert not state(conn, policy=policy, username="lisi", client_addr=None, now=now).locked
     unknown = cli("user", "unlock", "nobody")
     assert unknown.exit_code == 1 and "nobody" in unknown.stderr
+
+
+def _events(action: str) -> list[tuple[str | None, str | None, str, str, object]]:
+    with runtime.get_engine().connect() as conn:
+        rows = conn.execute(
+            select(
+                audit_events.c.actor_id,
+                audit_events.c.actor_username,
+                audit_events.c.decision,
+                audit_events.c.reason,
+                audit_events.c.details,
+            )
+            .where(audit_events.c.action == action)
+            .order_by(audit_events.c.id)
+        ).all()
+    return [(r.actor_id, r.actor_username, r.decision, r.reason, _json(r.details)) for r in rows]
+
+
+def _json(value: object) -> object:
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def test_refusals_through_the_cli_are_on_record(org: Org, as_: object) -> None:
+    """Issue 11 §2, C1.3: a named person refused by the service gets a message and exit code 1,
+    and leaves a deny event naming the permission their roles lack, as over the API."""
+    run = as_  # type: ignore[assignment]
+    seller = run("zhangsan", "user", "add", "dup", "--name", "x", "--role", "salesperson")
+    assert seller.exit_code == 1 and "only the system administrator" in seller.stderr
+    admin = run("admin", "user", "approve", "0" * 36)
+    assert admin.exit_code == 1 and "only the security officer" in admin.stderr
+    assert [e for e in _events("user:create") if e[2] == "deny"] == [
+        (org.user_ids["zhangsan"], "zhangsan", "deny", "missing_permission",
+         {"permission": "user:manage"}),
+    ]  # fmt: skip
+    assert _events("account_change:approve") == [
+        (org.user_ids["admin"], "admin", "deny", "missing_permission",
+         {"permission": "account:approve"}),
+    ]  # fmt: skip
+
+
+def test_the_console_acts_as_the_os_account(initialised: Path, cli: Invoke) -> None:
+    """Issue 11 §6, C1.3: without --as the OS account acts as the console operator, audited
+    under os:<account> with no user id: the first administrator, a disable, an unlock."""
+    name = f"os:{os_account()}"
+    assert cli("user", "add", "root", "--name", "管理员", "--role", "administrator").exit_code == 0
+    assert cli("user", "unlock", "root").exit_code == 0
+    assert cli("user", "disable", "root").exit_code == 0
+    assert _events("user:create") == [
+        (None, name, "allow", "ok", {"user": "root", "roles": ["administrator"]})
+    ]
+    assert _events("auth:unlock") == [(None, name, "allow", "not_locked", {"failures": 0})]
+    assert _events("user:disable") == [(None, name, "allow", "ok", None)]

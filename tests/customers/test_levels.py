@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
+from baomi.access.catalog import ACCESS, LEVEL_CHANGE
 from baomi.access.routing import OFFICER, Slot, SlotRole, route
 from baomi.app import create_app
 from baomi.config import Settings
@@ -189,20 +190,25 @@ def test_file_that_is_not_toml(tmp_path: Path) -> None:
 def test_routing_reads_the_rules(restore_levels: None) -> None:
     levels.install(build_levels("normal,secret,confidential"))
     heads = [("secret", "head-1")]
-    access = route(requester_id="me", requester_head="head-2", customer_heads=heads)
+    access = route(
+        requester_id="me", requester_head="head-2", customer_heads=heads, wanted=ACCESS.approvers
+    )
     assert access == [
         Slot(SlotRole.DEPARTMENT_HEAD, "head-1"),
         Slot(SlotRole.DEPARTMENT_HEAD, "head-2"),
     ]
     lowering = route(
-        requester_id="me", requester_head="head-2", customer_heads=heads, lowering=True
+        requester_id="me",
+        requester_head="head-2",
+        customer_heads=heads,
+        wanted=LEVEL_CHANGE.approvers,
     )
     assert lowering == [Slot(SlotRole.DEPARTMENT_HEAD, "head-1")]
     top = route(
         requester_id="me",
         requester_head=None,
         customer_heads=[("confidential", "head-1")],
-        lowering=True,
+        wanted=LEVEL_CHANGE.approvers,
     )
     assert top == [Slot(SlotRole.DEPARTMENT_HEAD, "head-1"), OFFICER]
 

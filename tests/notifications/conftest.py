@@ -22,6 +22,7 @@ from sqlalchemy import Engine, select
 from baomi.audit.context import CLI_CONTEXT
 from baomi.config import Settings, get_settings
 from baomi.notifications.models import mail_outbox, notifications
+from baomi.security.actor import SEEDER
 from baomi.security.roles import Role
 from baomi.uow import unit_of_work
 from baomi.users import service as users
@@ -151,7 +152,7 @@ def with_mailboxes(engine: Engine, org: Org) -> dict[str, str]:
         for username, (name, dept, role, email) in MAILBOXES.items():
             ids[username] = users.create_user(
                 conn,
-                actor=None,
+                actor=SEEDER,
                 ctx=CLI_CONTEXT,
                 username=username,
                 display_name=name,

@@ -10,6 +10,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from baomi.audit.context import CLI_CONTEXT
+from baomi.security.actor import console_operator
 from baomi.uow import unit_of_work
 from baomi.users import service as users
 from tests.notifications.conftest import People, inbox, recipients
@@ -51,7 +52,8 @@ def test_filing_tells_every_approver_and_nobody_else(
 ) -> None:
     """C4.3.1: each approver the level needs; the officer's slot reaches every active officer."""
     with unit_of_work(engine) as conn:  # a disabled officer is told nothing
-        users.disable_user(conn, actor=None, ctx=CLI_CONTEXT, user_id=with_mailboxes["wujiu"])
+        operator = console_operator("tests")
+        users.disable_user(conn, actor=operator, ctx=CLI_CONTEXT, user_id=with_mailboxes["wujiu"])
         if level == "confidential":
             approvers = approvers - {"wujiu"}
     customer = create_customer(client, people["zhangsan"], level=level)

@@ -12,7 +12,7 @@ from baomi.audit.context import CLI_CONTEXT
 from baomi.auth import mfa
 from baomi.crypto.keys import KeyProvider
 from baomi.demo.company import demo_totp_secret
-from baomi.security.actor import Actor
+from baomi.security.actor import SEEDER, Actor
 from baomi.security.roles import Role
 from baomi.uow import unit_of_work
 from baomi.users import service as users
@@ -54,17 +54,17 @@ class Org:
 def build_org(engine: Engine, provider: KeyProvider) -> Org:
     """Create departments (华东 with 上海组 below it, 华南) and the people, MFA enrolled."""
     with unit_of_work(engine) as conn:
-        east = users.create_department(conn, actor=None, ctx=CLI_CONTEXT, name="华东销售部")
+        east = users.create_department(conn, actor=SEEDER, ctx=CLI_CONTEXT, name="华东销售部")
         shanghai = users.create_department(
-            conn, actor=None, ctx=CLI_CONTEXT, name="上海组", parent_id=east
+            conn, actor=SEEDER, ctx=CLI_CONTEXT, name="上海组", parent_id=east
         )
-        south = users.create_department(conn, actor=None, ctx=CLI_CONTEXT, name="华南销售部")
+        south = users.create_department(conn, actor=SEEDER, ctx=CLI_CONTEXT, name="华南销售部")
         depts = {"华东销售部": east, "上海组": shanghai, "华南销售部": south}
         ids = {}
         for username, display, dept, employment, roles in PEOPLE:
             ids[username] = users.create_user(
                 conn,
-                actor=None,
+                actor=SEEDER,
                 ctx=CLI_CONTEXT,
                 username=username,
                 display_name=display,
@@ -75,7 +75,7 @@ def build_org(engine: Engine, provider: KeyProvider) -> Org:
             )
         for dept, head in HEADS.items():
             users.set_department_head(
-                conn, actor=None, ctx=CLI_CONTEXT, department_id=depts[dept], user_id=ids[head]
+                conn, actor=SEEDER, ctx=CLI_CONTEXT, department_id=depts[dept], user_id=ids[head]
             )
         for username, secret in TOTP_SECRETS.items():
             mfa.activate(

@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from baomi import clock
 from baomi.audit.context import CLI_CONTEXT
 from baomi.auth.totp import code_at, step_at
+from baomi.security.actor import SEEDER
 from baomi.security.roles import Role
 from baomi.uow import unit_of_work
 from baomi.users import service as users
@@ -166,7 +167,7 @@ def test_head_without_mfa_must_enrol_first(app: FastAPI, engine: Engine, org: Or
     with unit_of_work(engine) as conn:
         users.create_user(
             conn,
-            actor=None,
+            actor=SEEDER,
             ctx=CLI_CONTEXT,
             username="zhouba",
             display_name="周八",

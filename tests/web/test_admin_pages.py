@@ -3,6 +3,7 @@ HTTP on SQLite and PostgreSQL, and in Chromium; no customer data; the other role
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -61,6 +62,27 @@ def test_only_the_administrator_opens_the_admin_pages(
     assert statuses == [403] * len(PAGES)
     assert 'href="/admin"' not in home
     assert [e[0] for e in _events(engine, "page:open")] == ["deny"] * len(PAGES)
+
+
+def test_page_refusals_name_the_permission(app: FastAPI, engine: Engine, org: Org) -> None:
+    """Issue 11 §2, C1.3: a page refused to a role is on record with the permission it needs,
+    as an API route's refusal is ("a|b": the access page opens with either)."""
+    with browser(app) as client:
+        login(client, "shenji")
+        assert client.get("/admin/roles").status_code == 403
+        assert client.get("/access").status_code == 403
+    with engine.connect() as conn:
+        rows = conn.execute(
+            select(audit_events.c.actor_id, audit_events.c.details)
+            .where(audit_events.c.action == "page:open", audit_events.c.decision == "deny")
+            .order_by(audit_events.c.id)
+        ).all()
+    details = [json.loads(r.details) if isinstance(r.details, str) else r.details for r in rows]
+    assert {r.actor_id for r in rows} == {org.user_ids["shenji"]}
+    assert [(d["page"], d["permission"]) for d in details] == [
+        ("/admin/roles", "user:manage"),
+        ("/access", "customer:work|grant:manage"),
+    ]
 
 
 def _code(html: str) -> str:

@@ -159,7 +159,7 @@ def test_check_finds_a_customer_of_another_department_and_requests_access(
         )
     with engine.connect() as conn:
         rows = conn.execute(select(access_requests)).all()
-    assert len(rows) == 2 and {r.duration_hours for r in rows} == {24}
+    assert len(rows) == 2 and {r.details["hours"] for r in rows} == {24}
     assert again.status_code == 200
     assert events(engine, "customer:check", actor_username="zhangsan", reason="match")
 

@@ -11,6 +11,7 @@ from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from baomi.audit.context import CLI_CONTEXT
+from baomi.security.actor import SEEDER
 from baomi.security.roles import Role
 from baomi.uow import unit_of_work
 from baomi.users import service as users
@@ -73,7 +74,7 @@ def test_names_are_escaped_everywhere(app: FastAPI, engine: Engine, org: Org) ->
     with unit_of_work(engine) as conn:
         users.create_user(
             conn,
-            actor=None,
+            actor=SEEDER,
             ctx=CLI_CONTEXT,
             username="xss",
             display_name=payload,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, Index, Integer, String, Table, Text, text
 
 from baomi.db import UTCDateTime, metadata
 
@@ -11,20 +11,18 @@ access_requests = Table(
     metadata,
     Column("id", String(36), primary_key=True),
     Column("requester_id", String(36), ForeignKey("users.id"), nullable=False),
-    # Field names asked for; NULL means the whole record.
-    Column("fields", JSON, nullable=True),
+    # The work need (C4.3.1, C4.3.4), or a level change's reason: every kind states one.
     Column("purpose", Text, nullable=False),
-    Column("duration_hours", Integer, nullable=False),
     # pending, approved or rejected; revoked and expired are derived from the grants.
     Column("status", String(20), nullable=False),
     Column("created_at", UTCDateTime(), nullable=False),
     Column("decided_at", UTCDateTime(), nullable=True),
-    # "access" (C4.3.1) or "level_change" (C2.2: lowering a level, access/level_change.py).
+    # The code of a registered kind (access.catalog): "access" (C4.3.1), "level_change" (C2.2).
     Column("kind", String(16), nullable=False, server_default="access"),
-    # A level change: the level when it was asked for (its rule routed the approvals) and the
-    # level asked for.
-    Column("from_level", String(16), nullable=True),
-    Column("target_level", String(16), nullable=True),
+    # What only the kind knows, as the kind checked it (access.kinds): for access the fields
+    # and hours asked for, for a level change the level then and the level asked for. One
+    # column rather than columns per kind, so that a new kind needs no migration.
+    Column("details", JSON, nullable=False, server_default=text("'{}'")),
     Index("ix_access_requests_requester_id", "requester_id"),
 )
 

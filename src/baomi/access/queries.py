@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.engine import Connection
 
+from baomi.access.catalog import kind_of
 from baomi.access.models import access_request_approvals as approvals
 from baomi.access.models import access_request_customers as request_customers
 from baomi.access.models import access_requests as requests
@@ -51,7 +52,8 @@ def _status(stored: str, grants: list[GrantOut], now: datetime) -> RequestStatus
 
 
 def request_out(conn: Connection, row: Any, now: datetime) -> AccessRequestOut:
-    """Return the API shape of one request, its status derived from its grants."""
+    """Return the API shape of one request, its status derived from its grants, whatever its
+    kind (C4.2.1: what an approval gave ends by itself)."""
     customer_ids = conn.execute(
         select(request_customers.c.customer_id)
         .where(request_customers.c.request_id == row.id)
@@ -61,16 +63,15 @@ def request_out(conn: Connection, row: Any, now: datetime) -> AccessRequestOut:
         select(approvals).where(approvals.c.request_id == row.id).order_by(approvals.c.slot)
     )
     grants = grants_of_request(conn, row.id, now)
+    # What a kind does not show, every request still has: no fields, no hours.
+    shown = {"fields": None, "duration_hours": 0, **kind_of(row.kind).shown(row.details)}
     return AccessRequestOut(
         id=row.id,
         kind=row.kind,
         status=_status(row.status, grants, now),
         customer_ids=list(customer_ids),
-        fields=row.fields,
         purpose=row.purpose,
-        duration_hours=row.duration_hours,
-        from_level=row.from_level,
-        target_level=row.target_level,
+        **shown,
         requester=row.requester_id,
         approvals=[
             ApprovalOut(

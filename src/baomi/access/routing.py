@@ -1,7 +1,8 @@
 """Who must approve a request, by the customer's level (C4.3.1, C2.2).
 
-Which approvals a level needs is part of its rule (security.levels): `access_approvers` for an
-access request, `lowering_approvers` for a request to lower the level.
+Which approvals a level needs is part of its rule (security.levels); which part of the rule
+applies is the request kind's to say (access.kinds: `access_approvers` for an access request,
+`lowering_approvers` for a request to lower the level).
 
 The customer's head is the head of the customer's department or of its nearest ancestor that
 has one; the requester's head likewise for the requester's department. Nobody approves their own
@@ -11,13 +12,16 @@ approves instead.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from baomi.security.levels import Approver, rule_of
+from baomi.security.levels import Approver, LevelRule, rule_of
 
-__all__ = ["OFFICER", "Approver", "Slot", "SlotRole", "nearest_head", "route"]
+__all__ = ["OFFICER", "Approver", "ApproverRule", "Slot", "SlotRole", "nearest_head", "route"]
+
+# Which approvers a level's rule names for one kind of request.
+ApproverRule = Callable[[LevelRule], Iterable[Approver]]
 
 
 class SlotRole(StrEnum):
@@ -57,17 +61,15 @@ def route(
     requester_id: str,
     requester_head: str | None,
     customer_heads: Iterable[tuple[str, str | None]],
-    lowering: bool = False,
+    wanted: ApproverRule,
 ) -> list[Slot]:
     """Return the approvals needed: `customer_heads` pairs each customer's level and head.
 
-    `lowering`: route a request to lower the level (C2.2) rather than one for access (C4.3.1).
+    `wanted` picks from each level's rule the approvers the request's kind needs.
     """
     slots: set[Slot] = set()
     for level, customer_head in customer_heads:
-        rule = rule_of(level)
-        wanted = rule.lowering_approvers if lowering else rule.access_approvers
-        for who in wanted:
+        for who in wanted(rule_of(level)):
             if who is Approver.SECURITY_OFFICER:
                 slots.add(OFFICER)
                 continue

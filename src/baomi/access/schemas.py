@@ -22,7 +22,9 @@ class RequestStatus(StrEnum):
     EXPIRED = "expired"
 
 
-class RequestKind(StrEnum):
+class KindCode(StrEnum):
+    """The codes of the kinds the product ships; a kind added later brings its own."""
+
     ACCESS = "access"  # C4.3.1: time-bound access to customers
     LEVEL_CHANGE = "level_change"  # C2.2: lowering a customer's level
 
@@ -59,7 +61,12 @@ class ApprovalOut(BaseModel):
 
 class AccessRequestOut(BaseModel):
     id: str
-    kind: RequestKind = RequestKind.ACCESS
+    # A plain string, not an enum: a kind registers itself (access.catalog), and the shape of a
+    # request must not change when one is added.
+    kind: str = Field(
+        default=KindCode.ACCESS.value,
+        description="access (C4.3.1), level_change (C2.2), or another registered kind",
+    )
     status: RequestStatus
     customer_ids: list[str]
     fields: list[str] | None

@@ -19,13 +19,17 @@ class RequestContext:
     operator: str | None = None
 
 
+def os_account() -> str:
+    """Return the name of the operating-system account running this process."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return "unknown"
+
+
 def cli_context() -> RequestContext:
     """Return the context of a CLI command run on this machine."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = "unknown"
-    return RequestContext(client_addr="cli", operator=f"os:{user}")
+    return RequestContext(client_addr="cli", operator=f"os:{os_account()}")
 
 
 CLI_CONTEXT = cli_context()

@@ -13,7 +13,7 @@ from baomi.audit.models import audit_events
 from baomi.audit.tags import Action, Decision
 from baomi.clock import utcnow
 from baomi.db_direct import DirectStatement
-from baomi.security.actor import Actor
+from baomi.security.actor import AnyActor
 
 _EVENT_KEYS = tuple(c.name for c in audit_events.columns if c.name != "id")
 # Every audited action inserts one of these: the hottest write of the product. Most events name
@@ -54,13 +54,18 @@ def event(
 def actor_event(
     *,
     ctx: RequestContext,
-    actor: Actor,
+    actor: AnyActor,
     action: Action,
     allowed: bool = True,
     reason: str = "ok",
     **kwargs: Any,
 ) -> dict[str, Any]:
-    """Return the event of something a logged-in person did or was refused."""
+    """Return the event of something a person, or the system, did or was refused.
+
+    The system has no user id: its event names it in actor_username ("os:<account>",
+    "system:seed") with a NULL actor_id, as scheduled jobs' events do; the leaf encoding of the
+    log (audit/leaf.py) stays as it is.
+    """
     return event(
         ctx=ctx,
         actor_id=actor.user_id,
@@ -78,9 +83,9 @@ def append(conn: Connection, row: dict[str, Any]) -> None:
 
 
 def append_all(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
-    """Insert several event rows at once (the refusals a rolled-back unit of work carries)."""
-    if batch := list(rows):
-        conn.execute(insert(audit_events), batch)
+    """Insert several event rows at once: the refusals a rolled-back unit of work carries, or
+    one event per customer of a batch read (customers/batch.py), in one executemany."""
+    _INSERT.execute_many(conn, list(rows))
 
 
 def record(conn: Connection, **kwargs: Any) -> None:

@@ -36,6 +36,8 @@ class Action(StrEnum):
     GRANT_EXPIRED = "grant:expired"
     # C4.3.1: a head's review of an emergency grant (one given outside the approval process).
     GRANT_REVIEW = "grant:review"
+    # Reading the list of grants is no audited action; a refusal of it is (C1.3).
+    GRANT_LIST = "grant:list"
     ACCESS_REQUEST_CREATE = "access_request:create"
     ACCESS_REQUEST_APPROVE = "access_request:approve"
     ACCESS_REQUEST_REJECT = "access_request:reject"

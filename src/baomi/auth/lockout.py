@@ -18,13 +18,15 @@ from sqlalchemy import case, delete, insert, select, update
 from sqlalchemy.engine import Connection
 
 from baomi.audit.context import RequestContext
-from baomi.audit.service import record
+from baomi.audit.service import actor_event, append, record
 from baomi.audit.tags import Action, Decision
 from baomi.auth.models import login_throttles
 from baomi.config import Settings
 from baomi.errors import NotFound
-from baomi.security.actor import Actor
+from baomi.security.actor import AnyActor
+from baomi.security.roles import Permission
 from baomi.users import credentials
+from baomi.users.guard import require
 
 
 @dataclass(frozen=True, slots=True)
@@ -170,12 +172,19 @@ def purge_forgotten_addresses(conn: Connection, *, policy: Policy, now: datetime
     return int(result.rowcount)
 
 
-def unlock(conn: Connection, *, actor: Actor | None, ctx: RequestContext, user_id: str) -> bool:
+def unlock(conn: Connection, *, actor: AnyActor, ctx: RequestContext, user_id: str) -> bool:
     """Unlock an account and forget its failures (the security officer, ASVS V6.3.1).
 
-    Return whether it was locked. Callers check the permission (the API requires user:unlock;
-    actor None is the local operator at the server's console).
+    Return whether it was locked. Needs user:unlock: the security officer, or the OS account at
+    the server's console; anyone else is refused, on record (C1.3).
     """
+    require(
+        actor,
+        ctx,
+        Permission.USER_UNLOCK,
+        Action.AUTH_UNLOCK,
+        "only the security officer unlocks accounts",
+    )
     found = credentials.account_of(conn, user_id)
     if found is None:
         raise NotFound("no user with that id")
@@ -183,15 +192,15 @@ def unlock(conn: Connection, *, actor: Actor | None, ctx: RequestContext, user_i
     credentials.clear_lock(conn, user_id=user_id)
     clear_account(conn, username=found.username)
     was_locked = found.locked_at is not None or failures > 0
-    record(
+    append(
         conn,
-        ctx=ctx,
-        actor_id=actor.user_id if actor else None,
-        actor_username=actor.username if actor else ctx.operator,
-        action=Action.AUTH_UNLOCK,
-        decision=Decision.ALLOW,
-        reason="unlocked" if was_locked else "not_locked",
-        object_id=user_id,
-        details={"failures": failures},
+        actor_event(
+            ctx=ctx,
+            actor=actor,
+            action=Action.AUTH_UNLOCK,
+            reason="unlocked" if was_locked else "not_locked",
+            object_id=user_id,
+            details={"failures": failures},
+        ),
     )
     return was_locked

@@ -31,7 +31,7 @@ from baomi.config import Settings
 from baomi.db_direct import DirectStatement
 from baomi.errors import NotFound
 from baomi.ids import is_id, new_id
-from baomi.security.actor import Actor
+from baomi.security.actor import Actor, AnyActor
 
 # last_seen_at is written at most this often per session, so that reads stay reads.
 TOUCH_INTERVAL = timedelta(seconds=30)
@@ -247,7 +247,7 @@ def end(
     ctx: RequestContext,
     session_id: str,
     reason: EndReason,
-    by: Actor | None = None,
+    by: AnyActor | None = None,
 ) -> bool:
     """End one session (no matter whose: callers decide that); return whether it was live."""
     row = conn.execute(
@@ -286,7 +286,7 @@ def end_all(
     ctx: RequestContext,
     user_id: str,
     reason: EndReason,
-    by: Actor | None,
+    by: AnyActor | None,
     keep: str | None = None,
 ) -> int:
     """End every session of a user at once, except `keep`; return how many were ended."""
@@ -361,10 +361,11 @@ def _audit_end(
     session_id: str,
     owner: str,
     reason: EndReason,
-    by: Actor | None,
+    by: AnyActor | None,
 ) -> None:
-    # Who ended it: the person acting, else the operator at the console (CLI), else nobody but
-    # the owner's own inactivity (a timeout), so the owner (C1.3: nothing is anonymous).
+    # Who ended it: the person or the system acting (a SystemActor, no user id), else the
+    # operator named by the context (a job), else nobody but the owner's own inactivity (a
+    # timeout), so the owner (C1.3: nothing is anonymous).
     if by is not None:
         actor_id, actor_username = by.user_id, by.username
     elif ctx.operator is not None:

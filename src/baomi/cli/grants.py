@@ -3,7 +3,8 @@
 Access is given by approved access requests; `grant add` gives an emergency grant outside that
 process (a stated reason, at most a day, the customer's handler and heads told at once). Adding
 or revoking acts as a named security officer (`--as`, password and code), audited as them,
-never as the OS account. Grants show ids, people and windows only, never customer data.
+never as the OS account, which may only list them (as the console operator, cli/identity).
+Grants show ids, people and windows only, never customer data.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from rich.table import Table
 
 from baomi import runtime
 from baomi.audit.context import CLI_CONTEXT
-from baomi.cli.identity import AS_USER, SECRETS_STDIN, acting_person
+from baomi.cli.identity import AS_USER, SECRETS_STDIN, acting_person, console_actor
 from baomi.cli.output import console, user_errors
 from baomi.clock import utcnow
 from baomi.grants import service
@@ -102,7 +103,9 @@ def list_(
     """List grants, newest first."""
     with user_errors(), unit_of_work(runtime.get_engine()) as conn:
         user_id = users.user_id_by_username(conn, user) if user else None
-        grants = service.list_grants(conn, actor=None, user_id=user_id, active_only=active)
+        grants = service.list_grants(
+            conn, actor=console_actor(), ctx=CLI_CONTEXT, user_id=user_id, active_only=active
+        )
         names = {u.id: u.username for u in users.list_users(conn)}
     now = utcnow()
     table = Table("grant", "kind", "user", "customer", "fields", "window", "purpose", "state")

@@ -3,7 +3,13 @@
 The OS account at the server's console keeps operations only (init, serve, keys, audit, jobs).
 Giving or ending access is done by a person who proves who they are here, as at a login:
 password, then the one-time code of an enrolled second factor. The command is then audited as
-that person (C1.3), with the same throttling and lockout as the web and the API.
+that person (C1.3), with the same throttling and lockout as the web and the API. What the person
+may not do is refused by the service like over the API: a deny event naming the permission,
+then an error message and exit code 1 (cli/output.user_errors).
+
+Without --as the OS account acts as the console operator (`console_actor()`): a SystemActor
+with the few permissions of the console (security/roles.SYSTEM_PERMISSIONS), audited as
+os:<account>.
 """
 
 from __future__ import annotations
@@ -14,12 +20,12 @@ import typer
 from sqlalchemy.engine import Connection
 
 from baomi import runtime
-from baomi.audit.context import CLI_CONTEXT
+from baomi.audit.context import CLI_CONTEXT, os_account
 from baomi.auth.lockout import Policy
 from baomi.auth.mfa import mfa_enabled
 from baomi.auth.service import confirm_person
 from baomi.errors import NotAuthenticated, NotFound
-from baomi.security.actor import Actor
+from baomi.security.actor import Actor, SystemActor, console_operator
 from baomi.users.service import load_actor, user_id_by_username
 
 AS_USER = typer.Option(
@@ -62,3 +68,8 @@ def acting_person(conn: Connection, username: str, secrets_from_stdin: bool) -> 
     if actor is None:  # disabled between the check and now
         raise NotAuthenticated("invalid username or password", code="invalid_credentials")
     return actor
+
+
+def console_actor() -> SystemActor:
+    """The OS account running this command without --as, as the command's actor."""
+    return console_operator(os_account())

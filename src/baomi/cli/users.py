@@ -7,8 +7,9 @@ administrator never knows a working password: a new account (or a reset one) get
 activation code, with which the person sets their own (`baomi user activate`, or the web UI's
 /activate page).
 
-The OS account at the console adds only the first administrator of an installation; it may
-still disable a person or unlock an account, which take access away and never give it.
+The OS account at the console (the console operator, cli/identity.console_actor) adds only
+the first administrator of an installation; it may still disable a person or unlock an account,
+which take access away and never give it.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from sqlalchemy.engine import Connection
 from baomi import runtime
 from baomi.audit.context import CLI_CONTEXT
 from baomi.auth import lockout
-from baomi.cli.identity import AS_USER, SECRETS_STDIN, acting_person
+from baomi.cli.identity import AS_USER, SECRETS_STDIN, acting_person, console_actor
 from baomi.cli.output import console, fail, user_errors
 from baomi.clock import utcnow
 from baomi.security.roles import Role
@@ -125,9 +126,10 @@ def _first_administrator(
         fail("give --as ADMINISTRATOR: only an administrator adds people (三员分立)", code=2)
     if service.active_user_ids_with_role(conn, Role.ADMINISTRATOR):
         fail("this installation has an administrator: add people --as that administrator", code=2)
+    operator = console_actor()
     user_id = service.create_user(
         conn,
-        actor=None,
+        actor=operator,
         ctx=CLI_CONTEXT,
         username=user_in.username,
         display_name=user_in.display_name,
@@ -138,7 +140,7 @@ def _first_administrator(
     )
     return activation.issue(
         conn,
-        actor=None,
+        actor=operator,
         user_id=user_id,
         purpose=activation.Purpose.ACTIVATE,
         now=utcnow(),
@@ -264,7 +266,7 @@ def disable_user(username: str = typer.Argument(...)) -> None:
         user_id = service.user_id_by_username(conn, username)
         if not any(u.id == user_id and u.is_active for u in service.list_users(conn)):
             fail(f"{username} is already disabled")
-        service.disable_user(conn, actor=None, ctx=CLI_CONTEXT, user_id=user_id)
+        service.disable_user(conn, actor=console_actor(), ctx=CLI_CONTEXT, user_id=user_id)
     console.print(f"Disabled {username}; their sessions are revoked.")
 
 
@@ -273,7 +275,7 @@ def unlock_user(username: str = typer.Argument(...)) -> None:
     """Unlock a person locked out by failed logins, forgetting the failures (C4.2.4)."""
     with user_errors(), unit_of_work(runtime.get_engine()) as conn:
         user_id = service.user_id_by_username(conn, username)
-        was_locked = lockout.unlock(conn, actor=None, ctx=CLI_CONTEXT, user_id=user_id)
+        was_locked = lockout.unlock(conn, actor=console_actor(), ctx=CLI_CONTEXT, user_id=user_id)
     console.print(f"Unlocked {username}." if was_locked else f"{username} was not locked.")
 
 

@@ -86,11 +86,19 @@ def decide_on_row(
     row: Record,
     now: datetime,
     requested: Collection[str] | None = None,
+    *,
+    may_have_grants: bool = True,
 ) -> Decision:
-    """Decide, consulting grants only when being handler or head is not enough."""
+    """Decide, consulting grants only when being handler or head is not enough.
+
+    A caller that already knows the actor holds no active grant on this customer (the batch
+    door asks once per chunk) says so with `may_have_grants=False`, and no grant is looked up.
+    """
     facts = facts_of(row)
     related = standing(actor, facts) is not None
-    grants: Iterable[GrantFacts] = () if related else grant_facts(conn, actor.user_id, facts.id)
+    grants: Iterable[GrantFacts] = (
+        () if related or not may_have_grants else grant_facts(conn, actor.user_id, facts.id)
+    )
     return decide(
         actor=actor,
         action=action,

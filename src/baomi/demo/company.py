@@ -18,6 +18,7 @@ from sqlalchemy.engine import Connection
 from baomi.audit.context import CLI_CONTEXT
 from baomi.auth import mfa
 from baomi.crypto.keys import KeyProvider
+from baomi.security.actor import SEEDER
 from baomi.security.roles import Role
 from baomi.users import service as users
 from baomi.users.schemas import EmploymentType
@@ -67,18 +68,18 @@ def totp_secret(person: Person) -> str | None:
 
 def build_organisation(conn: Connection, provider: KeyProvider) -> dict[str, str]:
     """Create the departments and people through the users service; return ids by username."""
-    east = users.create_department(conn, actor=None, ctx=CLI_CONTEXT, name=EAST)
+    east = users.create_department(conn, actor=SEEDER, ctx=CLI_CONTEXT, name=EAST)
     departments = {
         EAST: east,
         SHANGHAI: users.create_department(
-            conn, actor=None, ctx=CLI_CONTEXT, name=SHANGHAI, parent_id=east
+            conn, actor=SEEDER, ctx=CLI_CONTEXT, name=SHANGHAI, parent_id=east
         ),
-        SOUTH: users.create_department(conn, actor=None, ctx=CLI_CONTEXT, name=SOUTH),
+        SOUTH: users.create_department(conn, actor=SEEDER, ctx=CLI_CONTEXT, name=SOUTH),
     }
     ids = {
         p.username: users.create_user(
             conn,
-            actor=None,
+            actor=SEEDER,
             ctx=CLI_CONTEXT,
             username=p.username,
             display_name=p.display_name,
@@ -92,7 +93,7 @@ def build_organisation(conn: Connection, provider: KeyProvider) -> dict[str, str
     for department, head in HEADS.items():
         users.set_department_head(
             conn,
-            actor=None,
+            actor=SEEDER,
             ctx=CLI_CONTEXT,
             department_id=departments[department],
             user_id=ids[head],

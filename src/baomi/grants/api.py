@@ -28,9 +28,9 @@ def post_grant(body: GrantIn, request: Request, conn: Conn, ctx: Ctx, actor: Off
 
 @router.get("", response_model=list[GrantOut])
 def get_grants(
-    conn: Conn, actor: Officer, user_id: str | None = None, active: bool = False
+    conn: Conn, ctx: Ctx, actor: Officer, user_id: str | None = None, active: bool = False
 ) -> list[GrantOut]:
-    return list_grants(conn, actor=actor, user_id=user_id, active_only=active)
+    return list_grants(conn, actor=actor, ctx=ctx, user_id=user_id, active_only=active)
 
 
 @router.get("/emergency", response_model=list[GrantOut])

@@ -18,8 +18,8 @@ from sqlalchemy.engine import Connection
 
 from baomi.access.approvers import approver_ids
 from baomi.audit.context import RequestContext
-from baomi.audit.service import event, record
-from baomi.audit.tags import Action, Decision
+from baomi.audit.service import actor_event, append
+from baomi.audit.tags import Action
 from baomi.clock import utcnow
 from baomi.customers.facts import customer_facts
 from baomi.customers.fields import SENSITIVITY
@@ -29,15 +29,19 @@ from baomi.grants.models import access_grants
 from baomi.grants.schemas import GrantIn, GrantOut
 from baomi.ids import is_id, new_id
 from baomi.notifications import triggers
-from baomi.security.actor import Actor
+from baomi.security.actor import Actor, AnyActor
 from baomi.security.policy import heads
 from baomi.security.roles import Permission, Role
+from baomi.users.guard import require
 from baomi.users.service import heads_of, load_actor
 
 
-def _require_officer(actor: Actor | None) -> None:
-    if actor is not None and not actor.can(Permission.GRANT_MANAGE):
-        raise Forbidden("only the security officer manages grants", code="not_security_officer")
+def _require_officer(
+    actor: AnyActor, ctx: RequestContext, action: Action, permission: Permission
+) -> None:
+    """Refuse, on record with the permission lacked (C1.3), anyone but the security officer."""
+    message = "only the security officer manages grants"
+    require(actor, ctx, permission, action, message, code="not_security_officer")
 
 
 def _emergency_window(
@@ -124,7 +128,7 @@ def create_emergency_grant(
     The security officer states the reason (`purpose`); the grant lasts at most `max_hours`; the
     customer's handler and heads are told at once, and it waits for a head's review.
     """
-    _require_officer(actor)
+    _require_officer(actor, ctx, Action.GRANT_CREATE, Permission.GRANT_MANAGE)
     now = utcnow()
     starts_at, ends_at = _emergency_window(grant_in, now, max_hours)
     if grant_in.fields is not None:
@@ -189,7 +193,7 @@ def create_emergency_grant(
 def insert_grant(
     conn: Connection,
     *,
-    actor: Actor | None,
+    actor: Actor,
     ctx: RequestContext,
     user_id: str,
     customer_id: str,
@@ -210,8 +214,7 @@ def insert_grant(
         "starts_at": starts_at,
         "ends_at": ends_at,
         "purpose": purpose,
-        # None: granted by the local operator through the CLI, named in the audit event.
-        "created_by": actor.user_id if actor else None,
+        "created_by": actor.user_id,
         "created_at": now,
         # C4.3.1: the approved access request this grant carries out, if any.
         "request_id": request_id,
@@ -225,26 +228,26 @@ def insert_grant(
         details["access_request"] = request_id
     else:
         details["emergency"] = True
-    record(
+    append(
         conn,
-        ctx=ctx,
-        actor_id=actor.user_id if actor else None,
-        actor_username=actor.username if actor else ctx.operator,
-        action=Action.GRANT_CREATE,
-        decision=Decision.ALLOW,
-        reason="ok" if request_id is not None else "emergency",
-        customer_id=customer_id,
-        object_id=grant_id,
-        fields=values["fields"],
-        details=details,
+        actor_event(
+            ctx=ctx,
+            actor=actor,
+            action=Action.GRANT_CREATE,
+            reason="ok" if request_id is not None else "emergency",
+            customer_id=customer_id,
+            object_id=grant_id,
+            fields=values["fields"],
+            details=details,
+        ),
     )
     return grant_id
 
 
-def _may_revoke(conn: Connection, actor: Actor | None, row: Any) -> bool:
+def _may_revoke(conn: Connection, actor: Actor, row: Any) -> bool:
     """The officer; or, early, the grantee and the approvers of the request behind it (for an
     emergency grant, the heads of the customer's department)."""
-    if actor is None or actor.can(Permission.GRANT_MANAGE) or row.user_id == actor.user_id:
+    if actor.can(Permission.GRANT_MANAGE) or row.user_id == actor.user_id:
         return True
     if row.request_id is None:
         # An emergency grant: the heads who review it may end it too (C3.2).
@@ -256,25 +259,25 @@ def _may_revoke(conn: Connection, actor: Actor | None, row: Any) -> bool:
 def revoke_grant(
     conn: Connection,
     *,
-    actor: Actor | None,
+    actor: Actor,
     ctx: RequestContext,
     grant_id: str,
     now: datetime | None = None,
 ) -> GrantOut:
-    """End a grant now; the next decision no longer sees it."""
+    """End a grant now; the next decision no longer sees it. A person only: the system
+    gives and ends no access (C4.3.1)."""
     row = None
     if is_id(grant_id):
         row = conn.execute(select(access_grants).where(access_grants.c.id == grant_id)).first()
     if row is None:
-        _require_officer(actor)
+        _require_officer(actor, ctx, Action.GRANT_REVOKE, Permission.GRANT_MANAGE)
         raise NotFound("no such grant")
     if not _may_revoke(conn, actor, row):
-        refusal = event(
+        refusal = actor_event(
             ctx=ctx,
-            actor_id=actor.user_id if actor else None,
-            actor_username=actor.username if actor else ctx.operator,
+            actor=actor,
             action=Action.GRANT_REVOKE,
-            decision=Decision.DENY,
+            allowed=False,
             reason="not_allowed_to_revoke",
             customer_id=row.customer_id,
             object_id=grant_id,
@@ -288,18 +291,17 @@ def revoke_grant(
     conn.execute(
         update(access_grants)
         .where(access_grants.c.id == grant_id)
-        .values(revoked_at=now or utcnow(), revoked_by=actor.user_id if actor else None)
+        .values(revoked_at=now or utcnow(), revoked_by=actor.user_id)
     )
-    record(
+    append(
         conn,
-        ctx=ctx,
-        actor_id=actor.user_id if actor else None,
-        actor_username=actor.username if actor else ctx.operator,
-        action=Action.GRANT_REVOKE,
-        decision=Decision.ALLOW,
-        reason="ok",
-        customer_id=row.customer_id,
-        object_id=grant_id,
+        actor_event(
+            ctx=ctx,
+            actor=actor,
+            action=Action.GRANT_REVOKE,
+            customer_id=row.customer_id,
+            object_id=grant_id,
+        ),
     )
     # C4.3.1: the grantee learns at once that their access ended early.
     triggers.grant_revoked(
@@ -323,10 +325,16 @@ def get_grant(conn: Connection, grant_id: str, now: datetime | None = None) -> G
 
 
 def list_grants(
-    conn: Connection, *, actor: Actor | None, user_id: str | None = None, active_only: bool = False
+    conn: Connection,
+    *,
+    actor: AnyActor,
+    ctx: RequestContext,
+    user_id: str | None = None,
+    active_only: bool = False,
 ) -> list[GrantOut]:
-    """List grants (the security officer's view); ids and windows, no customer data."""
-    _require_officer(actor)
+    """List grants (the security officer's view, or the console's); ids and windows, no
+    customer data."""
+    _require_officer(actor, ctx, Action.GRANT_LIST, Permission.GRANT_READ)
     now = utcnow()
     query = select(access_grants).order_by(access_grants.c.created_at.desc())
     if user_id:

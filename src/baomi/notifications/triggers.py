@@ -101,13 +101,13 @@ def grant_revoked(
     grantee_id: str,
     customer_id: str,
     request_id: str | None,
-    revoker: Actor | None,
+    revoker: Actor,
     ends_at: datetime,
     now: datetime,
 ) -> None:
     """Tell the grantee their access ended early, unless they ended it themselves (or it had
     already ended: the expiry notice said so)."""
-    if (revoker is not None and revoker.user_id == grantee_id) or ends_at <= now:
+    if revoker.user_id == grantee_id or ends_at <= now:
         return
     notify(
         conn,
@@ -117,9 +117,8 @@ def grant_revoked(
             "grant_id": grant_id,
             "customer_id": customer_id,
             "request_id": request_id,
-            # None: the local operator at the server's console (CLI).
-            "by": revoker.username if revoker else None,
-            "by_name": revoker.display_name if revoker else None,
+            "by": revoker.username,
+            "by_name": revoker.display_name,
         },
         link=request_link(request_id) if request_id else None,
         now=now,
@@ -204,7 +203,7 @@ def account_change_filed(
     change_id: str,
     kind: str,
     username: str,
-    requester: Actor | None,
+    requester: Actor,
     heads: Iterable[str],
     now: datetime,
 ) -> None:
@@ -213,8 +212,8 @@ def account_change_filed(
         "change_id": change_id,
         "change_kind": kind,
         "username": username,
-        "by": requester.username if requester else None,
-        "by_name": requester.display_name if requester else None,
+        "by": requester.username,
+        "by_name": requester.display_name,
     }
     officers = set(active_user_ids_with_role(conn, Role.SECURITY_OFFICER))
     notify(

@@ -18,6 +18,8 @@ class Permission(StrEnum):
     CUSTOMER_WORK = "customer:work"
     CUSTOMER_CHECK = "customer:check"
     GRANT_MANAGE = "grant:manage"
+    # Seeing the list of grants (ids, people, windows: no customer data) without giving any.
+    GRANT_READ = "grant:read"
     USER_MANAGE = "user:manage"
     USER_UNLOCK = "user:unlock"
     # 三员分立: the security officer approves what would let an account reach customer data.
@@ -33,6 +35,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.SECURITY_OFFICER: frozenset(
         {
             Permission.GRANT_MANAGE,
+            Permission.GRANT_READ,
             Permission.KEY_MANAGE,
             Permission.CUSTOMER_CHECK,
             Permission.USER_UNLOCK,
@@ -41,6 +44,26 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
     Role.ADMINISTRATOR: frozenset({Permission.USER_MANAGE}),
+}
+
+
+class SystemKind(StrEnum):
+    """Who acts when no person does (security/actor.py SystemActor): named, never anonymous."""
+
+    # The OS account running `baomi` on the server without --as (C1.3: audited as os:<account>).
+    CONSOLE = "console"
+    # Seeding an organisation before anyone can log in: the demo company, tests, benchmarks.
+    SEED = "seed"
+
+
+# What the system may do with no person behind it, as explicit as the roles' table. C4.2.1: no
+# customer permission, and nothing that gives access (grants and account changes take a person).
+# The console sets up the first administrator, disables and unlocks accounts, lists grants.
+SYSTEM_PERMISSIONS: dict[SystemKind, frozenset[Permission]] = {
+    SystemKind.CONSOLE: frozenset(
+        {Permission.USER_MANAGE, Permission.USER_UNLOCK, Permission.GRANT_READ}
+    ),
+    SystemKind.SEED: frozenset({Permission.USER_MANAGE}),
 }
 
 # Roles whose holders work with customer data (C4.2.1).

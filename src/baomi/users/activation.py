@@ -27,7 +27,7 @@ from baomi.clock import utcnow
 from baomi.errors import NotAuthenticated, NotFound
 from baomi.ids import new_id
 from baomi.notifications import triggers
-from baomi.security.actor import Actor
+from baomi.security.actor import Actor, AnyActor
 from baomi.security.roles import CUSTOMER_ROLES
 from baomi.users.guard import require_manager
 from baomi.users.models import account_activations, users
@@ -63,9 +63,12 @@ def _new_code() -> str:
 
 
 def issue(
-    conn: Connection, *, actor: Actor | None, user_id: str, purpose: Purpose, now: datetime
+    conn: Connection, *, actor: AnyActor, user_id: str, purpose: Purpose, now: datetime
 ) -> Activation:
-    """Give the account a new code; earlier unused codes stop working."""
+    """Give the account a new code; earlier unused codes stop working.
+
+    `actor` is the administrator, or the console setting up the first one (no user id then).
+    """
     conn.execute(
         update(account_activations)
         .where(account_activations.c.user_id == user_id, account_activations.c.used_at.is_(None))
@@ -78,7 +81,7 @@ def issue(
             user_id=user_id,
             code_hash=_digest(code),
             purpose=purpose.value,
-            created_by=actor.user_id if actor else None,
+            created_by=actor.user_id,
             created_at=now,
             expires_at=now + VALID_FOR,
         )

@@ -17,6 +17,7 @@ from baomi.auth import sessions
 from baomi.errors import Conflict, ValidationFailed
 from baomi.security.actor import Actor
 from baomi.security.roles import Role, separation_violation
+from baomi.users.guard import separation_refusal
 from baomi.users.models import departments, user_roles, users
 from baomi.users.schemas import AccountChangeOut, ChangeKind
 from baomi.users.service import roles_of
@@ -32,11 +33,16 @@ def apply_change(
 ) -> None:
     if change.kind == ChangeKind.ROLES:
         roles = {Role(r) for r in change.roles_after or []}
-        # The account may have changed since the request: 三员分立 is checked again.
+        # The account may have changed since the request: 三员分立 is checked again, and the
+        # refusal is on record like the request's would have been (C1.3).
         if problem := separation_violation(roles):
-            raise ValidationFailed(
+            error = ValidationFailed(
                 [{"field": "roles", "code": "separation_of_duties", "message": problem}]
             )
+            refusal = separation_refusal(
+                approver, ctx, Action.ACCOUNT_CHANGE_APPROVE, roles, object_id=change.id
+            )
+            raise error.with_audit(refusal) if refusal else error
         apply_roles(conn, ctx=ctx, user=subject, roles=roles, by=approver, approver=approver)
         return
     target = change.department_after

@@ -30,7 +30,7 @@ from baomi.notifications import triggers
 from baomi.security.actor import Actor
 from baomi.security.roles import CUSTOMER_ROLES, Permission, Role, separation_violation
 from baomi.users.apply import apply_change, apply_roles
-from baomi.users.guard import require_approver, require_manager
+from baomi.users.guard import require_approver, require_manager, separation_refusal
 from baomi.users.models import account_changes, departments, users
 from baomi.users.schemas import AccountChangeOut, ChangeKind, ChangeStatus
 from baomi.users.service import active_user_ids_with_role, roles_of
@@ -116,7 +116,7 @@ def officer_exists(conn: Connection) -> bool:
 def _file(
     conn: Connection,
     *,
-    actor: Actor | None,
+    actor: Actor,
     ctx: RequestContext,
     user: Any,
     kind: ChangeKind,
@@ -141,23 +141,22 @@ def _file(
             user_id=user.id,
             kind=kind.value,
             status=ChangeStatus.PENDING.value,
-            requested_by=actor.user_id if actor else None,
+            requested_by=actor.user_id,
             requested_at=now,
             **values,
         )
     )
     change = get_change(conn, change_id)
-    if actor is not None:
-        append(
-            conn,
-            actor_event(
-                ctx=ctx,
-                actor=actor,
-                action=Action.ACCOUNT_CHANGE_REQUEST,
-                object_id=change_id,
-                details=_details(change, user.username),
-            ),
-        )
+    append(
+        conn,
+        actor_event(
+            ctx=ctx,
+            actor=actor,
+            action=Action.ACCOUNT_CHANGE_REQUEST,
+            object_id=change_id,
+            details=_details(change, user.username),
+        ),
+    )
     triggers.account_change_filed(
         conn,
         change_id=change_id,
@@ -207,7 +206,11 @@ def request_roles(
     check_roles(actor, ctx, wanted)
     user = _user(conn, user_id)
     if user.id == actor.user_id:
-        raise Forbidden("nobody changes their own roles", code="own_account")
+        refusal = actor_event(
+            ctx=ctx, actor=actor, action=Action.ACCOUNT_CHANGE_REQUEST, allowed=False,
+            reason="own_account", object_id=user.id,
+        )  # fmt: skip
+        raise Forbidden("nobody changes their own roles", code="own_account").with_audit(refusal)
     before = set(roles_of(conn, user.id))
     added = wanted - before
     if not added:
@@ -217,7 +220,8 @@ def request_roles(
     return submit_roles(conn, actor=actor, ctx=ctx, user_id=user.id, roles=wanted)
 
 
-def check_roles(actor: Actor | None, ctx: RequestContext, roles: set[Role]) -> None:
+def check_roles(actor: Actor, ctx: RequestContext, roles: set[Role]) -> None:
+    """Refuse a role set that breaks 三员分立 or is empty; the refusal is on record (C1.3)."""
     errors: list[FieldError] = []
     if problem := separation_violation(roles):
         errors.append({"field": "roles", "code": "separation_of_duties", "message": problem})
@@ -226,19 +230,12 @@ def check_roles(actor: Actor | None, ctx: RequestContext, roles: set[Role]) -> N
             {"field": "roles", "code": "role_required", "message": "a user needs at least one role"}
         )
     if errors:
-        error = ValidationFailed(errors)
-        if actor is not None:  # 三员分立 refusals are on record too (C1.3)
-            error.with_audit(
-                actor_event(
-                    ctx=ctx,
-                    actor=actor,
-                    action=Action.ACCOUNT_CHANGE_REQUEST,
-                    allowed=False,
-                    reason="separation_of_duties" if roles else "no_role",
-                    details={"roles": sorted(r.value for r in roles)},
-                )
-            )
-        raise error
+        action = Action.ACCOUNT_CHANGE_REQUEST
+        refusal = separation_refusal(actor, ctx, action, roles) or actor_event(
+            ctx=ctx, actor=actor, action=action, allowed=False, reason="no_role",
+            details={"roles": []},
+        )  # fmt: skip
+        raise ValidationFailed(errors).with_audit(refusal)
 
 
 def submit_roles(

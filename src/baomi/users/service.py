@@ -8,58 +8,46 @@ from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
 from baomi.audit.context import RequestContext
-from baomi.audit.service import record
-from baomi.audit.tags import Action, Decision
+from baomi.audit.service import actor_event, append
+from baomi.audit.tags import Action
 from baomi.auth import sessions
 from baomi.clock import utcnow
 from baomi.db_direct import DirectStatement
 from baomi.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from baomi.ids import new_id
-from baomi.security.actor import Actor
+from baomi.security.actor import Actor, AnyActor, SystemActor
 from baomi.security.roles import Permission, Role, permissions_of, separation_violation
+from baomi.users.guard import require_manager, separation_refusal
 from baomi.users.models import departments, user_roles, users
 from baomi.users.passwords import NO_PASSWORD, hash_password, password_problem, verify_password
 from baomi.users.schemas import DepartmentOut, EmploymentType, UserOut
 
 
-def _require_manager(actor: Actor | None) -> None:
-    # None is the local operator running the CLI on the server itself.
-    if actor is not None and not actor.can(Permission.USER_MANAGE):
-        raise Forbidden("only the system administrator manages users and departments")
-
-
 def _audit(
     conn: Connection,
-    actor: Actor | None,
+    actor: AnyActor,
     ctx: RequestContext,
     action: Action,
     object_id: str,
     details: dict[str, object] | None = None,
 ) -> None:
-    record(
+    append(
         conn,
-        ctx=ctx,
-        actor_id=actor.user_id if actor else None,
-        actor_username=actor.username if actor else ctx.operator,
-        action=action,
-        decision=Decision.ALLOW,
-        reason="ok",
-        object_id=object_id,
-        details=details,
+        actor_event(ctx=ctx, actor=actor, action=action, object_id=object_id, details=details),
     )
 
 
 def create_department(
     conn: Connection,
     *,
-    actor: Actor | None,
+    actor: AnyActor,
     ctx: RequestContext,
     name: str,
     parent_id: str | None = None,
     head_user_id: str | None = None,
 ) -> str:
     """Create a department under an optional parent; return its id."""
-    _require_manager(actor)
+    require_manager(actor, ctx, Action.DEPARTMENT_CREATE)
     if conn.execute(select(departments.c.id).where(departments.c.name == name)).first():
         raise Conflict(f"department {name!r} already exists")
     if parent_id is not None:
@@ -79,13 +67,15 @@ def create_department(
 
 
 def set_department_head(
-    conn: Connection, *, actor: None, ctx: RequestContext, department_id: str, user_id: str
+    conn: Connection, *, actor: SystemActor, ctx: RequestContext, department_id: str, user_id: str
 ) -> None:
     """Make a user the supervising head of a department at once (C1.3, C3.2).
 
-    For seeding only (the demo company, tests): the administrator names a head through
-    users/changes.request_head, which waits for the security officer's approval.
+    For seeding only (the demo company, tests), hence a SystemActor: a person (the
+    administrator) names a head through users/changes.request_head, which waits for the
+    security officer's approval.
     """
+    require_manager(actor, ctx, Action.DEPARTMENT_HEAD_CHANGE)
     _department_row(conn, department_id)
     roles = roles_of(conn, user_id)
     if Role.DEPARTMENT_HEAD not in roles:
@@ -114,7 +104,7 @@ def set_department_head(
 def create_user(
     conn: Connection,
     *,
-    actor: Actor | None,
+    actor: AnyActor,
     ctx: RequestContext,
     username: str,
     display_name: str,
@@ -132,7 +122,22 @@ def create_user(
     False): roles go through the officer's approval (users/changes.py). Seeding (the demo
     company, tests) passes a password and grants the roles directly.
     """
-    _require_manager(actor)
+    require_manager(actor, ctx, Action.USER_CREATE)
+    if grant_roles and not isinstance(actor, SystemActor):
+        # F1 of issue 10: a person's new account gets its roles through the officer's approval
+        # (users/changes.py); only seeding and the first administrator get them directly.
+        unapproved = actor_event(
+            ctx=ctx,
+            actor=actor,
+            action=Action.USER_CREATE,
+            allowed=False,
+            reason="roles_need_approval",
+            details={"username": username},
+        )
+        raise Forbidden(
+            "roles of a new account wait for the security officer's approval",
+            code="roles_need_approval",
+        ).with_audit(unapproved)
     role_set = set(roles)
     errors: list[FieldError] = []
     if password is not None and (problem := password_problem(password, [username, display_name])):
@@ -144,7 +149,11 @@ def create_user(
             {"field": "roles", "code": "role_required", "message": "a user needs at least one role"}
         )
     if errors:
-        raise ValidationFailed(errors)
+        error = ValidationFailed(errors)
+        # 三员分立 refusals are on record (C1.3), as in users/changes.check_roles.
+        if refusal := separation_refusal(actor, ctx, Action.USER_CREATE, role_set):
+            error.with_audit(refusal)
+        raise error
     if department_id is not None:
         _department_row(conn, department_id)
     if conn.execute(select(users.c.id).where(users.c.username == username)).first():
@@ -171,11 +180,9 @@ def create_user(
     return user_id
 
 
-def disable_user(
-    conn: Connection, *, actor: Actor | None, ctx: RequestContext, user_id: str
-) -> None:
+def disable_user(conn: Connection, *, actor: AnyActor, ctx: RequestContext, user_id: str) -> None:
     """Disable a user: they can no longer log in; their record stays for audit (C4.5.3)."""
-    _require_manager(actor)
+    require_manager(actor, ctx, Action.USER_DISABLE)
     result = conn.execute(
         update(users)
         .where(users.c.id == user_id, users.c.is_active.is_(True))

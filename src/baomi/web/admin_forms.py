@@ -30,6 +30,7 @@ PERMISSION_LABELS = {
     Permission.CUSTOMER_WORK: N_("Work with the customers they may see"),
     Permission.CUSTOMER_CHECK: N_("Duplicate check (查重)"),
     Permission.GRANT_MANAGE: N_("Grant and revoke access"),
+    Permission.GRANT_READ: N_("See the list of grants"),
     Permission.USER_MANAGE: N_("Manage users and departments"),
     Permission.USER_UNLOCK: N_("Unlock locked accounts"),
     Permission.ACCOUNT_APPROVE: N_("Approve account changes (dual control)"),

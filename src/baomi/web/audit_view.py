@@ -51,6 +51,7 @@ MORE_ACTION_NAMES = {
     "page:open": N_("Page refused"),
     "api:call": N_("API call refused"),
     "grant:review": N_("Emergency grant reviewed"),
+    "grant:list": N_("Grant list"),
     "user:activate": N_("Password set with a code"),
     "user:password_reset": N_("Password reset"),
     "user:roles_change": N_("Roles changed"),

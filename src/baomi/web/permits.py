@@ -27,8 +27,11 @@ def _route_path(request: Request) -> str:
     return str(getattr(route, "path", request.url.path))
 
 
-def refuse(request: Request, ctx: RequestContext, viewer: Viewer) -> Forbidden:
-    """The audited 403 of a page this person's roles do not open."""
+def refuse(
+    request: Request, ctx: RequestContext, viewer: Viewer, permissions: tuple[Permission, ...]
+) -> Forbidden:
+    """The audited 403 of a page this person's roles do not open, naming the permission it
+    needs (any one of several is written "a|b"), as the API's refusal does (C1.3)."""
     error = Forbidden("your role does not give access to this page")
     event = actor_event(
         ctx=ctx,
@@ -36,7 +39,11 @@ def refuse(request: Request, ctx: RequestContext, viewer: Viewer) -> Forbidden:
         action=Action.PAGE_OPEN,
         allowed=False,
         reason="role_lacks_permission",
-        details={"page": _route_path(request), "method": request.method},
+        details={
+            "page": _route_path(request),
+            "method": request.method,
+            "permission": "|".join(p.value for p in permissions),
+        },
     )
     error.with_audit(event)
     return error
@@ -49,7 +56,7 @@ def needs(*permissions: Permission) -> Callable[..., Awaitable[Viewer]]:
     async def check(request: Request, ctx: Ctx, viewer: PageViewer) -> Viewer:
         if any(viewer.actor.can(p) for p in permissions):
             return viewer
-        raise refuse(request, ctx, viewer)
+        raise refuse(request, ctx, viewer, permissions)
 
     return check
 

@@ -100,7 +100,7 @@ def _error(error: BaomiError) -> dict[str, Any]:
 
 
 def _grants_page(
-    request: Request, conn: Conn, viewer: Viewer, *, status: int = 200, **context: Any
+    request: Request, conn: Conn, ctx: Ctx, viewer: Viewer, *, status: int = 200, **context: Any
 ) -> Response:
     params = request.query_params
     show_all = params.get("show") == "all"
@@ -110,7 +110,9 @@ def _grants_page(
     person = params.get("user", "")
     if person not in {u.id for u in people}:
         person = ""
-    grants = list_grants(conn, actor=viewer.actor, user_id=person or None, active_only=not show_all)
+    grants = list_grants(
+        conn, actor=viewer.actor, ctx=ctx, user_id=person or None, active_only=not show_all
+    )
     return security_page(
         request,
         viewer,
@@ -132,8 +134,8 @@ def _grants_page(
 
 
 @router.get("/security")
-def get_grants(request: Request, conn: Conn, viewer: GrantsViewer) -> Response:
-    return _grants_page(request, conn, viewer)
+def get_grants(request: Request, conn: Conn, ctx: Ctx, viewer: GrantsViewer) -> Response:
+    return _grants_page(request, conn, ctx, viewer)
 
 
 @router.post("/security/grants/{grant_id}/revoke")
@@ -146,7 +148,8 @@ def post_revoke(
     )
     if outcome.error is None:
         return redirect(request, "/security?done=revoked")
-    return _grants_page(request, conn, viewer, status=outcome.error.status, **_error(outcome.error))
+    error = outcome.error
+    return _grants_page(request, conn, ctx, viewer, status=error.status, **_error(error))
 
 
 # --- Levels -------------------------------------------------------------------------------
