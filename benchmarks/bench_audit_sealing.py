@@ -22,11 +22,11 @@ import time
 
 import structlog
 
+from baomi import clock
 from baomi.audit import runner, service, store
 from baomi.audit.context import RequestContext
 from baomi.audit.settings import AuditSettings
 from baomi.audit.tags import Action, Decision
-from baomi.clock import utcnow
 from baomi.uow import unit_of_work
 from benchmarks.setup_vault import make_vault
 
@@ -75,7 +75,7 @@ def run(writers: int = 8, seconds: float = 5.0) -> dict[str, float]:
     while time.perf_counter() - started < seconds:
         with runner.reader(engine).connect() as conn:
             _count, oldest = store.unsealed(conn)
-        ages.append((utcnow() - oldest).total_seconds() if oldest else 0.0)
+        ages.append((clock.utcnow() - oldest).total_seconds() if oldest else 0.0)
         time.sleep(0.05)
     stop.set()
     for thread in threads:

@@ -4,29 +4,14 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 
-from baomi import clock as baomi_clock
 from baomi.users import service as users_service
+from tests.support.clock import FakeClock, move_clock
 
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
-
-
-@dataclass
-class FakeClock:
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-    def hour(self) -> int:
-        """Whole simulated hours since the start."""
-        return int((self.now - START).total_seconds() // 3600)
 
 
 @dataclass
@@ -44,9 +29,7 @@ class Verifications:
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """Move auth's notion of now by hand (baomi.clock.utcnow)."""
-    fake = FakeClock()
-    monkeypatch.setattr(baomi_clock, "utcnow", fake)
-    return fake
+    return move_clock(monkeypatch, START)
 
 
 @pytest.fixture

@@ -165,12 +165,12 @@ def test_roles_move_and_reset(org: Org, as_: object, cli: Invoke) -> None:
 
 def test_user_unlock(org: Org, cli: Invoke) -> None:
     """C4.2.4: the operator unlocks an account locked by failed logins."""
+    from baomi import clock
     from baomi.auth.lockout import Policy, record_failure, state
-    from baomi.clock import utcnow
     from baomi.uow import unit_of_work
 
     assert "was not locked" in cli("user", "unlock", "lisi").stdout
-    policy, now = Policy(), utcnow()
+    policy, now = Policy(), clock.utcnow()
     with unit_of_work(runtime.get_engine()) as conn:
         for _ in range(policy.lockout):
             record_failure(conn, policy=policy, username="lisi", client_addr=None, now=now)

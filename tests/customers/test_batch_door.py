@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine, event, select
 
+from baomi import clock
 from baomi.audit.context import RequestContext
 from baomi.audit.models import audit_events
-from baomi.clock import utcnow
 from baomi.customers import batch, service
 from baomi.customers.batch import BatchResult, RefusalReason
 from baomi.customers.fields import FIELDS
@@ -88,7 +88,7 @@ def _events(engine: Engine, batch_id: str) -> list[Any]:
 def _grant(
     engine: Engine, org: Org, grantee: str, customer_id: str, fields: list[str] | None
 ) -> None:
-    now, officer = utcnow(), actor(engine, org, "baomiyuan")
+    now, officer = clock.utcnow(), actor(engine, org, "baomiyuan")
     with unit_of_work(engine) as conn:
         insert_grant(
             conn,

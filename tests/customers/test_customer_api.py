@@ -8,8 +8,8 @@ from typing import Any
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from baomi import clock
 from baomi.audit.models import audit_events
-from baomi.clock import utcnow
 from baomi.config import get_settings
 from baomi.customers import timeline
 from tests.support.api import PROVENANCE, create_customer, login
@@ -187,7 +187,7 @@ def test_reveal_is_rate_limited_and_denials_are_audited(client: TestClient, engi
     with engine.begin() as conn:  # pretend the limit is almost used up
         rows = [
             {
-                "occurred_at": utcnow(),
+                "occurred_at": clock.utcnow(),
                 "actor_id": created["handler"]["id"],
                 "action": "customer:reveal",
                 "decision": "allow",

@@ -11,9 +11,9 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from baomi import clock
 from baomi.audit.context import CLI_CONTEXT
 from baomi.audit.models import audit_events
-from baomi.clock import utcnow
 from baomi.config import get_settings
 from baomi.customers import service
 from baomi.customers.schemas import CustomerIn
@@ -21,8 +21,8 @@ from baomi.customers.vault import Vault
 from baomi.errors import BaomiError, ValidationFailed
 from baomi.security.actor import Actor
 from baomi.uow import unit_of_work
-from tests.customers.conftest import MovableClock
 from tests.support.api import PROVENANCE, create_customer, login, one_time_code
+from tests.support.clock import FakeClock
 from tests.support.org import Org, actor
 
 SECRET_NOTE = "董事长偏好线下会谈"
@@ -83,7 +83,9 @@ def _reveal_events(engine: Engine, customer_id: str) -> list[Any]:
 
 
 def _verified(who: Actor, minutes_ago: float | None) -> Actor:
-    at: datetime | None = None if minutes_ago is None else utcnow() - timedelta(minutes=minutes_ago)
+    at: datetime | None = (
+        None if minutes_ago is None else clock.utcnow() - timedelta(minutes=minutes_ago)
+    )
     return replace(who, mfa_verified_at=at)
 
 
@@ -182,7 +184,7 @@ def test_reveal_body_through_the_api(client: TestClient, engine: Engine) -> None
     assert event.details == {"reason_code": "customer_contact", "reason_text": "回访客户"}
 
 
-def test_step_up_through_the_api(client: TestClient, clock: MovableClock) -> None:
+def test_step_up_through_the_api(client: TestClient, clock: FakeClock) -> None:
     """Log in with a code, reveal; 11 minutes on: step up again (POST /auth/step-up)."""
     head = login(client, "wangwu")  # with a one-time code: the session is verified now
     created = create_customer(client, head, level="confidential", notes=SECRET_NOTE)

@@ -13,8 +13,8 @@ from sqlalchemy import Engine
 from stdnum import luhn
 from stdnum.cn import ric, uscc
 
+from baomi import clock
 from baomi.audit.context import CLI_CONTEXT
-from baomi.clock import utcnow
 from baomi.config import Settings
 from baomi.crypto import normalize
 from baomi.crypto.keys import LocalKeyFileProvider
@@ -145,7 +145,7 @@ def test_every_record_is_valid_and_complete(demo: Demo) -> None:
     identifiers: list[str] = []
     for name in HANDLERS:
         # C4.3.2 step-up: 机密 records are revealed by a session with a fresh second factor.
-        actor = replace(_actor(demo, name), mfa_verified_at=utcnow())
+        actor = replace(_actor(demo, name), mfa_verified_at=clock.utcnow())
         for item in _own(demo, actor):
             with unit_of_work(demo.engine) as conn:
                 record = service.get(

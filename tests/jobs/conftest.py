@@ -17,35 +17,21 @@ from sqlalchemy import text
 from sqlalchemy.engine import Connection
 from typer.testing import CliRunner
 
-from baomi import clock as baomi_clock
 from baomi import runtime
 from baomi.cli import output
 from baomi.cli.main import app
 from baomi.db import make_engine
 from baomi.jobs.registry import JobRegistry
+from tests.support.clock import FakeClock, move_clock
 
 START = datetime(2026, 3, 2, 9, 0, 0, tzinfo=UTC)
 PG_ADMIN_URL = os.environ.get("BAOMI_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-@dataclass
-class FakeClock:
-    now: datetime = START
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now += timedelta(**delta)
-        return self.now
-
-
 @pytest.fixture
 def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
     """Move the scheduler's notion of now by hand (baomi.clock.utcnow)."""
-    fake = FakeClock()
-    monkeypatch.setattr(baomi_clock, "utcnow", fake)
-    return fake
+    return move_clock(monkeypatch, START)
 
 
 @dataclass

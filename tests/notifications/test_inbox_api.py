@@ -7,8 +7,8 @@ from datetime import timedelta
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from baomi import clock
 from baomi.audit.models import audit_events
-from baomi.clock import utcnow
 from baomi.ids import new_id
 from baomi.notifications.kinds import Kind
 from baomi.notifications.service import notify
@@ -21,7 +21,7 @@ URL = "/api/v1/notifications"
 
 def _fill(engine: Engine, user_id: str, count: int) -> list[str]:
     """Give a user `count` notifications a minute apart; return their ids, oldest first."""
-    start = utcnow() - timedelta(hours=1)
+    start = clock.utcnow() - timedelta(hours=1)
     ids = []
     with unit_of_work(engine) as conn:
         for i in range(count):

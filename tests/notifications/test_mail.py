@@ -10,7 +10,7 @@ import pytest
 from pydantic import SecretStr
 from sqlalchemy import Engine, func, select
 
-from baomi.clock import utcnow
+from baomi import clock
 from baomi.config import Settings
 from baomi.notifications import outbox
 from baomi.notifications.kinds import Kind
@@ -41,7 +41,7 @@ def _notify(engine: Engine, user_ids: list[str]) -> list[str]:
             kind=Kind.REQUEST_DECIDED,
             params=PARAMS,
             link="/access-requests/0190f3a4-0000-7000-8000-000000000001",
-            now=utcnow(),
+            now=clock.utcnow(),
         )
 
 
@@ -54,7 +54,7 @@ def test_mail_is_delivered_in_both_languages(
 ) -> None:
     _notify(engine, [with_mailboxes["zhouba"]])
     assert sink.raw == []  # queued, not sent: the job sends
-    counts = outbox.send_due(engine, now=utcnow(), settings=mail_settings)
+    counts = outbox.send_due(engine, now=clock.utcnow(), settings=mail_settings)
     assert counts == {"sent": 1, "retrying": 0, "given_up": 0}
     (message,) = sink.messages
     assert message["To"] == "zhouba@example.com" and message["From"] == "baomi@example.com"
@@ -73,7 +73,7 @@ def test_mail_is_delivered_in_both_languages(
     (row,) = outbox_rows(engine)
     assert row.status == "sent" and row.attempts == 1 and row.sent_at is not None
     # Sent once: the next run finds nothing due.
-    assert outbox.send_due(engine, now=utcnow(), settings=mail_settings)["sent"] == 0
+    assert outbox.send_due(engine, now=clock.utcnow(), settings=mail_settings)["sent"] == 0
     assert len(sink.raw) == 1
 
 
@@ -88,7 +88,7 @@ def test_only_people_with_an_address_get_mail(
     assert len(ids) == 2  # both inboxes
     (row,) = outbox_rows(engine)
     assert row.recipient == "zhouba@example.com"
-    outbox.send_due(engine, now=utcnow(), settings=mail_settings)
+    outbox.send_due(engine, now=clock.utcnow(), settings=mail_settings)
     assert [rcpt for rcpt, _ in sink.handler.received] == [["zhouba@example.com"]]
 
 
@@ -97,7 +97,7 @@ def test_no_mail_without_an_smtp_host(
 ) -> None:
     assert _notify(engine, [with_mailboxes["zhouba"]])
     assert outbox_rows(engine) == []
-    assert outbox.send_due(engine, now=utcnow(), settings=mail_off)["sent"] == 0
+    assert outbox.send_due(engine, now=clock.utcnow(), settings=mail_off)["sent"] == 0
 
 
 def test_no_mail_when_the_work_rolled_back(
@@ -114,13 +114,13 @@ def test_no_mail_when_the_work_rolled_back(
             kind=Kind.REQUEST_DECIDED,
             params=PARAMS,
             link=None,
-            now=utcnow(),
+            now=clock.utcnow(),
         )
         raise RuntimeError("the work failed after notifying")
     with engine.connect() as conn:
         assert conn.scalar(select(func.count()).select_from(notifications)) == 0
         assert conn.scalar(select(func.count()).select_from(mail_outbox)) == 0
-    outbox.send_due(engine, now=utcnow(), settings=mail_settings)
+    outbox.send_due(engine, now=clock.utcnow(), settings=mail_settings)
     assert sink.raw == []
 
 
@@ -133,7 +133,7 @@ def test_failed_delivery_is_retried_with_back_off_then_given_up(
 ) -> None:
     sink.handler.reply = "451 4.3.0 Mailbox busy, try later"
     _notify(engine, [with_mailboxes["zhouba"]])
-    now = utcnow()
+    now = clock.utcnow()
     assert outbox.send_due(engine, now=now, settings=mail_settings)["retrying"] == 1
     (row,) = outbox_rows(engine)
     assert row.status == "pending" and row.attempts == 1
@@ -167,7 +167,7 @@ def test_a_server_that_is_down_is_retried(
 ) -> None:
     _notify(engine, [with_mailboxes["zhouba"], with_mailboxes["wujiu"]])
     down = mail_settings.model_copy(update={"smtp_port": free_port()})
-    counts = outbox.send_due(engine, now=utcnow(), settings=down)
+    counts = outbox.send_due(engine, now=clock.utcnow(), settings=down)
     assert counts == {"sent": 0, "retrying": 2, "given_up": 0}
     assert {r.last_error for r in outbox_rows(engine)} == {
         "ConnectionRefusedError: Connection refused"

@@ -3,15 +3,12 @@ clock, and reading the audit log."""
 
 from __future__ import annotations
 
-import sys
-from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from sqlalchemy import Engine, select
 
-from baomi import clock as baomi_clock
 from baomi.audit.context import CLI_CONTEXT
 from baomi.audit.models import audit_events
 from baomi.customers import service
@@ -19,6 +16,7 @@ from baomi.customers.schemas import CustomerIn
 from baomi.customers.vault import Vault
 from baomi.uow import unit_of_work
 from tests.support.api import PROVENANCE
+from tests.support.clock import FakeClock, move_clock
 from tests.support.org import Org, actor
 
 # A full record: every kind of C2.1, valid check digits (C4.1.1).
@@ -66,23 +64,7 @@ def events(engine: Engine, action: str, **where: Any) -> list[Any]:
         return list(conn.execute(query.order_by(audit_events.c.id)))
 
 
-@dataclass
-class MovableClock:
-    now: datetime
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
-
-
 @pytest.fixture(name="moved_clock")
-def moved_clock_fixture(monkeypatch: pytest.MonkeyPatch) -> MovableClock:
-    """Move baomi's notion of now, also in modules that imported `utcnow` by name."""
-    fake = MovableClock(datetime.now(UTC).replace(microsecond=0))
-    original = baomi_clock.utcnow
-    for name, module in list(sys.modules.items()):
-        if name.startswith("baomi") and getattr(module, "utcnow", None) is original:
-            monkeypatch.setattr(module, "utcnow", fake)
-    return fake
+def moved_clock_fixture(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
+    """Move baomi's notion of now by hand, from the present."""
+    return move_clock(monkeypatch, datetime.now(UTC).replace(microsecond=0))

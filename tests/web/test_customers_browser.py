@@ -17,7 +17,7 @@ from tests.web.conftest import (
 )
 from tests.web.customers_support import (
     FULL_RECORD,
-    MovableClock,
+    FakeClock,
     events,
     file_customer,
     moved_clock_fixture,  # noqa: F401 - the moved_clock fixture
@@ -63,7 +63,7 @@ def test_paging_search_and_filters_swap_only_the_results(
 
 
 def test_confidential_reveal_dialog_asks_for_the_code_and_retries(
-    page: Page, live_server: LiveServer, vault: Vault, watch: Watch, moved_clock: MovableClock
+    page: Page, live_server: LiveServer, vault: Vault, watch: Watch, moved_clock: FakeClock
 ) -> None:
     engine, org = live_server.engine, live_server.org
     customer_id = file_customer(

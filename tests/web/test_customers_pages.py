@@ -22,7 +22,7 @@ from baomi.web.pages.customers import display
 from tests.support.org import Org, actor
 from tests.web.customers_support import (
     FULL_RECORD,
-    MovableClock,
+    FakeClock,
     events,
     file_customer,
     moved_clock_fixture,  # noqa: F401 - the moved_clock fixture
@@ -365,7 +365,7 @@ def _form_values(**overrides: Any) -> dict[str, Any]:
 
 
 def test_confidential_reveal_asks_for_the_code_then_reveals(
-    app: FastAPI, engine: Engine, vault: Vault, org: Org, moved_clock: MovableClock
+    app: FastAPI, engine: Engine, vault: Vault, org: Org, moved_clock: FakeClock
 ) -> None:
     """C4.2.4: at 机密 a reveal needs a second factor within the window; the dialog asks for
     the code, confirms it (step-up) and reveals in the same answer."""

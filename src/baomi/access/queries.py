@@ -9,13 +9,13 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, or_, select, true
 from sqlalchemy.engine import Connection
 
+from baomi import clock
 from baomi.access.catalog import kind_of
 from baomi.access.models import access_request_approvals as approvals
 from baomi.access.models import access_request_customers as request_customers
 from baomi.access.models import access_requests as requests
 from baomi.access.routing import SlotRole
 from baomi.access.schemas import AccessRequestOut, ApprovalOut, RequestStatus
-from baomi.clock import utcnow
 from baomi.customers.facts import customer_facts
 from baomi.errors import NotFound
 from baomi.grants.schemas import GrantOut
@@ -110,7 +110,7 @@ def get_request(
         ).first()
     if row is None:
         raise NotFound("no such access request")
-    return request_out(conn, row, now or utcnow())
+    return request_out(conn, row, now or clock.utcnow())
 
 
 def list_requests(
@@ -132,7 +132,7 @@ def list_requests(
     rows = conn.execute(
         select(requests).where(where).order_by(requests.c.created_at.desc(), requests.c.id.desc())
     ).all()
-    now = now or utcnow()
+    now = now or clock.utcnow()
     return [request_out(conn, r, now) for r in rows]
 
 

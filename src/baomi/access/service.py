@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
+from baomi import clock
 from baomi.access.approvers import approver_ids
 from baomi.access.catalog import ACCESS, kind_of
 from baomi.access.events import event, refuse
@@ -29,7 +30,6 @@ from baomi.access.schemas import AccessRequestIn, AccessRequestOut, RequestStatu
 from baomi.audit.context import RequestContext
 from baomi.audit.service import append
 from baomi.audit.tags import Action
-from baomi.clock import utcnow
 from baomi.errors import Conflict, Forbidden
 from baomi.ids import new_id
 from baomi.notifications import triggers
@@ -73,7 +73,7 @@ def submit(
     """File a request of `kind`, routed to the approvers its customers' levels need for it."""
     if kind_of(kind.code) is not kind:
         raise LookupError(f"the request kind {kind.code!r} is not the one registered")
-    now = now or utcnow()
+    now = now or clock.utcnow()
     filing = kind.check(conn, actor=actor, ctx=ctx, request_in=request_in, now=now)
     slots = _route(conn, kind, actor, filing)
     request_id = new_id()
@@ -211,7 +211,7 @@ def decide_request(
 ) -> AccessRequestOut:
     """Record one approver's decision; the last approval does what the kind says, any
     rejection ends the request."""
-    now = now or utcnow()
+    now = now or clock.utcnow()
     action = Action.ACCESS_REQUEST_APPROVE if approve else Action.ACCESS_REQUEST_REJECT
     # Locked so that two approvers deciding at once cannot both miss being the last one.
     req = load_request(conn, request_id, for_update=True)

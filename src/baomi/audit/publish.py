@@ -14,12 +14,12 @@ import urllib.request
 from sqlalchemy import func, insert, select
 from sqlalchemy.engine import Connection
 
+from baomi import clock
 from baomi.audit import export, merkle, store
 from baomi.audit.checkpoint import Checkpoint, Verifier, check_cosignature, open_checkpoint
 from baomi.audit.models import audit_witness_receipts
 from baomi.audit.settings import AuditSettings
 from baomi.audit.witness import format_request
-from baomi.clock import utcnow
 
 TIMEOUT = 10.0
 
@@ -85,7 +85,12 @@ def witness(conn: Connection, cp: Checkpoint, url: str, witness_key: Verifier | 
         name = body.split(" ", 2)[1] if body.count(" ") >= 2 else "witness"
         conn.execute(
             insert(audit_witness_receipts),
-            {"tree_size": cp.size, "witness": name, "cosignature": body, "received_at": utcnow()},
+            {
+                "tree_size": cp.size,
+                "witness": name,
+                "cosignature": body,
+                "received_at": clock.utcnow(),
+            },
         )
         return body
     raise WitnessRefused(409, "the witness keeps changing its size")

@@ -14,6 +14,7 @@ from datetime import timedelta
 import structlog
 from sqlalchemy import Engine, create_engine
 
+from baomi import clock
 from baomi.audit import export, merkle, publish, store
 from baomi.audit.checkpoint import (
     Checkpoint,
@@ -25,7 +26,6 @@ from baomi.audit.checkpoint import (
 )
 from baomi.audit.sealing import Sealed, seal
 from baomi.audit.settings import AuditSettings, get_audit_settings
-from baomi.clock import utcnow
 
 log = structlog.get_logger(__name__)
 _readers: dict[str, Engine] = {}
@@ -140,7 +140,7 @@ def due(engine: Engine, settings: AuditSettings) -> bool:
         count, oldest = store.unsealed(conn)
     if not count:
         return False
-    age = utcnow() - oldest if oldest else timedelta(0)
+    age = clock.utcnow() - oldest if oldest else timedelta(0)
     return bool(
         count >= settings.checkpoint_events or age.total_seconds() >= settings.checkpoint_seconds
     )

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from sqlalchemy import insert, select
 from sqlalchemy.engine import Connection
 
+from baomi import clock
 from baomi.audit import leaf, merkle, store
 from baomi.audit.checkpoint import (
     Checkpoint,
@@ -31,7 +32,6 @@ from baomi.audit.checkpoint import (
     sign_checkpoint,
 )
 from baomi.audit.models import audit_checkpoints, audit_leaves, audit_tree_nodes
-from baomi.clock import utcnow
 
 SEALER_LOCK_KEY = 0x6261_6F6D_6941  # "baomiA": pg advisory lock id of the single sealer
 
@@ -154,7 +154,7 @@ def seal(
     note = sign_checkpoint(signer, edge.size, new_root)
     conn.execute(
         insert(audit_checkpoints),
-        {"tree_size": edge.size, "root_hash": new_root, "note": note, "signed_at": utcnow()},
+        {"tree_size": edge.size, "root_hash": new_root, "note": note, "signed_at": clock.utcnow()},
     )
     return Sealed(edge.size, new_root, note, len(leaves))
 

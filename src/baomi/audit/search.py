@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.engine import Connection
 
+from baomi import clock
 from baomi.audit import leaf, proofcheck, proofs, store
 from baomi.audit.models import audit_events, audit_witness_receipts
-from baomi.clock import utcnow
 
 MAX_PAGE = 500
 
@@ -74,7 +74,7 @@ def status(conn: Connection) -> dict[str, Any]:
     last = store.last_checkpoint(conn)
     pending, oldest = store.unsealed(conn)
     witnessed = conn.scalar(select(func.max(audit_witness_receipts.c.tree_size)))
-    age = (utcnow() - oldest).total_seconds() if oldest is not None else None
+    age = (clock.utcnow() - oldest).total_seconds() if oldest is not None else None
     return {
         "treeSize": last[0] if last else 0,
         "checkpoint": last[2] if last else None,

@@ -8,10 +8,10 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.engine import Connection
 
+from baomi import clock
 from baomi.audit.context import RequestContext
 from baomi.audit.models import audit_events
 from baomi.audit.tags import Action, Decision
-from baomi.clock import utcnow
 from baomi.db_direct import DirectStatement
 from baomi.security.actor import AnyActor
 
@@ -36,7 +36,7 @@ def event(
 ) -> dict[str, Any]:
     """Return the row of one audit event (no plaintext customer values, ever)."""
     return {
-        "occurred_at": utcnow(),
+        "occurred_at": clock.utcnow(),
         "actor_id": actor_id,
         "actor_username": actor_username,
         "action": action.value,

@@ -14,11 +14,10 @@ from datetime import datetime
 import typer
 from rich.table import Table
 
-from baomi import runtime
+from baomi import clock, runtime
 from baomi.audit.context import CLI_CONTEXT
 from baomi.cli.identity import AS_USER, SECRETS_STDIN, acting_person, console_actor
 from baomi.cli.output import console, user_errors
-from baomi.clock import utcnow
 from baomi.grants import service
 from baomi.grants.schemas import GrantIn, GrantOut
 from baomi.uow import unit_of_work
@@ -107,7 +106,7 @@ def list_(
             conn, actor=console_actor(), ctx=CLI_CONTEXT, user_id=user_id, active_only=active
         )
         names = {u.id: u.username for u in users.list_users(conn)}
-    now = utcnow()
+    now = clock.utcnow()
     table = Table("grant", "kind", "user", "customer", "fields", "window", "purpose", "state")
     for grant in grants:
         state = _state(grant, now)

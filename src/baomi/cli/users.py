@@ -20,12 +20,11 @@ import typer
 from rich.table import Table
 from sqlalchemy.engine import Connection
 
-from baomi import runtime
+from baomi import clock, runtime
 from baomi.audit.context import CLI_CONTEXT
 from baomi.auth import lockout
 from baomi.cli.identity import AS_USER, SECRETS_STDIN, acting_person, console_actor
 from baomi.cli.output import console, fail, user_errors
-from baomi.clock import utcnow
 from baomi.security.roles import Role
 from baomi.uow import unit_of_work
 from baomi.users import activation, changes, service
@@ -143,7 +142,7 @@ def _first_administrator(
         actor=operator,
         user_id=user_id,
         purpose=activation.Purpose.ACTIVATE,
-        now=utcnow(),
+        now=clock.utcnow(),
     )
 
 

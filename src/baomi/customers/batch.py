@@ -26,10 +26,10 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.engine import Connection
 
+from baomi import clock
 from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append_all
 from baomi.audit.tags import Action
-from baomi.clock import utcnow
 from baomi.customers.access import CUSTOMER_ROW, decide_on_row
 from baomi.customers.decrypt import cipher_for, open_fields
 from baomi.customers.facts import facts_of
@@ -108,7 +108,7 @@ def read_many(
     if isinstance(customer_ids, str):
         raise TypeError("customer_ids is a sequence of ids, not one id")
     chosen, wanted = _checked(purpose, fields, len(customer_ids))
-    now = utcnow()
+    now = clock.utcnow()
     batch_id = new_id()
     run = _Run(
         actor=actor,

@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.engine import Connection
 
+from baomi import clock
 from baomi.audit.context import RequestContext
 from baomi.audit.tags import Action
-from baomi.clock import utcnow
 from baomi.crypto import normalize
 from baomi.customers.access import (
     CUSTOMER_ROW,
@@ -118,7 +118,7 @@ def list_customers(
                 reason="role_without_customer_access",
             )
         )
-    now = utcnow()
+    now = clock.utcnow()
     where = [
         customers.c.deleted_at.is_(None),
         visibility_filter(

@@ -18,10 +18,10 @@ from sqlalchemy import insert, select
 from sqlalchemy import update as sql_update
 from sqlalchemy.engine import Connection
 
+from baomi import clock
 from baomi.audit.context import RequestContext
 from baomi.audit.oversight import allowed_count
 from baomi.audit.tags import Action
-from baomi.clock import utcnow
 from baomi.config import get_settings
 from baomi.crypto.envelope import FieldCipher
 from baomi.customers.access import audit, authorize
@@ -59,7 +59,7 @@ def get(
     conn: Connection, *, actor: Actor, ctx: RequestContext, vault: Vault, customer_id: str
 ) -> CustomerOut:
     """Read one customer: visible fields decrypted, sensitive ones masked (C4.3.2)."""
-    now = utcnow()
+    now = clock.utcnow()
     auth = authorize(
         conn,
         actor=actor,
@@ -114,7 +114,7 @@ def reveal(
             ]
         )
     code, text = checked_reason(reason_code, reason)
-    now = utcnow()
+    now = clock.utcnow()
     auth = authorize(
         conn,
         actor=actor,
@@ -179,7 +179,7 @@ def create(
     """
     level = parse_level(customer_in.level)
     values, id_type = validated_fields(customer_in)
-    until = check_period(customer_in.confidential_until, rule=level, now=utcnow())
+    until = check_period(customer_in.confidential_until, rule=level, now=clock.utcnow())
     handler_id, department_id = handler_placement(conn, customer_in.handler_id or actor.user_id)
     decision = decide(
         actor=actor,
@@ -188,7 +188,7 @@ def create(
             id="", level=level.code, handler_id=handler_id, department_id=department_id
         ),
         fields=SENSITIVITY,
-        now=utcnow(),
+        now=clock.utcnow(),
     )
     if not decision.allowed:
         raise refused(
@@ -220,7 +220,7 @@ def create(
     customer_id = new_id()
     data_key_id, key = create_data_key(conn, vault.provider, owner_id=customer_id)
     cipher = FieldCipher(key, data_key_id)
-    now = utcnow()
+    now = clock.utcnow()
     conn.execute(
         insert(customers).values(
             id=customer_id,
@@ -266,7 +266,7 @@ def update(
     patch: CustomerPatch,
 ) -> CustomerOut:
     """Change fields, level, source or handler; indexes follow the new values."""
-    now = utcnow()
+    now = clock.utcnow()
     auth = authorize(
         conn,
         actor=actor,
@@ -358,7 +358,7 @@ def remove(conn: Connection, *, actor: Actor, ctx: RequestContext, customer_id: 
         action=CustomerAction.DELETE,
         tag=Action.CUSTOMER_DELETE,
         customer_id=customer_id,
-        now=utcnow(),
+        now=clock.utcnow(),
     )
     raise refused(
         Conflict(

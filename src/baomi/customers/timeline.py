@@ -15,9 +15,9 @@ from typing import Any
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection
 
+from baomi import clock
 from baomi.audit.context import RequestContext
 from baomi.audit.tags import Action
-from baomi.clock import utcnow
 from baomi.crypto.envelope import FieldCipher
 from baomi.customers.access import audit, authorize
 from baomi.customers.decrypt import cipher_for
@@ -57,7 +57,7 @@ def add_communication(
         action=CustomerAction.UPDATE,
         tag=Action.COMMUNICATION_ADD,
         customer_id=customer_id,
-        now=utcnow(),
+        now=clock.utcnow(),
     )
     entry_id = new_id()
     cipher = cipher_for(vault.provider, auth.row)
@@ -72,10 +72,12 @@ def add_communication(
             channel=entry.channel,
             author_id=actor.user_id,
             body_ct=body,
-            created_at=utcnow(),
+            created_at=clock.utcnow(),
         )
     )
-    conn.execute(update(customers).where(customers.c.id == customer_id).values(updated_at=utcnow()))
+    conn.execute(
+        update(customers).where(customers.c.id == customer_id).values(updated_at=clock.utcnow())
+    )
     audit(
         conn,
         ctx=ctx,
@@ -99,7 +101,7 @@ def list_communications(
         action=CustomerAction.READ,
         tag=Action.CUSTOMER_READ,
         customer_id=customer_id,
-        now=utcnow(),
+        now=clock.utcnow(),
         requested=[COMMUNICATIONS],
     )
     cipher = cipher_for(vault.provider, auth.row)
@@ -174,7 +176,7 @@ def add_attachment(
         action=CustomerAction.UPDATE,
         tag=Action.ATTACHMENT_ADD,
         customer_id=customer_id,
-        now=utcnow(),
+        now=clock.utcnow(),
     )
     entry = conn.execute(
         select(communications.c.id).where(
@@ -261,7 +263,7 @@ def _insert_attachment_row(
             size_bytes=0,
             chunk_count=0,
             created_by=actor.user_id,
-            created_at=utcnow(),
+            created_at=clock.utcnow(),
         )
     )
 
@@ -302,7 +304,7 @@ def open_attachment(
         action=CustomerAction.READ,
         tag=Action.ATTACHMENT_DOWNLOAD,
         customer_id=customer_id,
-        now=utcnow(),
+        now=clock.utcnow(),
         requested=[COMMUNICATIONS],
     )
     row = conn.execute(

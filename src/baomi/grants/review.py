@@ -10,10 +10,10 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
+from baomi import clock
 from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append
 from baomi.audit.tags import Action
-from baomi.clock import utcnow
 from baomi.customers.facts import customer_facts
 from baomi.errors import Conflict, Forbidden, NotFound
 from baomi.grants.models import access_grants
@@ -75,7 +75,7 @@ def review_emergency_grant(
         )
     if row.reviewed_at is not None:
         raise Conflict("this grant has already been reviewed", code="grant_already_reviewed")
-    now = utcnow()
+    now = clock.utcnow()
     conn.execute(
         update(access_grants)
         .where(access_grants.c.id == grant_id)

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
+from baomi import clock
 from baomi.access.approvers import approver_ids
 from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append
 from baomi.audit.tags import Action
-from baomi.clock import utcnow
 from baomi.customers.facts import customer_facts
 from baomi.customers.fields import SENSITIVITY
 from baomi.customers.service import exists as customer_exists
@@ -129,7 +129,7 @@ def create_emergency_grant(
     customer's handler and heads are told at once, and it waits for a head's review.
     """
     _require_officer(actor, ctx, Action.GRANT_CREATE, Permission.GRANT_MANAGE)
-    now = utcnow()
+    now = clock.utcnow()
     starts_at, ends_at = _emergency_window(grant_in, now, max_hours)
     if grant_in.fields is not None:
         unknown = sorted(set(grant_in.fields) - set(SENSITIVITY))
@@ -291,7 +291,7 @@ def revoke_grant(
     conn.execute(
         update(access_grants)
         .where(access_grants.c.id == grant_id)
-        .values(revoked_at=now or utcnow(), revoked_by=actor.user_id)
+        .values(revoked_at=now or clock.utcnow(), revoked_by=actor.user_id)
     )
     append(
         conn,
@@ -312,7 +312,7 @@ def revoke_grant(
         request_id=row.request_id,
         revoker=actor,
         ends_at=row.ends_at,
-        now=now or utcnow(),
+        now=now or clock.utcnow(),
     )
     return get_grant(conn, grant_id, now=now)
 
@@ -321,7 +321,7 @@ def get_grant(conn: Connection, grant_id: str, now: datetime | None = None) -> G
     row = conn.execute(select(access_grants).where(access_grants.c.id == grant_id)).first()
     if row is None:
         raise NotFound("no such grant")
-    return _out(row, now or utcnow())
+    return _out(row, now or clock.utcnow())
 
 
 def list_grants(
@@ -335,7 +335,7 @@ def list_grants(
     """List grants (the security officer's view, or the console's); ids and windows, no
     customer data."""
     _require_officer(actor, ctx, Action.GRANT_LIST, Permission.GRANT_READ)
-    now = utcnow()
+    now = clock.utcnow()
     query = select(access_grants).order_by(access_grants.c.created_at.desc())
     if user_id:
         query = query.where(access_grants.c.user_id == user_id)
@@ -357,12 +357,12 @@ def grants_of_request(
         .where(access_grants.c.request_id == request_id)
         .order_by(access_grants.c.created_at, access_grants.c.id)
     )
-    return [_out(r, now or utcnow()) for r in conn.execute(query)]
+    return [_out(r, now or clock.utcnow()) for r in conn.execute(query)]
 
 
 def list_own_grants(conn: Connection, *, actor: Actor, active_only: bool = True) -> list[GrantOut]:
     """The actor's own grants, ending soonest first (the web home's "my grants expiring")."""
-    now = utcnow()
+    now = clock.utcnow()
     query = (
         select(access_grants)
         .where(access_grants.c.user_id == actor.user_id)

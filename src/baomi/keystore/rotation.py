@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import Engine, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
+from baomi import clock
 from baomi.audit.context import CLI_CONTEXT, RequestContext
 from baomi.audit.service import record
 from baomi.audit.tags import Action, Decision
-from baomi.clock import utcnow
 from baomi.crypto.errors import KeyProviderReadOnly
 from baomi.crypto.keys import KeyProvider
 from baomi.crypto.wrapping import rewrap_data_key
@@ -78,7 +78,7 @@ def start_rotation(engine: Engine, provider: KeyProvider) -> Rotation:
         rotation = Rotation(id=new_id(), target_version=target, rewrapped=0)
         conn.execute(
             insert(key_rotations).values(
-                id=rotation.id, target_version=target, started_at=utcnow(), rewrapped=0
+                id=rotation.id, target_version=target, started_at=clock.utcnow(), rewrapped=0
             )
         )
         return rotation
@@ -104,7 +104,7 @@ def rewrap_batch(
         ).all()
         if not rows:
             return 0
-        now = utcnow()
+        now = clock.utcnow()
         params = []
         for row in rows:
             wrapped = rewrap_data_key(
@@ -145,7 +145,7 @@ def finish_rotation(
         conn.execute(
             update(key_rotations)
             .where(key_rotations.c.id == rotation.id)
-            .values(finished_at=utcnow())
+            .values(finished_at=clock.utcnow())
         )
         record(
             conn,
@@ -221,7 +221,7 @@ def retire(
         conn.execute(
             update(master_key_versions)
             .where(master_key_versions.c.version == version)
-            .values(status=VersionState.RETIRED, retired_at=utcnow())
+            .values(status=VersionState.RETIRED, retired_at=clock.utcnow())
         )
         record(
             conn,

@@ -15,7 +15,7 @@ from enum import StrEnum
 from sqlalchemy import Subquery, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
-from baomi.clock import utcnow
+from baomi import clock
 from baomi.crypto.keys import KeyProvider
 from baomi.crypto.wrapping import new_data_key, wrap_data_key
 from baomi.errors import NotFound
@@ -62,7 +62,7 @@ def ensure_master_versions(conn: Connection, provider: KeyProvider) -> None:
         row.version: row.status
         for row in conn.execute(select(master_key_versions.c.version, master_key_versions.c.status))
     }
-    now = utcnow()
+    now = clock.utcnow()
     for version in sorted(usable | known.keys()):
         if version == active:
             wanted = VersionState.ACTIVE
@@ -104,7 +104,7 @@ def create_data_key(conn: Connection, provider: KeyProvider, *, owner_id: str) -
             "owner_id": owner_id,
             "master_version": version,
             "wrapped": wrap_data_key(provider, owner_id=owner_id, version=version, data_key=key),
-            "created_at": utcnow(),
+            "created_at": clock.utcnow(),
         },
     )
     return data_key_id, key
@@ -130,7 +130,7 @@ def shred_data_key(conn: Connection, *, data_key_id: str) -> None:
     result = conn.execute(
         update(data_keys)
         .where(data_keys.c.id == data_key_id, data_keys.c.shredded_at.is_(None))
-        .values(wrapped=None, shredded_at=utcnow())
+        .values(wrapped=None, shredded_at=clock.utcnow())
     )
     # Shredding twice is fine; shredding a key that never existed is a mistake worth saying.
     if result.rowcount == 0 and conn.execute(_EXISTS, {"data_key_id": data_key_id}).first() is None:

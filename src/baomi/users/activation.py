@@ -19,11 +19,11 @@ from enum import StrEnum
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
+from baomi import clock
 from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append, event
 from baomi.audit.tags import Action, Decision
 from baomi.auth import sessions
-from baomi.clock import utcnow
 from baomi.errors import NotAuthenticated, NotFound
 from baomi.ids import new_id
 from baomi.notifications import triggers
@@ -102,7 +102,7 @@ def activate(
 
     A wrong, used or expired code, or a code of another account, gets one generic refusal.
     """
-    now = utcnow()
+    now = clock.utcnow()
     a, u = account_activations.c, users.c
     row = conn.execute(
         select(a.id, a.user_id, a.purpose, a.expires_at, a.used_at, u.username, u.is_active)
@@ -152,7 +152,7 @@ def reset_password(
     person ends, they are told, and only a one-time code remains (the second factor stays).
     An account with customer data is also locked until the security officer unlocks it."""
     require_manager(actor, ctx, Action.USER_PASSWORD_RESET)
-    now = utcnow()
+    now = clock.utcnow()
     row = conn.execute(
         select(users.c.id, users.c.username).where(
             users.c.id == user_id, users.c.is_active.is_(True)

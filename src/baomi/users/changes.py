@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
+from baomi import clock
 from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append
 from baomi.audit.tags import Action
-from baomi.clock import utcnow
 from baomi.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from baomi.ids import is_id, new_id
 from baomi.notifications import triggers
@@ -254,7 +254,7 @@ def submit_roles(
         ctx=ctx,
         user=user,
         kind=ChangeKind.ROLES,
-        now=utcnow(),
+        now=clock.utcnow(),
         roles_before=before,
         roles_after=sorted(r.value for r in roles),
     )
@@ -285,7 +285,7 @@ def request_head(
         ctx=ctx,
         user=user,
         kind=ChangeKind.HEAD,
-        now=utcnow(),
+        now=clock.utcnow(),
         department_after=dept.id,
     )
 
@@ -305,7 +305,7 @@ def request_move(
         ctx=ctx,
         user=user,
         kind=ChangeKind.DEPARTMENT,
-        now=utcnow(),
+        now=clock.utcnow(),
         department_before=user.department_id,
         department_after=dept.id,
     )
@@ -337,7 +337,7 @@ def decide(
         ).with_audit(refusal)
     if change.status != ChangeStatus.PENDING:
         raise Conflict("this change has already been decided", code="change_not_pending")
-    now = utcnow()
+    now = clock.utcnow()
     status = ChangeStatus.APPROVED if approve else ChangeStatus.REJECTED
     conn.execute(
         update(account_changes)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 
 from sqlalchemy.engine import Connection
 
+from baomi import clock
 from baomi.audit.context import RequestContext
 from baomi.audit.tags import Action
-from baomi.clock import utcnow
 from baomi.security.actor import Actor
 from baomi.security.roles import Role
 from baomi.users import activation, changes
@@ -59,7 +59,7 @@ def invite_user(
         grant_roles=False,
     )
     code = activation.issue(
-        conn, actor=actor, user_id=user_id, purpose=activation.Purpose.ACTIVATE, now=utcnow()
+        conn, actor=actor, user_id=user_id, purpose=activation.Purpose.ACTIVATE, now=clock.utcnow()
     )
     pending = changes.submit_roles(conn, actor=actor, ctx=ctx, user_id=user_id, roles=role_set)
     return Invitation(user_id=user_id, activation=code, pending_change=pending)

@@ -7,11 +7,11 @@ from collections.abc import Iterable
 from sqlalchemy import bindparam, insert, select, update
 from sqlalchemy.engine import Connection
 
+from baomi import clock
 from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append
 from baomi.audit.tags import Action
 from baomi.auth import sessions
-from baomi.clock import utcnow
 from baomi.db_direct import DirectStatement
 from baomi.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from baomi.ids import new_id
@@ -59,7 +59,7 @@ def create_department(
             name=name,
             parent_id=parent_id,
             head_user_id=head_user_id,
-            created_at=utcnow(),
+            created_at=clock.utcnow(),
         )
     )
     _audit(conn, actor, ctx, Action.DEPARTMENT_CREATE, department_id)
@@ -168,7 +168,7 @@ def create_user(
             employment_type=employment_type.value,
             department_id=department_id,
             is_active=True,
-            created_at=utcnow(),
+            created_at=clock.utcnow(),
             email=email,
         )
     )
@@ -186,7 +186,7 @@ def disable_user(conn: Connection, *, actor: AnyActor, ctx: RequestContext, user
     result = conn.execute(
         update(users)
         .where(users.c.id == user_id, users.c.is_active.is_(True))
-        .values(is_active=False, disabled_at=utcnow())
+        .values(is_active=False, disabled_at=clock.utcnow())
     )
     if result.rowcount == 0:
         raise NotFound("no active user with that id")
