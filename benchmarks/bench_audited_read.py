@@ -22,15 +22,11 @@ from baomi.customers import service
 from baomi.customers.models import ENCRYPTED_COLUMNS
 from baomi.customers.schemas import CustomerIn, LawfulBasis
 from baomi.uow import unit_of_work
-from benchmarks.setup_vault import BenchVault, make_vault
+from benchmarks.setup_vault import BenchVault, bare_aad, make_vault
 
 CUSTOMERS = 500
 READS = 3000
 ROUNDS = 3
-
-
-def _aad(*parts: bytes) -> bytes:
-    return b"".join(struct.pack(">I", len(p)) + p for p in parts)
 
 
 def _seed(bench: BenchVault) -> list[str]:
@@ -96,13 +92,13 @@ def _floor_reads(bench: BenchVault, ids: list[str]) -> float:
         conn.execute("BEGIN IMMEDIATE")
         row = conn.execute(select, (customer_id,)).fetchone()
         version, wrapped = row[2], row[3]
-        key_aad = _aad(b"baomi:data-key:v1", row[0].encode(), struct.pack(">I", version))
+        key_aad = bare_aad(b"baomi:data-key:v1", row[0].encode(), struct.pack(">I", version))
         data_key = masters[version].decrypt(wrapped[1:13], wrapped[13:], key_aad)
         aead = AESGCM(data_key)
-        prefix = _aad(b"baomi:field", b"\x01", row[1].encode())
+        prefix = bare_aad(b"baomi:field", b"\x01", row[1].encode())
         for name, ct in zip(ENCRYPTED_COLUMNS, row[4:], strict=True):
             if ct is not None:
-                aad = prefix + _aad(b"customers", name.encode(), row[0].encode())
+                aad = prefix + bare_aad(b"customers", name.encode(), row[0].encode())
                 json.loads(aead.decrypt(ct[1:13], ct[13:], aad))
         now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         conn.execute(

@@ -29,15 +29,11 @@ from baomi.customers.models import ENCRYPTED_COLUMNS
 from baomi.customers.schemas import CustomerIn, LawfulBasis
 from baomi.security.purposes import Purpose
 from baomi.uow import unit_of_work
-from benchmarks.setup_vault import BenchVault, make_vault
+from benchmarks.setup_vault import BenchVault, bare_aad, make_vault
 
 CUSTOMERS = 1000
 CHUNK = 500
 ROUNDS = 3
-
-
-def _aad(*parts: bytes) -> bytes:
-    return b"".join(struct.pack(">I", len(p)) + p for p in parts)
 
 
 def _seed(bench: BenchVault) -> list[str]:
@@ -115,12 +111,14 @@ def _floor(bench: BenchVault) -> Callable[[list[str]], None]:
             )
             for row in conn.execute(select, chunk).fetchall():
                 version, wrapped = row[2], row[3]
-                key_aad = _aad(b"baomi:data-key:v1", row[0].encode(), struct.pack(">I", version))
+                key_aad = bare_aad(
+                    b"baomi:data-key:v1", row[0].encode(), struct.pack(">I", version)
+                )
                 aead = AESGCM(masters[version].decrypt(wrapped[1:13], wrapped[13:], key_aad))
-                prefix = _aad(b"baomi:field", b"\x01", row[1].encode())
+                prefix = bare_aad(b"baomi:field", b"\x01", row[1].encode())
                 for name, ct in zip(ENCRYPTED_COLUMNS, row[4:], strict=True):
                     if ct is not None:
-                        aad = prefix + _aad(b"customers", name.encode(), row[0].encode())
+                        aad = prefix + bare_aad(b"customers", name.encode(), row[0].encode())
                         json.loads(aead.decrypt(ct[1:13], ct[13:], aad))
                 now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
                 who = (now, bench.actor.user_id, "bench", "customer:read", row[0])

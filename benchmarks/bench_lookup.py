@@ -24,7 +24,7 @@ from baomi.crypto import keyfile, normalize
 from baomi.customers import search, service
 from baomi.customers.schemas import CustomerIn, LawfulBasis
 from baomi.uow import unit_of_work
-from benchmarks.setup_vault import BenchVault, make_vault
+from benchmarks.setup_vault import BenchVault, bare_aad, make_vault
 
 CUSTOMERS = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 100_000
 LOOKUPS = 2000
@@ -64,10 +64,6 @@ def _ours(bench: BenchVault, probes: list[str]) -> float:
     return len(probes) / (time.perf_counter() - start)
 
 
-def _aad(*parts: bytes) -> bytes:
-    return b"".join(struct.pack(">I", len(p)) + p for p in parts)
-
-
 def _floor_same_work(bench: BenchVault, probes: list[str]) -> float:
     keys, _ = keyfile.read(bench.key_path, passphrase=None)
     masters = {v: AESGCM(k) for v, k in keys.master.items()}
@@ -93,9 +89,9 @@ def _floor_same_work(bench: BenchVault, probes: list[str]) -> float:
         match = None
         for row in conn.execute(query, (probe,)).fetchall():
             version, wrapped = row[2], row[3]
-            aad = _aad(b"baomi:data-key:v1", row[0].encode(), struct.pack(">I", version))
+            aad = bare_aad(b"baomi:data-key:v1", row[0].encode(), struct.pack(">I", version))
             aead = AESGCM(masters[version].decrypt(wrapped[1:13], wrapped[13:], aad))
-            field_aad = _aad(b"baomi:field", b"\x01", row[1].encode()) + _aad(
+            field_aad = bare_aad(b"baomi:field", b"\x01", row[1].encode()) + bare_aad(
                 b"customers", b"phones", row[0].encode()
             )
             ct = row[4]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from baomi.migrate import upgrade
 from baomi.security.actor import SEEDER, Actor
 from baomi.security.roles import Role
 from baomi.uow import unit_of_work
+from baomi.users import actors
 from baomi.users import service as users
 from baomi.users.schemas import EmploymentType
 
@@ -53,7 +55,7 @@ def make_vault() -> BenchVault:
             department_id=dept,
             roles={Role.SALESPERSON},
         )
-        actor = users.load_actor(conn, user_id)
+        actor = actors.load_actor(conn, user_id)
     assert actor is not None
     return BenchVault(
         home=home,
@@ -65,3 +67,9 @@ def make_vault() -> BenchVault:
         actor=actor,
         ctx=RequestContext(request_id="bench", client_addr="127.0.0.1"),
     )
+
+
+def bare_aad(*parts: bytes) -> bytes:
+    """The floors' own AAD encoding (length-prefixed parts, the layout of crypto/aad.py), so
+    that a floor measures bare sqlite3 + cryptography, not our helpers."""
+    return b"".join(struct.pack(">I", len(p)) + p for p in parts)
