@@ -33,7 +33,7 @@ from baomi.db_idle import idle_connections
 from baomi.errors import Forbidden
 from baomi.security.actor import Actor
 from baomi.uow import unit_of_work
-from baomi.users.service import load_actor
+from baomi.users.actors import load_actor
 from tests.support.api import PROVENANCE
 from tests.support.org import Org
 

@@ -20,7 +20,7 @@ from baomi.customers.vault import Vault
 from baomi.errors import Forbidden, NotFound
 from baomi.security.actor import Actor
 from baomi.uow import unit_of_work
-from baomi.users import service as users
+from baomi.users import actors
 from tests.cli.conftest import Invoke
 from tests.support.api import PROVENANCE
 from tests.support.org import PASSWORD, Org, build_org, recovery_codes
@@ -41,7 +41,7 @@ def setup(initialised: Path) -> Setup:
     org = build_org(engine, runtime.get_key_provider())
     vault = Vault.from_provider(runtime.get_key_provider())
     with unit_of_work(engine) as conn:
-        handler = users.load_actor(conn, org.user_ids["zhangsan"])
+        handler = actors.load_actor(conn, org.user_ids["zhangsan"])
         assert handler is not None
         created = customers.create(
             conn,
@@ -66,7 +66,7 @@ def _secrets(code: int = 0, password: str = PASSWORD) -> str:
 
 def _lisi(setup: Setup) -> Actor:
     with runtime.get_engine().connect() as conn:
-        actor = users.load_actor(conn, setup.lisi)
+        actor = actors.load_actor(conn, setup.lisi)
     assert actor is not None
     return actor
 

@@ -30,6 +30,7 @@ from baomi.keystore.service import ensure_master_versions
 from baomi.migrate import upgrade
 from baomi.security.actor import Actor
 from baomi.uow import unit_of_work
+from baomi.users import actors
 from baomi.users import service as users
 
 # One seeding for the module, on one xdist worker.
@@ -61,7 +62,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
 
 def _actor(demo: Demo, username: str) -> Actor:
     with demo.engine.connect() as conn:
-        actor = users.load_actor(conn, users.user_id_by_username(conn, username))
+        actor = actors.load_actor(conn, users.user_id_by_username(conn, username))
     assert actor is not None
     return actor
 

@@ -26,7 +26,7 @@ from baomi.ids import new_id
 from baomi.security.actor import SEEDER
 from baomi.security.roles import Role
 from baomi.uow import unit_of_work
-from baomi.users import changes
+from baomi.users import actors, changes
 from baomi.users import service as users
 from baomi.users.schemas import ChangeStatus, EmploymentType
 from tests.support.org import PASSWORD, Org, actor
@@ -187,7 +187,7 @@ def test_separation_of_duties_refusals_are_on_record(engine: Engine, org: Org) -
         ("account_change:request", "admin", "own_account", {}),
     ]
     with engine.connect() as conn:
-        assert users.roles_of(conn, zhangsan) == {Role.SALESPERSON}
+        assert actors.roles_of(conn, zhangsan) == {Role.SALESPERSON}
         assert changes.get_change(conn, change.id).status == ChangeStatus.PENDING
 
 

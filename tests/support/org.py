@@ -15,6 +15,7 @@ from baomi.demo.company import demo_totp_secret
 from baomi.security.actor import SEEDER, Actor
 from baomi.security.roles import Role
 from baomi.uow import unit_of_work
+from baomi.users import actors
 from baomi.users import service as users
 from baomi.users.schemas import EmploymentType
 
@@ -90,6 +91,6 @@ def build_org(engine: Engine, provider: KeyProvider) -> Org:
 
 def actor(engine: Engine, org: Org, username: str) -> Actor:
     with engine.connect() as conn:
-        loaded = users.load_actor(conn, org.user_ids[username])
+        loaded = actors.load_actor(conn, org.user_ids[username])
     assert loaded is not None
     return loaded

@@ -27,7 +27,7 @@ from baomi.security.actor import Actor
 from baomi.security.levels import Approver, LevelRule
 from baomi.security.policy import standing
 from baomi.security.roles import Permission
-from baomi.users.service import load_actor
+from baomi.users.actors import load_actor
 
 
 def _fields(asked: list[str] | None) -> list[str] | None:

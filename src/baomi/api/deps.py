@@ -30,7 +30,7 @@ from baomi.errors import Forbidden, NotAuthenticated
 from baomi.security.actor import Actor
 from baomi.security.roles import Permission
 from baomi.uow import end_unit
-from baomi.users.service import load_actor
+from baomi.users.actors import load_actor
 
 bearer_scheme = HTTPBearer(auto_error=False)
 

@@ -25,7 +25,8 @@ from baomi.auth.sessions import Kind, Lifetimes, start
 from baomi.crypto.keys import KeyProvider
 from baomi.errors import BaomiError, Forbidden, NotAuthenticated, Throttled
 from baomi.users import credentials
-from baomi.users.service import authenticate, roles_of
+from baomi.users.actors import roles_of
+from baomi.users.service import authenticate
 
 
 @dataclass(frozen=True, slots=True)

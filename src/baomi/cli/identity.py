@@ -26,7 +26,8 @@ from baomi.auth.mfa import mfa_enabled
 from baomi.auth.service import confirm_person
 from baomi.errors import NotAuthenticated, NotFound
 from baomi.security.actor import Actor, SystemActor, console_operator
-from baomi.users.service import load_actor, user_id_by_username
+from baomi.users.actors import load_actor
+from baomi.users.service import user_id_by_username
 
 AS_USER = typer.Option(
     ..., "--as", help="Who acts: your username (you give your password and one-time code)."

@@ -26,7 +26,8 @@ from baomi.demo.extra import require_faker
 from baomi.errors import BaomiError
 from baomi.security.actor import Actor
 from baomi.uow import unit_of_work
-from baomi.users.service import list_users, load_actor
+from baomi.users.actors import load_actor
+from baomi.users.service import list_users
 
 SEED = 2026
 DEMO_CUSTOMERS = 200

@@ -32,8 +32,9 @@ from baomi.notifications import triggers
 from baomi.security.actor import Actor, AnyActor
 from baomi.security.policy import heads
 from baomi.security.roles import Permission, Role
+from baomi.users.actors import load_actor
 from baomi.users.guard import require
-from baomi.users.service import heads_of, load_actor
+from baomi.users.service import heads_of
 
 
 def _require_officer(

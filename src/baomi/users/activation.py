@@ -29,10 +29,11 @@ from baomi.ids import new_id
 from baomi.notifications import triggers
 from baomi.security.actor import Actor, AnyActor
 from baomi.security.roles import CUSTOMER_ROLES
+from baomi.users.actors import roles_of
 from baomi.users.guard import require_manager
 from baomi.users.models import account_activations, users
 from baomi.users.passwords import NO_PASSWORD
-from baomi.users.service import roles_of, set_password
+from baomi.users.service import set_password
 
 VALID_FOR = timedelta(hours=72)
 

@@ -17,10 +17,10 @@ from baomi.auth import sessions
 from baomi.errors import Conflict, ValidationFailed
 from baomi.security.actor import Actor
 from baomi.security.roles import Role, separation_violation
+from baomi.users.actors import roles_of
 from baomi.users.guard import separation_refusal
 from baomi.users.models import departments, user_roles, users
 from baomi.users.schemas import AccountChangeOut, ChangeKind
-from baomi.users.service import roles_of
 
 
 def apply_change(

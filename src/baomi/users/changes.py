@@ -29,11 +29,12 @@ from baomi.ids import is_id, new_id
 from baomi.notifications import triggers
 from baomi.security.actor import Actor
 from baomi.security.roles import CUSTOMER_ROLES, Permission, Role, separation_violation
+from baomi.users.actors import roles_of
 from baomi.users.apply import apply_change, apply_roles
 from baomi.users.guard import require_approver, require_manager, separation_refusal
 from baomi.users.models import account_changes, departments, users
 from baomi.users.schemas import AccountChangeOut, ChangeKind, ChangeStatus
-from baomi.users.service import active_user_ids_with_role, roles_of
+from baomi.users.service import active_user_ids_with_role
 
 
 def _user(conn: Connection, user_id: str) -> Any:

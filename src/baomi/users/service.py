@@ -1,10 +1,11 @@
-"""Organisation use cases: departments, users, roles, authentication, the actor of a request."""
+"""Organisation use cases: departments, users, roles, authentication (the actor of a request
+is users/actors.py)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.engine import Connection
 
 from baomi import clock
@@ -12,11 +13,11 @@ from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append
 from baomi.audit.tags import Action
 from baomi.auth import sessions
-from baomi.db_direct import DirectStatement
 from baomi.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
 from baomi.ids import new_id
 from baomi.security.actor import Actor, AnyActor, SystemActor
 from baomi.security.roles import Permission, Role, permissions_of, separation_violation
+from baomi.users.actors import roles_of
 from baomi.users.guard import require_manager, separation_refusal
 from baomi.users.models import departments, user_roles, users
 from baomi.users.passwords import NO_PASSWORD, hash_password, password_problem, verify_password
@@ -211,27 +212,6 @@ def set_password(conn: Connection, *, user_id: str, password: str, field: str = 
     )
 
 
-# Run on every request to load its actor (api/deps.py): compiled once, executed on the driver's
-# cursor on SQLite (db_direct), where SQLAlchemy's per-statement work cost more than the SQL.
-_ROLES = DirectStatement(
-    select(user_roles.c.role).where(user_roles.c.user_id == bindparam("user_id"))
-)
-_ACTIVE_USER = DirectStatement(
-    select(
-        users.c.id,
-        users.c.username,
-        users.c.display_name,
-        users.c.department_id,
-        users.c.employment_type,
-        users.c.totp_enabled_at,
-    ).where(users.c.id == bindparam("user_id"), users.c.is_active.is_(True))
-)
-
-
-def roles_of(conn: Connection, user_id: str) -> frozenset[Role]:
-    return frozenset(Role(r.role) for r in _ROLES.all(conn, {"user_id": user_id}))
-
-
 def authenticate(conn: Connection, *, username: str, password: str) -> str | None:
     """Return the id of the active user with these credentials, or None."""
     row = conn.execute(
@@ -257,45 +237,6 @@ def department_id_by_name(conn: Connection, name: str) -> str:
     if row is None:
         raise NotFound(f"no department named {name!r}")
     return str(row.id)
-
-
-def department_subtree(conn: Connection, roots: Iterable[str]) -> frozenset[str]:
-    """Return the given departments with all their descendants."""
-    edges = conn.execute(select(departments.c.id, departments.c.parent_id)).all()
-    children: dict[str, list[str]] = {}
-    for dept_id, parent_id in edges:
-        if parent_id is not None:
-            children.setdefault(parent_id, []).append(dept_id)
-    seen: set[str] = set()
-    stack = list(roots)
-    while stack:
-        current = stack.pop()
-        if current not in seen:
-            seen.add(current)
-            stack.extend(children.get(current, ()))
-    return frozenset(seen)
-
-
-def load_actor(conn: Connection, user_id: str) -> Actor | None:
-    """Build the Actor for an active user, with the department subtree they head."""
-    row = _ACTIVE_USER.first(conn, {"user_id": user_id})
-    if row is None:
-        return None
-    roles = roles_of(conn, user_id)
-    headed: frozenset[str] = frozenset()
-    if Role.DEPARTMENT_HEAD in roles:
-        heads = conn.execute(select(departments.c.id).where(departments.c.head_user_id == user_id))
-        headed = department_subtree(conn, [d for (d,) in heads])
-    return Actor(
-        user_id=str(row.id),
-        username=row.username,
-        display_name=row.display_name,
-        roles=roles,
-        department_id=row.department_id,
-        employment_type=row.employment_type,
-        headed_departments=headed,
-        mfa_enrolled=row.totp_enabled_at is not None,
-    )
 
 
 def list_users(conn: Connection) -> list[UserOut]:

@@ -28,7 +28,8 @@ from baomi.errors import BaomiError
 from baomi.security.actor import Actor
 from baomi.security.levels import active
 from baomi.security.roles import Permission, permissions_of
-from baomi.users.service import department_subtree, list_users
+from baomi.users.actors import department_subtree
+from baomi.users.service import list_users
 from baomi.web.forms import attempt
 from baomi.web.pages.customers import check, display
 from baomi.web.pages.customers.form_data import Draft
