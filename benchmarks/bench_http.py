@@ -169,7 +169,7 @@ def serve(home: Path, port: int) -> None:
 
     settings = Settings(home=home)
     engine = make_engine(settings.resolved_database_url)
-    vault = Vault.from_provider(provider_from_settings(settings))
+    vault = Vault.from_settings(settings, provider_from_settings(settings))
     app = create_app(
         settings=settings,
         engine=engine,

@@ -22,6 +22,7 @@ from baomi.config import Settings
 from baomi.customers.api import reference_router
 from baomi.customers.api import router as customers_router
 from baomi.customers.vault import Vault
+from baomi.db import checkpoint_wal
 from baomi.grants.api import router as grants_router
 from baomi.jobs.catalog import default_registry
 from baomi.jobs.runner import BackgroundJobs, JobRunner
@@ -82,6 +83,8 @@ def create_app(
                 sealer.join(timeout=10)
                 # A graceful stop (SIGTERM, SIGINT) leaves nothing unsealed behind it.
                 seal_waiting(engine, audit_settings, moment="stop")
+            # ...and, on SQLite, a database file that holds everything without its WAL.
+            checkpoint_wal(engine)
 
     app = FastAPI(
         lifespan=lifespan,
@@ -94,7 +97,7 @@ def create_app(
     )
     app.state.settings = settings
     # C2.2: the per-level rules (BAOMI_LEVELS, BAOMI_HOME/levels.toml), checked at start.
-    levels.configure(settings)
+    levels.check_in_force(settings, vault.levels)
     app.state.engine = engine
     app.state.vault = vault
     problem.install(app)

@@ -1,4 +1,4 @@
-"""Engine, metadata and the one-transaction-per-unit-of-work helper.
+"""Engine and metadata; units of work are baomi.uow's.
 
 Tables are SQLAlchemy Core `Table`s rather than ORM classes: every customer read goes through the
 service door and must stay within a small multiple of bare sqlite3 (see benchmarks/), which the
@@ -8,8 +8,8 @@ transaction and never commit; the request, command or job commits once.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+import sqlite3
+from contextlib import closing
 from datetime import UTC, datetime
 from typing import Any
 
@@ -102,6 +102,22 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def checkpoint_wal(engine: Engine) -> None:
+    """SQLite: move the write-ahead log into the database file and empty it (at a clean stop).
+
+    SQLite copies the log back only once it outgrows 1,000 pages, so a stopped server could
+    leave a 4 KB `baomi.db` beside megabytes of `baomi.db-wal`: a copy of the file alone was an
+    empty or stale database (issue 18). After this, the file alone holds everything committed.
+    """
+    path = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not path or path == ":memory:" or path.startswith("file::memory:"):
+        return
+    # A connection of its own with a short wait: a reader still open elsewhere (the CLI, a
+    # second server) makes this a partial checkpoint, never a stop that hangs.
+    with closing(sqlite3.connect(path, timeout=2.0)) as direct:
+        direct.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+
+
 def _begin_immediate(conn: Connection) -> None:
     conn.connection.driver_connection.begin_immediate()  # type: ignore[union-attr]
 
@@ -112,10 +128,3 @@ def _disable_pysqlite_autobegin(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _no_autobegin(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
         dbapi_connection.isolation_level = None
-
-
-@contextmanager
-def transaction(engine: Engine) -> Iterator[Connection]:
-    """Yield a connection inside one transaction: commit on success, roll back on error."""
-    with engine.begin() as conn:
-        yield conn

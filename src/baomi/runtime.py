@@ -1,4 +1,10 @@
-"""Process-wide resources built once from the settings: the engine and the key provider."""
+"""Process-wide resources built once from the settings: the engine, the key provider and the
+audit log's settings.
+
+This module and the other edges (the app factory, the CLI, the job catalog) are the only places
+that read the environment's settings; they hand the services what they need
+(tests/test_settings_at_the_edge.py).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +17,10 @@ from baomi.config import Settings, get_settings
 from baomi.db import make_engine
 
 if TYPE_CHECKING:
+    from baomi.audit.settings import AuditSettings
     from baomi.crypto.keys import KeyProvider
 
-__all__ = ["get_engine", "get_key_provider", "get_settings"]
+__all__ = ["get_audit_settings", "get_engine", "get_key_provider", "get_settings"]
 
 
 @lru_cache(maxsize=1)
@@ -30,11 +37,27 @@ def get_key_provider() -> KeyProvider:
     return provider_from_settings(get_settings())
 
 
+@lru_cache(maxsize=1)
+def get_audit_settings() -> AuditSettings:
+    """Return the audit log's settings (BAOMI_AUDIT_*) under the configured BAOMI_HOME."""
+    from baomi.audit.settings import AuditSettings
+
+    return AuditSettings(home=get_settings().home)
+
+
+def mail_on() -> bool:
+    """Whether this process's notices go out by mail too (BAOMI_SMTP_HOST is set)."""
+    from baomi.notifications.outbox import mail_enabled
+
+    return mail_enabled(get_settings())
+
+
 def reset() -> None:
     """Forget cached resources (tests and `baomi init` change the settings underneath)."""
     get_settings.cache_clear()
     get_engine.cache_clear()
     get_key_provider.cache_clear()
+    get_audit_settings.cache_clear()
 
 
 def settings() -> Settings:

@@ -1,8 +1,17 @@
-"""The unit of work: one transaction per request, command or job.
+"""The unit of work: one transaction per request, command or job, and the one way to run one.
 
 Services add and change inside it and never commit. When a service refuses an action it raises a
 BaomiError carrying the audit events of the refusal; the work is rolled back and those events are
 then written in a transaction of their own, so denied attempts are always on record (C1.3).
+
+A request gets its unit from api/deps.py (ended by `end_unit`); CLI commands, jobs, and the
+services that keep their transactions short on purpose (mail delivery, key rotation) open theirs
+with `unit_of_work`. Nothing else begins a transaction on an engine; the exceptions are named in
+tests/test_one_unit_of_work.py, each with its reason beside it in the code.
+
+The one sanctioned nesting is the web form's SAVEPOINT (web/forms.py `attempt`): a page that
+shows a refused form again runs the service in a savepoint inside the request's unit, rolls
+back only that, and writes the refusal's audit events in the unit, which the request commits.
 """
 
 from __future__ import annotations

@@ -37,10 +37,10 @@ from baomi.db import make_engine
 from baomi.errors import Conflict, Forbidden
 from baomi.grants.service import revoke_grant
 from baomi.security.actor import Actor
-from baomi.security.levels import rule_of
 from baomi.security.policy import CustomerAction
 from baomi.uow import unit_of_work
 from tests.support.api import PROVENANCE
+from tests.support.levels import DEFAULT_LEVELS
 from tests.support.org import Org
 from tests.support.org import actor as load
 
@@ -70,7 +70,7 @@ def expected_approvers(requester: str, customer: int) -> set[str]:
     """The routing rule restated independently: heads per level, the officer never self."""
     handler, level = CUSTOMERS[customer]
     out: set[str] = set()
-    for who in rule_of(level).access_approvers:
+    for who in DEFAULT_LEVELS.rule_of(level).access_approvers:
         if who is Approver.SECURITY_OFFICER:
             out.add(OFFICER)
             continue
@@ -127,6 +127,8 @@ def machine(engine: Engine, org: Org, vault: Vault) -> type[RuleBasedStateMachin
                         ctx=CLI_CONTEXT,
                         request_in=body,
                         now=self.now,
+                        mail=False,
+                        levels=vault.levels,
                     )
             except Conflict:
                 assert related(requester, customer)
@@ -156,6 +158,8 @@ def machine(engine: Engine, org: Org, vault: Vault) -> type[RuleBasedStateMachin
                         request_id=request_id,
                         approve=approve,
                         now=self.now,
+                        mail=False,
+                        levels=vault.levels,
                     )
             except Forbidden:
                 assert who == model.requester or who not in model.pending | model.decided
@@ -208,6 +212,7 @@ def machine(engine: Engine, org: Org, vault: Vault) -> type[RuleBasedStateMachin
                         ctx=CLI_CONTEXT,
                         grant_id=model.grant_id,
                         now=self.now,
+                        mail=False,
                     )
             except Forbidden:
                 assert who not in {OFFICER, model.requester, *model.decided}
@@ -228,7 +233,12 @@ def machine(engine: Engine, org: Org, vault: Vault) -> type[RuleBasedStateMachin
                         row = load_row(conn, customer_id)
                         assert row is not None
                         allowed = decide_on_row(
-                            conn, actors[requester], CustomerAction.READ, row, self.now
+                            conn,
+                            actors[requester],
+                            CustomerAction.READ,
+                            row,
+                            self.now,
+                            levels=vault.levels,
                         ).allowed
                         expected = any(
                             m.window[0] <= self.now < m.window[1] and not m.revoked

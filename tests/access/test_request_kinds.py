@@ -28,9 +28,10 @@ from baomi.audit.models import audit_events
 from baomi.customers.facts import customer_facts
 from baomi.errors import NotFound, ValidationFailed
 from baomi.security.actor import Actor
-from baomi.security.levels import Approver, LevelRule
+from baomi.security.levels import Approver, LevelRule, Levels
 from baomi.uow import unit_of_work
 from tests.support.api import create_customer, login
+from tests.support.levels import DEFAULT_LEVELS
 from tests.support.org import Org
 from tests.support.org import actor as load
 
@@ -61,6 +62,7 @@ class PinKind:
         *,
         actor: Actor,
         ctx: RequestContext,
+        levels: Levels,
         request_in: PinIn,
         now: datetime,
     ) -> Filing:
@@ -80,7 +82,14 @@ class PinKind:
         )
 
     def approve(
-        self, conn: Connection, *, actor: Actor, ctx: RequestContext, request: Filed, now: datetime
+        self,
+        conn: Connection,
+        *,
+        actor: Actor,
+        ctx: RequestContext,
+        levels: Levels,
+        request: Filed,
+        now: datetime,
     ) -> Effect:
         self.pinned.append((request.id, request.customer_ids, dict(request.details), actor.user_id))
         return Effect(audit_details={"pinned": len(request.customer_ids)})
@@ -113,6 +122,8 @@ def _file(engine: Engine, org: Org, pin: PinKind, customer_ids: list[str]) -> Ac
             actor=zhangsan,
             ctx=CLI_CONTEXT,
             request_in=PinIn(customer_ids=customer_ids, note="重点客户，请勿外传"),
+            mail=False,
+            levels=DEFAULT_LEVELS,
         )
 
 
@@ -193,6 +204,8 @@ def test_the_kind_checks_what_a_request_must_be(engine: Engine, org: Org, pin: P
             actor=zhangsan,
             ctx=CLI_CONTEXT,
             request_in=PinIn(customer_ids=[], note=" "),
+            mail=False,
+            levels=DEFAULT_LEVELS,
         )
 
 

@@ -13,7 +13,6 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from baomi import runtime
-from baomi.audit.settings import get_audit_settings
 from baomi.cli.main import app
 from baomi.db import make_engine
 from baomi.migrate import upgrade
@@ -31,14 +30,12 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path
     monkeypatch.setenv("BAOMI_DATABASE_URL", f"sqlite:///{db}")
     monkeypatch.setenv("BAOMI_AUDIT_CHECKPOINT_SECONDS", "0")
     runtime.reset()
-    get_audit_settings.cache_clear()
     engine = make_engine(f"sqlite:///{db}")
     upgrade(engine)
     yield home, engine
     engine.dispose()
     runtime.get_engine().dispose()
     runtime.reset()
-    get_audit_settings.cache_clear()
 
 
 def run(*args: str) -> tuple[int, str]:

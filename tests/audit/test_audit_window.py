@@ -9,14 +9,17 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
@@ -27,7 +30,6 @@ from typer.testing import CliRunner
 
 from baomi import runtime
 from baomi.audit import store
-from baomi.audit.settings import get_audit_settings
 from baomi.cli.main import app
 from baomi.db import make_engine
 from tests.audit.conftest import attacker
@@ -46,7 +48,6 @@ class Home:
 
     def run(self, *args: str) -> Result:
         runtime.reset()
-        get_audit_settings.cache_clear()
         try:
             return CliRunner().invoke(app, list(args))
         finally:
@@ -123,7 +124,6 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Home]:
     assert home.run("init").exit_code == 0
     yield home
     runtime.reset()
-    get_audit_settings.cache_clear()
 
 
 def _rewrite_a_refusal(home: Home) -> None:
@@ -153,6 +153,21 @@ def test_graceful_stop_seals_so_a_later_edit_is_caught(home: Home, sig: signal.S
     assert verified.exit_code == 1, verified.output
     assert "changed after sealing" in verified.stderr
     assert "audit log verified" not in verified.stdout
+
+
+def test_a_graceful_stop_leaves_the_database_file_whole(home: Home, tmp_path: Path) -> None:
+    """Issue 18: the WAL goes back into baomi.db, so the file alone holds every event."""
+    server = Server(home)
+    server.failed_logins(3)
+    server.stop(signal.SIGTERM)
+    wal = home.path / "baomi.db-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+    alone = tmp_path / "copy.db"
+    shutil.copyfile(home.path / "baomi.db", alone)  # the file only, as a careless copy takes it
+    with closing(sqlite3.connect(alone)) as copy:
+        copied = copy.execute("SELECT count(*) FROM audit_events").fetchone()[0]
+    with closing(sqlite3.connect(home.path / "baomi.db")) as live:
+        assert copied == live.execute("SELECT count(*) FROM audit_events").fetchone()[0] >= 3
 
 
 def test_events_left_by_a_killed_server_are_sealed_on_the_next_start(home: Home) -> None:

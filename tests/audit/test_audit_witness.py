@@ -122,9 +122,9 @@ def test_restored_database_is_caught_by_the_witness(
         witness_key=witness.signer.verifier.vkey,
     )
     add_events(audit_engine, 6)
-    assert seal_now(audit_engine, signer, settings) is not None
+    assert seal_now(audit_engine, settings, signer) is not None
     add_events(audit_engine, 6)
-    assert seal_now(audit_engine, signer, settings) is not None
+    assert seal_now(audit_engine, settings, signer) is not None
     assert witness.state(signer.verifier.name)["size"] == 12  # type: ignore[index]
     # An older copy of the database: the last checkpoint and its events are gone.
     attacker(
@@ -145,7 +145,7 @@ def test_restored_database_is_caught_by_the_witness(
     from baomi.audit.sealing import SealRefused
 
     with pytest.raises(SealRefused, match="restored older copy"):
-        seal_now(audit_engine, signer, settings)
+        seal_now(audit_engine, settings, signer)
     # Even without the witness's memory the log cannot fork: the witness refuses size 7 < 12.
     with pytest.raises(WitnessRefused):
         from baomi.audit.publish import witness as send

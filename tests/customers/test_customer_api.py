@@ -10,8 +10,8 @@ from sqlalchemy import Engine, select
 
 from baomi import clock
 from baomi.audit.models import audit_events
-from baomi.config import get_settings
 from baomi.customers import timeline
+from baomi.customers.vault import Vault
 from tests.support.api import PROVENANCE, create_customer, login
 
 FULL_RECORD: dict[str, Any] = {
@@ -177,11 +177,13 @@ def test_search_is_substring_paged_and_searches_masked_values_masked(client: Tes
     assert shown.json()["total"] == 1
 
 
-def test_reveal_is_rate_limited_and_denials_are_audited(client: TestClient, engine: Engine) -> None:
+def test_reveal_is_rate_limited_and_denials_are_audited(
+    client: TestClient, engine: Engine, vault: Vault
+) -> None:
     """C4.3.2: revealing is throttled per person, and the refusal is on record."""
     headers = login(client, "zhangsan")
     created = create_customer(client, headers, notes="n")
-    limit = get_settings().reveal_limit_per_hour
+    limit = vault.limits.per_hour
     url = f"/api/v1/customers/{created['id']}/reveal"
     body = {"fields": ["notes"], "reason_code": "customer_contact", "reason": "核对"}
     with engine.begin() as conn:  # pretend the limit is almost used up

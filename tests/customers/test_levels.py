@@ -3,7 +3,6 @@ errors a bad file gets; the policy, routing and the API read the rules from ther
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +14,9 @@ from baomi.access.catalog import ACCESS, LEVEL_CHANGE
 from baomi.access.routing import OFFICER, Slot, SlotRole, route
 from baomi.app import create_app
 from baomi.config import Settings
+from baomi.crypto.keys import KeyProvider
 from baomi.customers.fields import FIELDS
 from baomi.customers.vault import Vault
-from baomi.security import levels
 from baomi.security.levels import Approver, LevelConfigError, build_levels, load_levels
 from baomi.security.policy import Sensitivity
 from tests.support.api import create_customer, login
@@ -27,14 +26,6 @@ ALWAYS = {"id_number", "payment_methods", "notes"}
 CONTACTS = {"contacts", "phones", "emails", "address"}
 
 
-@pytest.fixture
-def restore_levels() -> Iterator[None]:
-    """Put the configuration in force back after a test that installs another one."""
-    before = levels.active()
-    yield
-    levels.install(before)
-
-
 def _errors(error: pytest.ExceptionInfo[LevelConfigError]) -> dict[str, str]:
     return {e["field"]: e["message"] for e in error.value.extra["errors"]}
 
@@ -42,7 +33,7 @@ def _errors(error: pytest.ExceptionInfo[LevelConfigError]) -> dict[str, str]:
 def test_default_template() -> None:
     config = build_levels("normal,secret,confidential")
     assert config.enabled == ("normal", "secret", "confidential")
-    normal, secret, confidential = (config.rule(c) for c in config.enabled)
+    normal, secret, confidential = (config.rule_of(c) for c in config.enabled)
     assert [r.label_zh for r in (normal, secret, confidential)] == ["普通", "秘密", "机密"]
     assert normal.rank < secret.rank < confidential.rank
     # C4.3.1 access: the customer's head; plus the requester's head; plus the officer.
@@ -74,13 +65,13 @@ def test_default_masks_follow_the_field_catalog() -> None:
 
 def test_top_secret_is_available_and_lapses_step_over_levels_not_in_use() -> None:
     four = build_levels("normal,secret,confidential,top_secret")
-    assert four.enabled[-1] == "top_secret" and four.rule("top_secret").label_zh == "绝密"
-    assert four.rule("top_secret").lapses_to == "confidential"
+    assert four.enabled[-1] == "top_secret" and four.rule_of("top_secret").label_zh == "绝密"
+    assert four.rule_of("top_secret").lapses_to == "confidential"
     two = build_levels("confidential, normal")
     assert two.enabled == ("normal", "confidential")
-    assert two.rule("confidential").lapses_to == "normal"
+    assert two.rule_of("confidential").lapses_to == "normal"
     # Records may keep a level no longer in use: its rule is still known.
-    assert two.rule("secret").label_zh == "秘密"
+    assert two.rule_of("secret").label_zh == "秘密"
 
 
 def test_unknown_level_in_the_setting_is_an_error() -> None:
@@ -107,7 +98,7 @@ access_approvers = ["customer_head", "security_officer"]
 def test_override_file_changes_only_what_it_names(tmp_path: Path) -> None:
     (tmp_path / "levels.toml").write_text(GOOD_FILE, encoding="utf-8")
     config = load_levels(Settings(home=tmp_path, levels="normal,secret,confidential"))
-    normal, secret, confidential = (config.rule(c) for c in config.enabled)
+    normal, secret, confidential = (config.rule_of(c) for c in config.enabled)
     assert normal.label_en == "Internal" and normal.label_zh == "普通"
     assert normal.retention_days == 1825
     assert normal.masked_fields == ALWAYS | {"prices"}
@@ -116,7 +107,7 @@ def test_override_file_changes_only_what_it_names(tmp_path: Path) -> None:
     assert confidential.lowering_approvers == {Approver.SECURITY_OFFICER}
     assert confidential.access_approvers == {Approver.CUSTOMER_HEAD, Approver.SECURITY_OFFICER}
     assert confidential.reveal_requires_mfa is True  # not named: the default stays
-    assert secret == build_levels("normal,secret,confidential").rule("secret")
+    assert secret == build_levels("normal,secret,confidential").rule_of("secret")
 
 
 def test_no_file_means_the_defaults(tmp_path: Path) -> None:
@@ -187,9 +178,9 @@ def test_file_that_is_not_toml(tmp_path: Path) -> None:
     assert "not valid TOML" in _errors(error)[str(path)]
 
 
-def test_routing_reads_the_rules(restore_levels: None) -> None:
-    levels.install(build_levels("normal,secret,confidential"))
-    heads = [("secret", "head-1")]
+def test_routing_reads_the_rules() -> None:
+    config = build_levels("normal,secret,confidential")
+    heads = [(config.rule_of("secret"), "head-1")]
     access = route(
         requester_id="me", requester_head="head-2", customer_heads=heads, wanted=ACCESS.approvers
     )
@@ -207,7 +198,7 @@ def test_routing_reads_the_rules(restore_levels: None) -> None:
     top = route(
         requester_id="me",
         requester_head=None,
-        customer_heads=[("confidential", "head-1")],
+        customer_heads=[(config.rule_of("confidential"), "head-1")],
         wanted=LEVEL_CHANGE.approvers,
     )
     assert top == [Slot(SlotRole.DEPARTMENT_HEAD, "head-1"), OFFICER]
@@ -220,17 +211,35 @@ def _app_with(home: Path, database: tuple[str, Org], engine: Engine, vault: Vaul
 
 
 def test_a_bad_file_stops_the_application_at_start(
-    tmp_path: Path, database: tuple[str, Org], engine: Engine, vault: Vault, restore_levels: None
+    tmp_path: Path,
+    database: tuple[str, Org],
+    engine: Engine,
+    vault: Vault,
+    key_provider: KeyProvider,
 ) -> None:
     (tmp_path / "levels.toml").write_text(BAD_FILE, encoding="utf-8")
     with pytest.raises(LevelConfigError):
         _app_with(tmp_path, database, engine, vault)
+    # The vault the server builds from the same settings refuses the file first (cli/server.py).
+    with pytest.raises(LevelConfigError):
+        Vault.from_settings(Settings(home=tmp_path), key_provider)
+
+
+def test_an_app_refuses_rules_other_than_the_configured_ones(
+    tmp_path: Path, database: tuple[str, Org], engine: Engine, vault: Vault
+) -> None:
+    """The vault carries the rules the door applies; built without the company's file (the
+    defaults), it would quietly leave them unapplied, so the application does not start."""
+    (tmp_path / "levels.toml").write_text(GOOD_FILE, encoding="utf-8")
+    with pytest.raises(RuntimeError, match="level rules"):
+        _app_with(tmp_path, database, engine, vault)
 
 
 def test_the_override_is_in_force_through_the_api(
-    tmp_path: Path, database: tuple[str, Org], engine: Engine, vault: Vault, restore_levels: None
+    tmp_path: Path, database: tuple[str, Org], engine: Engine, key_provider: KeyProvider
 ) -> None:
     (tmp_path / "levels.toml").write_text(GOOD_FILE, encoding="utf-8")
+    vault = Vault.from_settings(Settings(home=tmp_path), key_provider)
     with TestClient(_app_with(tmp_path, database, engine, vault)) as client:
         headers = login(client, "zhangsan")
         shown = client.get("/api/v1/levels", headers=headers).json()

@@ -10,7 +10,6 @@ set by an edit only together with a raise that it lapses back from.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -25,9 +24,10 @@ from baomi.customers.models import customers
 from baomi.customers.periods import lapse_confidentiality_periods
 from baomi.customers.schemas import CustomerIn, CustomerPatch
 from baomi.customers.vault import Vault
-from baomi.security import levels
+from baomi.security.levels import Levels, build_levels
 from baomi.uow import unit_of_work
 from tests.support.api import PROVENANCE, create_customer, login
+from tests.support.levels import DEFAULT_LEVELS
 from tests.support.org import Org, actor
 
 TODAY = datetime.now(UTC).date()
@@ -141,19 +141,23 @@ def test_period_is_extended_and_ended_by_an_editor_but_never_shortened(
 def test_a_raise_may_not_carry_a_period_that_lapses_below_the_old_level() -> None:
     from baomi.customers.periods import schedules_unapproved_lowering
 
-    normal, secret, confidential = (levels.rule_of(c) for c in ("normal", "secret", "confidential"))
+    normal, secret, confidential = (
+        DEFAULT_LEVELS.rule_of(c) for c in ("normal", "secret", "confidential")
+    )
     day = TODAY + timedelta(days=5)
     assert not schedules_unapproved_lowering(
-        before=secret, after=confidential, old_until=None, new_until=day
+        DEFAULT_LEVELS, before=secret, after=confidential, old_until=None, new_until=day
     )
-    assert schedules_unapproved_lowering(before=secret, after=secret, old_until=None, new_until=day)
+    assert schedules_unapproved_lowering(
+        DEFAULT_LEVELS, before=secret, after=secret, old_until=None, new_until=day
+    )
     assert not schedules_unapproved_lowering(
-        before=secret, after=secret, old_until=day, new_until=None
+        DEFAULT_LEVELS, before=secret, after=secret, old_until=day, new_until=None
     )
     # A company whose 机密 lapses straight to 普通: raising 秘密 with a period would end below it.
     straight_down = dataclasses.replace(confidential, lapses_to=normal.code)
     assert schedules_unapproved_lowering(
-        before=secret, after=straight_down, old_until=None, new_until=day
+        DEFAULT_LEVELS, before=secret, after=straight_down, old_until=None, new_until=day
     )
 
 
@@ -161,7 +165,7 @@ def _file(engine: Engine, vault: Vault, org: Org, level: str, until: int | None,
     """A customer at `level` whose period ends in `until` days: filed at the level the period
     lapses to, then raised with the period in one edit (the way that needs no approval)."""
     handler = actor(engine, org, "zhangsan")
-    lapses_to = levels.rule_of(level).lapses_to
+    lapses_to = vault.levels.rule_of(level).lapses_to
     start = level if until is None or lapses_to is None else lapses_to
     with unit_of_work(engine) as conn:
         customer_id = service.create(
@@ -183,9 +187,12 @@ def _file(engine: Engine, vault: Vault, org: Org, level: str, until: int | None,
     return customer_id
 
 
-def _lapse(engine: Engine, day: date, at: time = time(0, 0)) -> int:
+def _lapse(
+    engine: Engine, day: date, at: time = time(0, 0), levels: Levels = DEFAULT_LEVELS
+) -> int:
     with unit_of_work(engine) as conn:
-        return lapse_confidentiality_periods(conn, now=datetime.combine(day, at, tzinfo=UTC))
+        now = datetime.combine(day, at, tzinfo=UTC)
+        return lapse_confidentiality_periods(conn, now=now, levels=levels)
 
 
 def _state(engine: Engine) -> dict[str, tuple[str, date | None]]:
@@ -253,18 +260,18 @@ def test_lapse_lowers_exactly_the_ended_periods_once(
 
 
 @pytest.fixture
-def confidential_lapses_to_normal(org: Org) -> Iterator[None]:
-    before = levels.active()
-    levels.install(
-        levels.build_levels(",".join(before.enabled), {"confidential": {"lapses_to": "normal"}})
+def confidential_lapses_to_normal(vault: Vault) -> Vault:
+    """The vault of a company whose levels.toml lapses 机密 straight to 普通."""
+    overridden = build_levels(
+        ",".join(DEFAULT_LEVELS.enabled), {"confidential": {"lapses_to": "normal"}}
     )
-    yield
-    levels.install(before)
+    return Vault.from_provider(vault.provider, levels=overridden)
 
 
 def test_lapse_goes_where_the_rule_says(
-    engine: Engine, org: Org, vault: Vault, confidential_lapses_to_normal: None
+    engine: Engine, org: Org, confidential_lapses_to_normal: Vault
 ) -> None:
-    customer_id = _file(engine, vault, org, "confidential", 1, "一天机密")
-    assert _lapse(engine, TODAY + timedelta(days=2)) == 1
+    own = confidential_lapses_to_normal
+    customer_id = _file(engine, own, org, "confidential", 1, "一天机密")
+    assert _lapse(engine, TODAY + timedelta(days=2), levels=own.levels) == 1
     assert _state(engine)[customer_id] == ("normal", None)

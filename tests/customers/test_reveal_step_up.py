@@ -14,10 +14,10 @@ from sqlalchemy import Engine, select
 from baomi import clock
 from baomi.audit.context import CLI_CONTEXT
 from baomi.audit.models import audit_events
-from baomi.config import get_settings
+from baomi.config import Settings
 from baomi.customers import service
 from baomi.customers.schemas import CustomerIn
-from baomi.customers.vault import Vault
+from baomi.customers.vault import RevealLimits, Vault
 from baomi.errors import BaomiError, ValidationFailed
 from baomi.security.actor import Actor
 from baomi.uow import unit_of_work
@@ -128,10 +128,9 @@ def test_lower_levels_need_no_step_up(engine: Engine, org: Org, vault: Vault, le
     assert _reveal(engine, vault, handler, customer_id) == {"notes": SECRET_NOTE}
 
 
-def test_the_window_is_a_setting(
-    engine: Engine, org: Org, vault: Vault, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(get_settings(), "step_up_window_minutes", 30)
+def test_the_window_is_a_setting(engine: Engine, org: Org, vault: Vault) -> None:
+    limits = RevealLimits.from_settings(Settings(step_up_window_minutes=30))
+    vault = Vault.from_provider(vault.provider, limits=limits)
     head = actor(engine, org, "wangwu")
     customer_id = _customer(engine, vault, actor(engine, org, "zhangsan"), "confidential")
     assert _reveal(engine, vault, _verified(head, 25), customer_id) == {"notes": SECRET_NOTE}

@@ -14,16 +14,16 @@ from baomi.crypto.envelope import unwrap_data_key
 from baomi.crypto.errors import KeyProviderReadOnly, KeyUnavailable
 from baomi.crypto.keys import EnvKeyProvider, KeyProvider, LocalKeyFileProvider
 from baomi.customers.decrypt import open_cipher
-from baomi.db import transaction
 from baomi.errors import NotFound
 from baomi.ids import new_id
 from baomi.keystore import rotation, service
 from baomi.keystore.errors import DataKeyShredded, KeyInUse
 from baomi.keystore.models import data_keys, key_rotations, master_key_versions
+from baomi.uow import unit_of_work
 
 
 def make_keys(engine: Engine, provider: KeyProvider, count: int) -> dict[str, bytes]:
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as conn:
         return dict(
             service.create_data_key(conn, provider, owner_id=new_id()) for _ in range(count)
         )
@@ -71,7 +71,7 @@ def test_shredded_and_unknown_keys_raise_clear_errors(
     schema_engine: Engine, provider: LocalKeyFileProvider
 ) -> None:
     (key_id,) = make_keys(schema_engine, provider, 1)
-    with transaction(schema_engine) as conn:
+    with unit_of_work(schema_engine) as conn:
         service.shred_data_key(conn, data_key_id=key_id)
     with schema_engine.connect() as conn:
         row = conn.execute(select(data_keys).where(data_keys.c.id == key_id)).one()
@@ -85,7 +85,7 @@ def test_shredded_and_unknown_keys_raise_clear_errors(
             version=row.master_version,
             wrapped=row.wrapped,
         )
-    with transaction(schema_engine) as conn, pytest.raises(NotFound):
+    with unit_of_work(schema_engine) as conn, pytest.raises(NotFound):
         service.shred_data_key(conn, data_key_id="no-such-key")
 
 
@@ -119,7 +119,7 @@ def test_an_interrupted_rotation_resumes_and_readers_keep_working(
     # ...the process stops here (a crash between batches).
     assert sorted(versions_in_use(schema_engine).values()) == [1] * 7 + [2] * 5
     assert load_all(schema_engine, server, list(keys)) == keys
-    with transaction(schema_engine) as conn:
+    with unit_of_work(schema_engine) as conn:
         assert service.key_status(conn, provider).rotation_target == 2
     added_meanwhile = make_keys(schema_engine, server, 1)
     assert {versions_in_use(schema_engine)[k] for k in added_meanwhile} == {2}
@@ -141,7 +141,7 @@ def test_key_status_counts_data_keys_per_version(
     make_keys(schema_engine, provider, 4)
     started = rotation.start_rotation(schema_engine, provider)
     rotation.rewrap_batch(schema_engine, provider, rotation=started, batch_size=3)
-    with transaction(schema_engine) as conn:
+    with unit_of_work(schema_engine) as conn:
         report = service.key_status(conn, provider)
     assert report.active_version == 2
     assert [(v.version, v.status, v.data_keys) for v in report.versions] == [
@@ -170,7 +170,7 @@ def test_retire_erases_an_unused_version(
     schema_engine: Engine, provider: LocalKeyFileProvider
 ) -> None:
     keys = make_keys(schema_engine, provider, 3)
-    with transaction(schema_engine) as conn:
+    with unit_of_work(schema_engine) as conn:
         old_wrapped = conn.execute(select(data_keys.c.owner_id, data_keys.c.wrapped)).first()
     assert old_wrapped is not None
     rotation.rotate(schema_engine, provider)
@@ -205,6 +205,6 @@ def test_env_provider_rotates_onto_a_version_added_to_the_environment(
         rotation.retire(schema_engine, env(1, 2), version=1)
     assert statuses(schema_engine) == {1: "previous", 2: "active"}
     assert [action for action, _ in audit_actions(schema_engine)] == [Action.KEY_ROTATE.value]
-    with transaction(schema_engine) as conn:
+    with unit_of_work(schema_engine) as conn:
         service.ensure_master_versions(conn, env(2))
     assert statuses(schema_engine) == {1: "retired", 2: "active"}

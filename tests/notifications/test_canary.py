@@ -9,12 +9,17 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from baomi.app import create_app
 from baomi.config import Settings
+from baomi.customers.vault import Vault
 from baomi.grants import expiry
 from baomi.notifications import outbox
 from baomi.notifications.kinds import Kind
@@ -23,6 +28,21 @@ from baomi.uow import unit_of_work
 from tests.notifications.conftest import People, Sink
 from tests.support.api import create_customer, login
 from tests.support.org import Org
+
+
+@pytest.fixture
+def app(
+    engine: Engine,
+    vault: Vault,
+    database: tuple[str, Org],
+    tmp_path: Path,
+    mail_settings: Settings,
+) -> FastAPI:
+    """The app of a company with mail on: its settings are where the services learn it."""
+    settings = mail_settings.model_copy(
+        update={"home": tmp_path / "home", "database_url": database[0]}
+    )
+    return create_app(settings=settings, engine=engine, vault=vault)
 
 
 def _canary_customer() -> dict[str, Any]:
@@ -109,8 +129,9 @@ def test_no_customer_data_in_notifications_or_mail(
         client.get(f"/api/v1/access-requests/{request_id}", headers=zhouba).json()["created_at"]
     ) + timedelta(hours=30)
     with unit_of_work(engine) as conn:
-        expiry.remind_expiring(conn, now=ends_at - timedelta(hours=1))
-        expiry.notify_expired(conn, now=ends_at + timedelta(minutes=1))
+        mail = outbox.mail_enabled(mail_settings)
+        expiry.remind_expiring(conn, now=ends_at - timedelta(hours=1), mail=mail)
+        expiry.notify_expired(conn, now=ends_at + timedelta(minutes=1), mail=mail)
     outbox.send_due(engine, now=ends_at + timedelta(hours=1), settings=mail_settings)
 
     with engine.connect() as conn:

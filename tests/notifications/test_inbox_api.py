@@ -39,6 +39,7 @@ def _fill(engine: Engine, user_id: str, count: int) -> list[str]:
                 },
                 link=None,
                 now=start + timedelta(minutes=i),
+                mail=False,
             )
             ids.append(nid)
     return ids

@@ -33,7 +33,8 @@ PARAMS = {
 }
 
 
-def _notify(engine: Engine, user_ids: list[str]) -> list[str]:
+def _notify(engine: Engine, settings: Settings, user_ids: list[str]) -> list[str]:
+    """Notify as a service would in an app built with `settings` (mail on with an SMTP host)."""
     with unit_of_work(engine) as conn:
         return notify(
             conn,
@@ -42,6 +43,7 @@ def _notify(engine: Engine, user_ids: list[str]) -> list[str]:
             params=PARAMS,
             link="/access-requests/0190f3a4-0000-7000-8000-000000000001",
             now=clock.utcnow(),
+            mail=outbox.mail_enabled(settings),
         )
 
 
@@ -52,7 +54,7 @@ def test_mail_is_delivered_in_both_languages(
     mail_settings: Settings,
     with_mailboxes: dict[str, str],
 ) -> None:
-    _notify(engine, [with_mailboxes["zhouba"]])
+    _notify(engine, mail_settings, [with_mailboxes["zhouba"]])
     assert sink.raw == []  # queued, not sent: the job sends
     counts = outbox.send_due(engine, now=clock.utcnow(), settings=mail_settings)
     assert counts == {"sent": 1, "retrying": 0, "given_up": 0}
@@ -84,7 +86,7 @@ def test_only_people_with_an_address_get_mail(
     mail_settings: Settings,
     with_mailboxes: dict[str, str],
 ) -> None:
-    ids = _notify(engine, [org.user_ids["zhaoliu"], with_mailboxes["zhouba"]])
+    ids = _notify(engine, mail_settings, [org.user_ids["zhaoliu"], with_mailboxes["zhouba"]])
     assert len(ids) == 2  # both inboxes
     (row,) = outbox_rows(engine)
     assert row.recipient == "zhouba@example.com"
@@ -95,7 +97,7 @@ def test_only_people_with_an_address_get_mail(
 def test_no_mail_without_an_smtp_host(
     engine: Engine, org: Org, mail_off: Settings, with_mailboxes: dict[str, str]
 ) -> None:
-    assert _notify(engine, [with_mailboxes["zhouba"]])
+    assert _notify(engine, mail_off, [with_mailboxes["zhouba"]])
     assert outbox_rows(engine) == []
     assert outbox.send_due(engine, now=clock.utcnow(), settings=mail_off)["sent"] == 0
 
@@ -115,6 +117,7 @@ def test_no_mail_when_the_work_rolled_back(
             params=PARAMS,
             link=None,
             now=clock.utcnow(),
+            mail=outbox.mail_enabled(mail_settings),
         )
         raise RuntimeError("the work failed after notifying")
     with engine.connect() as conn:
@@ -132,7 +135,7 @@ def test_failed_delivery_is_retried_with_back_off_then_given_up(
     with_mailboxes: dict[str, str],
 ) -> None:
     sink.handler.reply = "451 4.3.0 Mailbox busy, try later"
-    _notify(engine, [with_mailboxes["zhouba"]])
+    _notify(engine, mail_settings, [with_mailboxes["zhouba"]])
     now = clock.utcnow()
     assert outbox.send_due(engine, now=now, settings=mail_settings)["retrying"] == 1
     (row,) = outbox_rows(engine)
@@ -165,7 +168,7 @@ def test_a_server_that_is_down_is_retried(
     mail_settings: Settings,
     with_mailboxes: dict[str, str],
 ) -> None:
-    _notify(engine, [with_mailboxes["zhouba"], with_mailboxes["wujiu"]])
+    _notify(engine, mail_settings, [with_mailboxes["zhouba"], with_mailboxes["wujiu"]])
     down = mail_settings.model_copy(update={"smtp_port": free_port()})
     counts = outbox.send_due(engine, now=clock.utcnow(), settings=down)
     assert counts == {"sent": 0, "retrying": 2, "given_up": 0}

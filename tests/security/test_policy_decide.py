@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 from baomi.customers.fields import SENSITIVITY
 from baomi.security.actor import Actor
-from baomi.security.levels import RANKS, rule_of
+from baomi.security.levels import RANKS
 from baomi.security.policy import (
     CustomerAction,
     CustomerFacts,
@@ -26,6 +26,7 @@ from baomi.security.policy import (
     decide,
 )
 from baomi.security.roles import Role
+from tests.support.levels import DEFAULT_LEVELS
 
 NOW = datetime(2026, 3, 1, 9, tzinfo=UTC)
 NAMES = sorted(SENSITIVITY)
@@ -64,7 +65,7 @@ def _expected(
         for grant in grants:
             if grant.revoked_at is None and grant.starts_at <= NOW < grant.ends_at:
                 visible |= set(catalog) if grant.fields is None else grant.fields & set(catalog)
-    level_masks = rule_of(level).masked_fields
+    level_masks = DEFAULT_LEVELS.rule_of(level).masked_fields
     masked = {
         name for name in visible if catalog[name] is Sensitivity.SENSITIVE or name in level_masks
     }
@@ -107,6 +108,7 @@ def test_decide_matches_the_rule_field_by_field(
             actor=actor,
             action=action,
             customer=customer,
+            rule=DEFAULT_LEVELS.rule_of(level),
             fields=fields,
             grants=grants,
             now=NOW,
@@ -133,6 +135,7 @@ def test_a_role_without_customer_work_is_refused_whatever_the_relation() -> None
             actor=_actor(frozenset(roles)),
             action=CustomerAction.READ,
             customer=_customer("handler", "normal"),
+            rule=DEFAULT_LEVELS.rule_of("normal"),
             fields=catalog,
             now=NOW,
         )
@@ -149,6 +152,7 @@ def test_each_level_masks_its_own_fields_through_one_catalog() -> None:
                 actor=actor,
                 action=CustomerAction.READ,
                 customer=_customer("handler", level),
+                rule=DEFAULT_LEVELS.rule_of(level),
                 fields=catalog,
                 now=NOW,
             )
@@ -159,6 +163,7 @@ def test_each_level_masks_its_own_fields_through_one_catalog() -> None:
         actor=actor,
         action=CustomerAction.READ,
         customer=_customer("handler", "confidential"),
+        rule=DEFAULT_LEVELS.rule_of("confidential"),
         fields=catalog,
         now=NOW,
     )
@@ -166,6 +171,7 @@ def test_each_level_masks_its_own_fields_through_one_catalog() -> None:
         actor=actor,
         action=CustomerAction.READ,
         customer=_customer("handler", "normal"),
+        rule=DEFAULT_LEVELS.rule_of("normal"),
         fields=catalog,
         now=NOW,
     )

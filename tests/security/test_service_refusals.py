@@ -91,13 +91,13 @@ def test_the_officers_and_administrators_services_refuse_a_salesperson_on_record
         ),
         (
             lambda c: grants.create_emergency_grant(
-                c, actor=seller, ctx=ctx, grant_in=grant_in, max_hours=24
+                c, actor=seller, ctx=ctx, grant_in=grant_in, max_hours=24, mail=False
             ),
             "grant:create",
             "grant:manage",
         ),
         (
-            lambda c: grants.revoke_grant(c, actor=seller, ctx=ctx, grant_id=new_id()),
+            lambda c: grants.revoke_grant(c, actor=seller, ctx=ctx, grant_id=new_id(), mail=False),
             "grant:revoke",
             "grant:manage",
         ),
@@ -138,25 +138,30 @@ def test_separation_of_duties_refusals_are_on_record(engine: Engine, org: Org) -
     asked = _refused(
         engine,
         lambda c: changes.request_roles(
-            c, actor=admin, ctx=CLI_CONTEXT, user_id=zhangsan, roles=mixed
+            c, actor=admin, ctx=CLI_CONTEXT, user_id=zhangsan, roles=mixed, mail=False
         ),
     )
     # A change filed around the request's check is refused again when the officer approves.
     with unit_of_work(engine) as conn:
         change = changes.submit_roles(
-            conn, actor=admin, ctx=CLI_CONTEXT, user_id=zhangsan, roles=mixed
+            conn, actor=admin, ctx=CLI_CONTEXT, user_id=zhangsan, roles=mixed, mail=False
         )
     assert change is not None
     approved = _refused(
         engine,
         lambda c: changes.decide(
-            c, actor=officer, ctx=CLI_CONTEXT, change_id=change.id, approve=True
+            c, actor=officer, ctx=CLI_CONTEXT, change_id=change.id, approve=True, mail=False
         ),
     )
     own = _refused(
         engine,
         lambda c: changes.request_roles(
-            c, actor=admin, ctx=CLI_CONTEXT, user_id=admin.user_id, roles={Role.ADMINISTRATOR}
+            c,
+            actor=admin,
+            ctx=CLI_CONTEXT,
+            user_id=admin.user_id,
+            roles={Role.ADMINISTRATOR},
+            mail=False,
         ),
     )
     assert [type(e) for e in (created, asked, approved, own)] == [

@@ -171,10 +171,15 @@ _SPENT: dict[tuple[str, str], int] = {}
 
 
 def one_time_code(server: LiveServer, username: str) -> str:
-    """A TOTP code not used yet on this server, else the next unused recovery code."""
+    """A TOTP code not used yet on this server, else the next unused recovery code.
+
+    Never the previous step's code: the server accepts one step either side of its own, so a
+    code of step now-1 is refused if a step boundary passes before the login reaches it (a
+    loaded machine made that a flaky failure); steps now and now+1 stay good for 30 s or more.
+    """
     key = (server.url, username)
     now = step_at(clock.utcnow())
-    step = max(now - 1, _LAST_STEP.get(key, now - 2) + 1)
+    step = max(now, _LAST_STEP.get(key, now - 1) + 1)
     if step <= now + 1:
         _LAST_STEP[key] = step
         return str(pyotp.TOTP(TOTP_SECRETS[username]).at(step * STEP_SECONDS))

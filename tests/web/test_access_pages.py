@@ -237,6 +237,8 @@ def test_level_change_request_shows_from_and_to(
             ctx=CLI_CONTEXT,
             customer_id=customer_id,
             change_in=LevelChangeIn(level="secret", reason="合同已结束，降为秘密"),
+            mail=False,
+            levels=vault.levels,
         )
     for approver in ("sunqi", "baomiyuan"):
         with browser(app) as client:

@@ -122,6 +122,8 @@ def test_approver_access_page(page: Page, live_server: LiveServer, vault: Vault)
                 purpose="[contract] 年度合同报价",
                 duration_hours=72,
             ),
+            mail=False,
+            levels=vault.levels,
         )
     web_login(page, live_server, "sunqi")
     check(page, "/access")

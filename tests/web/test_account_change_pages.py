@@ -36,6 +36,7 @@ def _invite(engine: Engine, org: Org, username: str = "zhoujiu") -> Invitation:
             employment_type=EmploymentType.FULL_TIME,
             department_id=org.departments["华南销售部"],
             roles={Role.SALESPERSON},
+            mail=False,
         )
 
 

@@ -344,6 +344,7 @@ def test_a_grant_gives_a_read_only_record(
                 purpose="测试授权",
                 duration_hours=4,
             ),
+            mail=False,
         )
     with browser(app) as browser_client:
         login(browser_client, "zhangsan")

@@ -39,6 +39,7 @@ def _emergency_grant(engine: Engine, vault: Vault, org: Org) -> str:
                 duration_hours=4,
                 purpose=REASON,
             ),
+            mail=False,
         )
     return grant.id
 

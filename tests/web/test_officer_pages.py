@@ -60,6 +60,7 @@ def _grant(engine: Engine, org: Org, customer_id: str, user: str = "zhangsan") -
                 duration_hours=24,
                 purpose="[handover] 接手赵六的客户",
             ),
+            mail=False,
         )
     return out.id
 
@@ -143,20 +144,18 @@ def test_levels_table_reads_the_one_configuration(
     settings = Settings(
         home=home, database_url=database[0], levels="normal,secret,confidential,top_secret"
     )
-    app = create_app(settings=settings, engine=engine, vault=vault)
-    try:
-        with browser(app) as client:
-            login(client, "baomiyuan")
-            html = client.get("/security/levels").text
-    finally:
-        levels.configure(Settings(home=tmp_path / "defaults", database_url=database[0]))
+    own = Vault.from_settings(settings, vault.provider)
+    app = create_app(settings=settings, engine=engine, vault=own)
+    with browser(app) as client:
+        login(client, "baomiyuan")
+        html = client.get("/security/levels").text
     rows = dict(
         re.findall(r'<tr>\s*<th scope="row"><span class="level level-(\w+)">(.*?)</tr>', html, re.S)
     )
     assert list(rows) == ["normal", "secret", "confidential", "top_secret"]
     assert "绝密" in rows["top_secret"] and "365 天" in rows["secret"]
     for code, row in rows.items():
-        rule = levels.build_levels(settings.levels).rule(code)
+        rule = levels.build_levels(settings.levels).rule_of(code)
         assert ("禁止导出" in row) is (not rule.export_allowed)
         assert ("保密员" in row) is (levels.Approver.SECURITY_OFFICER in rule.access_approvers)
     assert "证件号或信用代码" in rows["normal"]  # always masked (C4.3.2)

@@ -24,7 +24,7 @@ from baomi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from baomi.grants.service import insert_grant
 from baomi.ids import is_id
 from baomi.security.actor import Actor
-from baomi.security.levels import Approver, LevelRule
+from baomi.security.levels import Approver, LevelRule, Levels
 from baomi.security.policy import standing
 from baomi.security.roles import Permission
 from baomi.users.actors import load_actor
@@ -62,6 +62,7 @@ class AccessKind:
         *,
         actor: Actor,
         ctx: RequestContext,
+        levels: Levels,
         request_in: AccessRequestIn,
         now: datetime,
     ) -> Filing:
@@ -107,7 +108,14 @@ class AccessKind:
         )
 
     def approve(
-        self, conn: Connection, *, actor: Actor, ctx: RequestContext, request: Filed, now: datetime
+        self,
+        conn: Connection,
+        *,
+        actor: Actor,
+        ctx: RequestContext,
+        levels: Levels,
+        request: Filed,
+        now: datetime,
     ) -> Effect:
         """Create one grant per customer, valid in [now, now + hours), by the last approver."""
         requester = load_actor(conn, request.requester_id)

@@ -26,7 +26,7 @@ from baomi.audit.tags import Action
 from baomi.customers.level_changes import apply_lowering, check_lowering
 from baomi.errors import Conflict
 from baomi.security.actor import Actor
-from baomi.security.levels import Approver, LevelRule
+from baomi.security.levels import Approver, LevelRule, Levels
 
 
 def _pending_for(conn: Connection, customer_id: str) -> str | None:
@@ -63,6 +63,7 @@ class LevelChangeKind:
         *,
         actor: Actor,
         ctx: RequestContext,
+        levels: Levels,
         request_in: LevelChangeAsked,
         now: datetime,
     ) -> Filing:
@@ -71,6 +72,7 @@ class LevelChangeKind:
             conn,
             actor=actor,
             ctx=ctx,
+            levels=levels,
             tag=Action.ACCESS_REQUEST_CREATE,
             customer_id=customer_id,
             level=change_in.level,
@@ -102,7 +104,14 @@ class LevelChangeKind:
         )
 
     def approve(
-        self, conn: Connection, *, actor: Actor, ctx: RequestContext, request: Filed, now: datetime
+        self,
+        conn: Connection,
+        *,
+        actor: Actor,
+        ctx: RequestContext,
+        levels: Levels,
+        request: Filed,
+        now: datetime,
     ) -> Effect:
         """Lower the customer's level; the approval is the authority (C2.2)."""
         [customer_id] = request.customer_ids
@@ -110,6 +119,7 @@ class LevelChangeKind:
             conn,
             actor=actor,
             ctx=ctx,
+            levels=levels,
             customer_id=customer_id,
             from_level=request.details["from_level"],
             to_level=request.details["target_level"],

@@ -9,6 +9,7 @@ access.catalog:
 * `approvers`: which approvers the rule of each named customer's level asks for (routing);
 * `check`: who may ask and what a valid request is; it refuses with an audited error or returns
   a `Filing` (the customers, with what routing needs, and the details the machine stores);
+  it and `approve` are given the company's level rules (C2.2), which the machine is given;
 * `approve` / `reject`: what happens once the last approver agrees, or someone refuses;
 * `shown` / `hours`: how the stored details read in the API shape and in the notices.
 
@@ -28,7 +29,7 @@ from sqlalchemy.engine import Connection
 
 from baomi.audit.context import RequestContext
 from baomi.security.actor import Actor
-from baomi.security.levels import Approver, LevelRule
+from baomi.security.levels import Approver, LevelRule, Levels
 
 In = TypeVar("In", contravariant=True)
 
@@ -86,13 +87,27 @@ class RequestKind(Protocol[In]):
         ...
 
     def check(
-        self, conn: Connection, *, actor: Actor, ctx: RequestContext, request_in: In, now: datetime
+        self,
+        conn: Connection,
+        *,
+        actor: Actor,
+        ctx: RequestContext,
+        levels: Levels,
+        request_in: In,
+        now: datetime,
     ) -> Filing:
         """Authorize and validate a request; raise the (audited) refusal, or return it filed."""
         ...
 
     def approve(
-        self, conn: Connection, *, actor: Actor, ctx: RequestContext, request: Filed, now: datetime
+        self,
+        conn: Connection,
+        *,
+        actor: Actor,
+        ctx: RequestContext,
+        levels: Levels,
+        request: Filed,
+        now: datetime,
     ) -> Effect:
         """Do what the request asked, on its last approval, as `actor` (the last approver)."""
         ...

@@ -17,6 +17,7 @@ from baomi.access.schemas import AccessRequestOut, LevelChangeIn
 from baomi.access.service import submit
 from baomi.audit.context import RequestContext
 from baomi.security.actor import Actor
+from baomi.security.levels import Levels
 
 
 def request_level_change(
@@ -24,6 +25,8 @@ def request_level_change(
     *,
     actor: Actor,
     ctx: RequestContext,
+    levels: Levels,
+    mail: bool,
     customer_id: str,
     change_in: LevelChangeIn,
     now: datetime | None = None,
@@ -34,6 +37,8 @@ def request_level_change(
         kind=LEVEL_CHANGE,
         actor=actor,
         ctx=ctx,
+        levels=levels,
+        mail=mail,
         request_in=LevelChangeAsked(customer_id, change_in),
         now=now,
     )

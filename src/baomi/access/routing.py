@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from baomi.security.levels import Approver, LevelRule, rule_of
+from baomi.security.levels import Approver, LevelRule
 
 __all__ = ["OFFICER", "Approver", "ApproverRule", "Slot", "SlotRole", "nearest_head", "route"]
 
@@ -60,16 +60,16 @@ def route(
     *,
     requester_id: str,
     requester_head: str | None,
-    customer_heads: Iterable[tuple[str, str | None]],
+    customer_heads: Iterable[tuple[LevelRule, str | None]],
     wanted: ApproverRule,
 ) -> list[Slot]:
-    """Return the approvals needed: `customer_heads` pairs each customer's level and head.
+    """Return the approvals needed: `customer_heads` pairs each customer's level rule and head.
 
     `wanted` picks from each level's rule the approvers the request's kind needs.
     """
     slots: set[Slot] = set()
-    for level, customer_head in customer_heads:
-        for who in wanted(rule_of(level)):
+    for rule, customer_head in customer_heads:
+        for who in wanted(rule):
             if who is Approver.SECURITY_OFFICER:
                 slots.add(OFFICER)
                 continue

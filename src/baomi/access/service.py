@@ -34,6 +34,7 @@ from baomi.errors import Conflict, Forbidden
 from baomi.ids import new_id
 from baomi.notifications import triggers
 from baomi.security.actor import Actor
+from baomi.security.levels import Levels
 from baomi.security.roles import Permission
 from baomi.users.service import list_departments
 
@@ -42,7 +43,9 @@ __all__ = ["approver_ids", "create_request", "decide_request", "submit"]
 In = TypeVar("In")
 
 
-def _route(conn: Connection, kind: RequestKind[Any], actor: Actor, filing: Filing) -> list[Slot]:
+def _route(
+    conn: Connection, kind: RequestKind[Any], actor: Actor, levels: Levels, filing: Filing
+) -> list[Slot]:
     """Return the approvals the filed customers' levels need for this kind of request."""
     depts = list_departments(conn)
     parents = {d.id: d.parent_id for d in depts}
@@ -51,7 +54,8 @@ def _route(conn: Connection, kind: RequestKind[Any], actor: Actor, filing: Filin
         requester_id=actor.user_id,
         requester_head=nearest_head(actor.department_id, parents, heads),
         customer_heads=[
-            (t.level, nearest_head(t.department_id, parents, heads)) for t in filing.targets
+            (levels.rule_of(t.level), nearest_head(t.department_id, parents, heads))
+            for t in filing.targets
         ],
         wanted=kind.approvers,
     )
@@ -67,15 +71,21 @@ def submit(
     kind: RequestKind[In],
     actor: Actor,
     ctx: RequestContext,
+    levels: Levels,
+    mail: bool,
     request_in: In,
     now: datetime | None = None,
 ) -> AccessRequestOut:
-    """File a request of `kind`, routed to the approvers its customers' levels need for it."""
+    """File a request of `kind`, routed to the approvers its customers' levels need for it.
+
+    `levels` are the company's level rules (C2.2); `mail` whether the notices go out by mail
+    too. Both come from the caller's edge, which read them from its settings.
+    """
     if kind_of(kind.code) is not kind:
         raise LookupError(f"the request kind {kind.code!r} is not the one registered")
     now = now or clock.utcnow()
-    filing = kind.check(conn, actor=actor, ctx=ctx, request_in=request_in, now=now)
-    slots = _route(conn, kind, actor, filing)
+    filing = kind.check(conn, actor=actor, ctx=ctx, levels=levels, request_in=request_in, now=now)
+    slots = _route(conn, kind, actor, levels, filing)
     request_id = new_id()
     conn.execute(
         insert(requests).values(
@@ -124,6 +134,7 @@ def submit(
         customer_count=len(customer_ids),
         hours=kind.hours(filing.details),
         now=now,
+        mail=mail,
         request_kind=kind.code,
     )
     return request_out(conn, load_request(conn, request_id), now)
@@ -134,11 +145,22 @@ def create_request(
     *,
     actor: Actor,
     ctx: RequestContext,
+    levels: Levels,
+    mail: bool,
     request_in: AccessRequestIn,
     now: datetime | None = None,
 ) -> AccessRequestOut:
     """File a request for time-bound access to customers (C4.3.1)."""
-    return submit(conn, kind=ACCESS, actor=actor, ctx=ctx, request_in=request_in, now=now)
+    return submit(
+        conn,
+        kind=ACCESS,
+        actor=actor,
+        ctx=ctx,
+        levels=levels,
+        mail=mail,
+        request_in=request_in,
+        now=now,
+    )
 
 
 def _my_open_slot(
@@ -204,6 +226,8 @@ def decide_request(
     *,
     actor: Actor,
     ctx: RequestContext,
+    levels: Levels,
+    mail: bool,
     request_id: str,
     approve: bool,
     comment: str | None = None,
@@ -238,7 +262,7 @@ def decide_request(
         )
         filed = _filed(conn, req)
         if approve:
-            effect = kind.approve(conn, actor=actor, ctx=ctx, request=filed, now=now)
+            effect = kind.approve(conn, actor=actor, ctx=ctx, levels=levels, request=filed, now=now)
             grant_ids, effect_details = effect.grant_ids, effect.audit_details
         else:
             kind.reject(conn, actor=actor, ctx=ctx, request=filed, now=now)
@@ -266,6 +290,7 @@ def decide_request(
             # A kind that grants no hours of access has no end to tell.
             ends_at=now + timedelta(hours=hours) if approve and hours else None,
             now=now,
+            mail=mail,
             request_kind=req.kind,
         )
     return out

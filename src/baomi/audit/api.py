@@ -28,8 +28,7 @@ Auditor = Annotated[Actor, Depends(require_permission(Permission.AUDIT_READ))]
 
 def audit_settings(request: Request) -> AuditSettings:
     """Audit settings under the app's own BAOMI_HOME."""
-    settings = getattr(request.app.state, "settings", None)
-    return AuditSettings(home=settings.home if settings else None)
+    return AuditSettings(home=request.app.state.settings.home)
 
 
 AuditSettingsDep = Annotated[AuditSettings, Depends(audit_settings)]

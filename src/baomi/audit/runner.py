@@ -25,7 +25,7 @@ from baomi.audit.checkpoint import (
     open_checkpoint,
 )
 from baomi.audit.sealing import Sealed, seal
-from baomi.audit.settings import AuditSettings, get_audit_settings
+from baomi.audit.settings import AuditSettings
 
 log = structlog.get_logger(__name__)
 _readers: dict[str, Engine] = {}
@@ -46,23 +46,21 @@ def reader(engine: Engine) -> Engine:
     return _readers[url]
 
 
-def log_signer(settings: AuditSettings | None = None) -> Ed25519Signer:
+def log_signer(settings: AuditSettings) -> Ed25519Signer:
     """Return the log's signing key from its key file, creating it on first use."""
-    return load_or_create_key((settings or get_audit_settings()).resolved_key_file)
+    return load_or_create_key(settings.resolved_key_file)
 
 
-def log_verifier(settings: AuditSettings | None = None) -> Verifier:
+def log_verifier(settings: AuditSettings) -> Verifier:
     """Return the log's public key (the .vkey beside the key file, else from the key)."""
-    settings = settings or get_audit_settings()
     vkey = settings.resolved_key_file.with_suffix(".vkey")
     return Verifier.parse(vkey.read_text()) if vkey.exists() else log_signer(settings).verifier
 
 
 def external_checkpoints(
-    log_key: Verifier, settings: AuditSettings | None = None
+    log_key: Verifier, settings: AuditSettings
 ) -> list[tuple[str, Checkpoint]]:
     """Return the newest checkpoints kept outside the database, each checked by the log key."""
-    settings = settings or get_audit_settings()
     out: list[tuple[str, Checkpoint]] = []
     for kind in ("checkpoint", "witnessed"):
         cp = export.latest(settings.resolved_export_dir, log_key, kind)
@@ -75,7 +73,7 @@ def external_checkpoints(
     return out
 
 
-def newest_kept(log_key: Verifier, settings: AuditSettings | None = None) -> Checkpoint | None:
+def newest_kept(log_key: Verifier, settings: AuditSettings) -> Checkpoint | None:
     """Return the largest checkpoint kept outside the database (the sealer must not fall behind
     it)."""
     kept = external_checkpoints(log_key, settings)
@@ -83,34 +81,32 @@ def newest_kept(log_key: Verifier, settings: AuditSettings | None = None) -> Che
 
 
 def seal_now(
-    engine: Engine, signer: Ed25519Signer | None = None, settings: AuditSettings | None = None
+    engine: Engine, settings: AuditSettings, signer: Ed25519Signer | None = None
 ) -> Sealed | None:
     """Seal waiting events, then export and witness the new checkpoint."""
-    settings = settings or get_audit_settings()
     signer = signer or log_signer(settings)
     trusted = newest_kept(signer.verifier, settings)
+    # Not a unit of work (baomi.uow records refusals in the log, so it sits above audit/): the
+    # sealer writes only the log's own tree, under the lock `seal` takes.
     with engine.begin() as conn:
         sealed = seal(conn, signer, trusted=trusted)
     publish_latest(engine, signer.verifier, settings)
     return sealed
 
 
-def publish_latest(
-    engine: Engine, log_key: Verifier, settings: AuditSettings | None = None
-) -> None:
+def publish_latest(engine: Engine, log_key: Verifier, settings: AuditSettings) -> None:
     """Export (and witness) the latest checkpoint unless it is already kept outside."""
-    settings = settings or get_audit_settings()
     kind = "witnessed" if settings.witness_url else "checkpoint"
     kept = export.latest(settings.resolved_export_dir, log_key, kind)
+    # Not a unit of work either (see seal_now): it records the log's own publication.
     with engine.begin() as conn:
         last = store.last_checkpoint(conn)
         if last is not None and (kept is None or kept.size < last[0]):
             publish.publish(conn, last[2], log_key, settings)
 
 
-def startup_check(engine: Engine, settings: AuditSettings | None = None) -> str | None:
+def startup_check(engine: Engine, settings: AuditSettings) -> str | None:
     """Return why the database disagrees with the checkpoints kept outside it, or None."""
-    settings = settings or get_audit_settings()
     log_key = log_verifier(settings)
     try:
         kept = external_checkpoints(log_key, settings)
@@ -146,25 +142,24 @@ def due(engine: Engine, settings: AuditSettings) -> bool:
     )
 
 
-def can_sign(settings: AuditSettings | None = None) -> bool:
+def can_sign(settings: AuditSettings) -> bool:
     """Return whether this process holds the log's signing key (never creates one to find out).
 
     A new key would sign checkpoints no verifier of the existing log trusts, so only a key file
     that already exists counts; a fresh home gets its key from `baomi init` or the first seal.
     """
-    return (settings or get_audit_settings()).resolved_key_file.exists()
+    return settings.resolved_key_file.exists()
 
 
-def seal_all(engine: Engine, settings: AuditSettings | None = None, *, rounds: int = 100) -> int:
+def seal_all(engine: Engine, settings: AuditSettings, *, rounds: int = 100) -> int:
     """Seal until nothing waits (each round signs a checkpoint); return how many were sealed.
 
     Stops early when another sealer holds the lock: that sealer's checkpoint covers the rest.
     """
-    settings = settings or get_audit_settings()
     signer = log_signer(settings)
     total = 0
     for _ in range(rounds):
-        sealed = seal_now(engine, signer, settings)
+        sealed = seal_now(engine, settings, signer)
         if sealed is None:
             break
         total += sealed.new_leaves
@@ -189,9 +184,9 @@ def seal_waiting(engine: Engine, settings: AuditSettings, *, moment: str) -> int
 class BackgroundSealer(threading.Thread):
     """Seal every N events or T seconds in the server process; stop() ends it."""
 
-    def __init__(self, engine: Engine, settings: AuditSettings | None = None) -> None:
+    def __init__(self, engine: Engine, settings: AuditSettings) -> None:
         super().__init__(name="baomi-audit-sealer", daemon=True)
-        self.engine, self.settings = engine, settings or get_audit_settings()
+        self.engine, self.settings = engine, settings
         self._stop_event = threading.Event()
 
     def run(self) -> None:
@@ -200,7 +195,7 @@ class BackgroundSealer(threading.Thread):
         while not self._stop_event.wait(poll):
             try:
                 if due(self.engine, self.settings):
-                    sealed = seal_now(self.engine, settings=self.settings)
+                    sealed = seal_now(self.engine, self.settings)
                     if sealed:
                         log.info("audit.sealed", size=sealed.size, new=sealed.new_leaves)
             except Exception:  # keep sealing later; verification reports the gap meanwhile

@@ -66,7 +66,9 @@ def _horizon(conn: Connection, wait_seconds: float) -> int | None:
         )
     # One statement, one snapshot: the max id and the transactions still in flight beside it.
     # Ids come from a sequence, so any smaller id was handed out before this snapshot, to a
-    # transaction that is either visible now or in this list.
+    # transaction that is either visible now or in this list: every transaction holds a
+    # transaction id before it draws an event id (audit/service.py), so none is in flight
+    # unseen (tests/audit/test_audit_sealing_race.py).
     high, xip = conn.exec_driver_sql(
         "SELECT coalesce((SELECT max(id) FROM audit_events), 0),"
         " ARRAY(SELECT x::text FROM pg_snapshot_xip(pg_current_snapshot()) AS x"

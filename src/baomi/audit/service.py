@@ -77,14 +77,29 @@ def actor_event(
     )
 
 
+def _hold_a_transaction_id(conn: Connection) -> None:
+    """PostgreSQL: make the transaction visible to the sealer before it draws an event id.
+
+    The sealer (audit/sealing.py) seals up to the largest committed id once every transaction
+    in flight beside it has ended, and it sees a transaction in flight only once it holds a
+    transaction id. An audited read's first write is its event, whose id is drawn before the
+    row (and so the transaction id) exists: in that gap the sealer skipped the event and
+    verify then read it as tampering for good. Assigning the transaction id first closes it.
+    """
+    if conn.dialect.name == "postgresql":
+        conn.exec_driver_sql("SELECT pg_current_xact_id()")
+
+
 def append(conn: Connection, row: dict[str, Any]) -> None:
     """Insert one event row; it commits or rolls back with the action it describes."""
+    _hold_a_transaction_id(conn)
     _INSERT.execute(conn, row)
 
 
 def append_all(conn: Connection, rows: Iterable[dict[str, Any]]) -> None:
     """Insert several event rows at once: the refusals a rolled-back unit of work carries, or
     one event per customer of a batch read (customers/batch.py), in one executemany."""
+    _hold_a_transaction_id(conn)
     _INSERT.execute_many(conn, list(rows))
 
 

@@ -1,13 +1,15 @@
-"""Settings of the sealed audit log (BAOMI_AUDIT_*), beside the product's own Settings."""
+"""Settings of the sealed audit log (BAOMI_AUDIT_*), beside the product's own Settings.
+
+Built at the edge (the app factory, the CLI: runtime.get_audit_settings) under the product's
+BAOMI_HOME and handed to the sealer and the verifier; the audit room never reads the product's
+settings itself.
+"""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-from baomi.config import get_settings
 
 
 class AuditSettings(BaseSettings):
@@ -15,8 +17,8 @@ class AuditSettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="BAOMI_AUDIT_", extra="ignore")
 
-    # Defaults to the product's BAOMI_HOME; an app built with its own Settings passes its home.
-    home: Path | None = None
+    # The product's BAOMI_HOME, given by whoever builds these settings.
+    home: Path
     # A checkpoint is signed once this many events wait, or once the oldest waits this long.
     # This bounds the window in which someone holding the database file could rewrite an event
     # unseen (C1.3): about 1.25 x checkpoint_seconds while the server runs (the sealer polls at
@@ -34,19 +36,9 @@ class AuditSettings(BaseSettings):
     witness_key: str | None = None
 
     @property
-    def resolved_home(self) -> Path:
-        return self.home or get_settings().home
-
-    @property
     def resolved_key_file(self) -> Path:
-        return self.key_file or self.resolved_home / "audit_log.key"
+        return self.key_file or self.home / "audit_log.key"
 
     @property
     def resolved_export_dir(self) -> Path:
-        return self.export_dir or self.resolved_home / "audit" / "checkpoints"
-
-
-@lru_cache(maxsize=1)
-def get_audit_settings() -> AuditSettings:
-    """Return the audit settings, read on first use."""
-    return AuditSettings()
+        return self.export_dir or self.home / "audit" / "checkpoints"

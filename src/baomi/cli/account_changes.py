@@ -59,6 +59,7 @@ def _decide(change_id: str, approve: bool, as_user: str, stdin: bool, comment: s
             ctx=CLI_CONTEXT,
             change_id=change_id,
             approve=approve,
+            mail=runtime.mail_on(),
             comment=comment,
         )
     console.print(f"Change {change_id} {'approved: in effect now' if approve else 'rejected'}.")

@@ -17,12 +17,12 @@ from baomi.audit.checkpoint import CheckpointError, Verifier, open_checkpoint
 from baomi.audit.context import CLI_CONTEXT
 from baomi.audit.guards import postgres_grants
 from baomi.audit.sealing import SealRefused
-from baomi.audit.settings import get_audit_settings
 from baomi.audit.tags import Action, Decision
 from baomi.audit.verify import verify as verify_log
 from baomi.cli.output import console, err_console, fail
 from baomi.errors import BaomiError
-from baomi.runtime import get_engine
+from baomi.runtime import get_audit_settings, get_engine
+from baomi.uow import unit_of_work
 
 app = typer.Typer(
     help="The tamper-evident audit log: verify, proofs, search.", no_args_is_help=True
@@ -36,7 +36,7 @@ def _operator() -> str:
 
 def _audit_read(action: Action, reason: str, **extra: Any) -> None:
     """Record that someone read or checked the log (the log audits its own readers)."""
-    with get_engine().begin() as conn:
+    with unit_of_work(get_engine()) as conn:
         service.record(
             conn,
             ctx=CLI_CONTEXT,
@@ -57,7 +57,7 @@ def _print_json(doc: Any) -> None:
 def seal() -> None:
     """Seal waiting events now and sign, export and witness a checkpoint."""
     try:
-        sealed = runner.seal_now(get_engine())
+        sealed = runner.seal_now(get_engine(), get_audit_settings())
     except (SealRefused, CheckpointError, OSError, RuntimeError) as error:
         fail(str(error))
     if sealed is None:
@@ -78,10 +78,11 @@ def _seal_before_verifying(explicit_key: bool) -> str | None:
     """
     if explicit_key:
         return "verifying with --key: nothing is sealed"
-    if not runner.can_sign():
-        return f"no signing key at {get_audit_settings().resolved_key_file}"
+    settings = get_audit_settings()
+    if not runner.can_sign(settings):
+        return f"no signing key at {settings.resolved_key_file}"
     try:
-        runner.seal_all(get_engine())
+        runner.seal_all(get_engine(), settings)
     except SealRefused as error:
         # Evidence of tampering: the full verification below names what was changed.
         return f"the sealer refused to sign: {error}"
@@ -107,8 +108,9 @@ def verify(
     accepts them explicitly.
     """
     try:
-        log_key = Verifier.parse(key) if key else runner.log_verifier()
-        external = runner.external_checkpoints(log_key)
+        settings = get_audit_settings()
+        log_key = Verifier.parse(key) if key else runner.log_verifier(settings)
+        external = runner.external_checkpoints(log_key, settings)
     except (CheckpointError, OSError) as error:
         fail(str(error))
     _audit_read(Action.AUDIT_VERIFY, "full_verification")
@@ -165,7 +167,8 @@ def verify(
 
 def _sealed_proof(event_id: int) -> dict[str, Any]:
     engine = get_engine()
-    deadline = time.monotonic() + get_audit_settings().checkpoint_seconds + 5
+    settings = get_audit_settings()
+    deadline = time.monotonic() + settings.checkpoint_seconds + 5
     while True:
         try:
             with runner.reader(engine).connect() as conn:
@@ -173,7 +176,7 @@ def _sealed_proof(event_id: int) -> dict[str, Any]:
         except proofs.NotSealed:
             # No server sealing for us (or not yet): seal here; if another sealer holds the
             # lock, wait for its checkpoint.
-            if runner.seal_now(engine) is None and time.monotonic() > deadline:
+            if runner.seal_now(engine, settings) is None and time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
 
@@ -267,7 +270,7 @@ def status() -> None:
     engine = get_engine()
     with runner.reader(engine).connect() as conn:
         doc = search.status(conn)
-    doc["startupCheck"] = runner.startup_check(engine) or "ok"
+    doc["startupCheck"] = runner.startup_check(engine, get_audit_settings()) or "ok"
     _print_json(doc)
 
 

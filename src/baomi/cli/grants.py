@@ -74,7 +74,8 @@ def add(
             actor=officer,
             ctx=CLI_CONTEXT,
             grant_in=grant_in,
-            max_hours=runtime.settings().emergency_grant_max_hours,
+            max_hours=runtime.get_settings().emergency_grant_max_hours,
+            mail=runtime.mail_on(),
         )
     scope = ", ".join(grant.fields) if grant.fields else "the whole record"
     console.print(f"Emergency grant {grant.id}: {user} may see {scope} of customer {customer}")
@@ -90,7 +91,9 @@ def revoke(
     """End a grant now."""
     with user_errors(), unit_of_work(runtime.get_engine()) as conn:
         person = acting_person(conn, as_user, password_stdin)
-        service.revoke_grant(conn, actor=person, ctx=CLI_CONTEXT, grant_id=grant_id)
+        service.revoke_grant(
+            conn, actor=person, ctx=CLI_CONTEXT, grant_id=grant_id, mail=runtime.mail_on()
+        )
     console.print(f"Grant {grant_id} revoked.")
 
 

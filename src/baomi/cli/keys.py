@@ -11,10 +11,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from baomi.crypto.errors import CryptoError
-from baomi.db import transaction
 from baomi.errors import BaomiError
 from baomi.keystore import rotation, service
 from baomi.runtime import get_engine, get_key_provider
+from baomi.uow import unit_of_work
 
 app = typer.Typer(help="Master keys: rotate, retire, status.", no_args_is_help=True)
 console = Console()
@@ -86,7 +86,7 @@ def status() -> None:
     """Show master-key versions and how many data keys each one wraps."""
     try:
         provider = get_key_provider()
-        with transaction(get_engine()) as conn:
+        with unit_of_work(get_engine()) as conn:
             service.ensure_master_versions(conn, provider)
             report = service.key_status(conn, provider)
     except (BaomiError, CryptoError) as error:

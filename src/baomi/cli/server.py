@@ -180,7 +180,8 @@ def _serve(settings: Settings, host: str, port: int) -> None:
                 f"the database schema is at {current or 'nothing (empty database)'} but this "
                 f"version needs {head}: run `baomi init` to migrate it, then serve again"
             )
-        vault = Vault.from_provider(runtime.get_key_provider())
+        # C2.2: BAOMI_LEVELS and levels.toml are read and checked here; a bad file stops us.
+        vault = Vault.from_settings(settings, runtime.get_key_provider())
     # C1.3: a database restored to an older copy would quietly fork the sealed audit log.
     if problem := startup_check(engine, AuditSettings(home=settings.home)):
         fail(f"the audit log does not match its kept checkpoints: {problem} (`baomi audit status`)")
@@ -236,9 +237,8 @@ def demo(
     settings = runtime.get_settings().model_copy(update={"demo": True})
     with user_errors():
         _report(initialise(settings), settings)
-        outcome = seed_if_empty(
-            runtime.get_engine(), Vault.from_provider(runtime.get_key_provider()), settings
-        )
+        vault = Vault.from_settings(settings, runtime.get_key_provider())
+        outcome = seed_if_empty(runtime.get_engine(), vault, settings)
     if outcome.seeded:
         console.print(
             f"Seeded the demo company: {outcome.users} people, {outcome.customers} customers."

@@ -108,6 +108,7 @@ def add_user(
                     employment_type=user_in.employment_type,
                     department_id=department_id,
                     roles=user_in.roles,
+                    mail=runtime.mail_on(),
                     email=user_in.email,
                 )
                 code, change = invitation.activation, invitation.pending_change
@@ -185,7 +186,9 @@ def reset_password(
     with user_errors(), unit_of_work(runtime.get_engine()) as conn:
         admin = acting_person(conn, as_user, password_stdin)
         user_id = service.user_id_by_username(conn, username)
-        code = activation.reset_password(conn, actor=admin, ctx=CLI_CONTEXT, user_id=user_id)
+        code = activation.reset_password(
+            conn, actor=admin, ctx=CLI_CONTEXT, user_id=user_id, mail=runtime.mail_on()
+        )
     console.print(f"Reset the password of {username}; their sessions have ended.")
     _show_activation(username, code)
     if code.locked_until_officer_unlocks:
@@ -207,7 +210,7 @@ def set_roles(
         admin = acting_person(conn, as_user, password_stdin)
         user_id = service.user_id_by_username(conn, username)
         change = changes.request_roles(
-            conn, actor=admin, ctx=CLI_CONTEXT, user_id=user_id, roles=role
+            conn, actor=admin, ctx=CLI_CONTEXT, user_id=user_id, roles=role, mail=runtime.mail_on()
         )
     console.print(f"Roles of {username}: {', '.join(sorted(r.value for r in role))}")
     _show_change(change)
@@ -229,6 +232,7 @@ def move_user(
             ctx=CLI_CONTEXT,
             user_id=service.user_id_by_username(conn, username),
             department_id=service.department_id_by_name(conn, department),
+            mail=runtime.mail_on(),
         )
     console.print(f"Move of {username} to {department}:")
     _show_change(change)
@@ -303,6 +307,7 @@ def add_department(
                 ctx=CLI_CONTEXT,
                 department_id=department_id,
                 user_id=service.user_id_by_username(conn, head),
+                mail=runtime.mail_on(),
             )
     where = f" under {parent}" if parent else ""
     console.print(f"Added department {name}{where}.")
@@ -327,6 +332,7 @@ def set_head(
             ctx=CLI_CONTEXT,
             department_id=service.department_id_by_name(conn, name),
             user_id=service.user_id_by_username(conn, head),
+            mail=runtime.mail_on(),
         )
     console.print(f"Head of {name}: {head}")
     _show_change(change)

@@ -26,6 +26,7 @@ from baomi.grants.queries import grant_facts
 from baomi.ids import is_id
 from baomi.keystore.service import wrapped_keys
 from baomi.security.actor import Actor
+from baomi.security.levels import Levels
 from baomi.security.policy import (
     CustomerAction,
     Decision,
@@ -87,6 +88,7 @@ def decide_on_row(
     now: datetime,
     requested: Collection[str] | None = None,
     *,
+    levels: Levels,
     may_have_grants: bool = True,
 ) -> Decision:
     """Decide, consulting grants only when being handler or head is not enough.
@@ -103,6 +105,7 @@ def decide_on_row(
         actor=actor,
         action=action,
         customer=facts,
+        rule=levels.rule_of(facts.level),
         fields=_CATALOG,
         requested=requested,
         grants=grants,
@@ -125,6 +128,7 @@ def authorize(
     *,
     actor: Actor,
     ctx: RequestContext,
+    levels: Levels,
     action: CustomerAction,
     tag: Action,
     customer_id: str,
@@ -148,7 +152,7 @@ def authorize(
             fields=requested,
         )
         raise NotFound("no such customer").with_audit(refusal)
-    decision = decide_on_row(conn, actor, action, row, now, requested)
+    decision = decide_on_row(conn, actor, action, row, now, requested, levels=levels)
     if not decision.allowed:
         refusal = denial(
             ctx=ctx,

@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from typing import Annotated
 from urllib.parse import quote
 
-from fastapi import Query, UploadFile
+from fastapi import Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
 
 from baomi.access.level_change import request_level_change
@@ -30,7 +30,7 @@ from baomi.customers.schemas import (
     RevealReasonOut,
 )
 from baomi.errors import ValidationFailed
-from baomi.security.levels import active
+from baomi.notifications.api import mail_on
 
 router = api_router(prefix="/api/v1/customers", tags=["customers"])
 # What forms need to offer: the levels in use and the reveal reasons (read-only, logged in).
@@ -46,9 +46,8 @@ def list_reveal_reasons(_actor: CurrentActor) -> list[RevealReasonOut]:
 
 
 @reference_router.get("/levels", response_model=list[LevelOut])
-def list_levels(_actor: CurrentActor) -> list[LevelOut]:
+def list_levels(_actor: CurrentActor, vault: VaultDep) -> list[LevelOut]:
     """The classification levels in use, lowest first, each with its rule (C2.2)."""
-    levels = active()
     return [
         LevelOut(
             code=rule.code,
@@ -63,7 +62,7 @@ def list_levels(_actor: CurrentActor) -> list[LevelOut]:
             retention_days=rule.retention_days,
             lapses_to=rule.lapses_to,
         )
-        for rule in (levels.rule(code) for code in levels.enabled)
+        for rule in vault.levels.in_use()
     ]
 
 
@@ -177,13 +176,15 @@ def patch_customer(
     status_code=204,
     responses={409: {"description": "`destruction_requires_approval`: always, for now"}},
 )
-def delete_customer(customer_id: str, conn: Conn, ctx: Ctx, actor: CurrentActor) -> None:
+def delete_customer(
+    customer_id: str, conn: Conn, ctx: Ctx, actor: CurrentActor, vault: VaultDep
+) -> None:
     """Nobody deletes a customer alone (C4.5.1): 409 `destruction_requires_approval`, audited.
 
     Destruction goes through the approved destruction procedure; a record that only needs
     correcting is edited with PATCH.
     """
-    service.remove(conn, actor=actor, ctx=ctx, customer_id=customer_id)
+    service.remove(conn, actor=actor, ctx=ctx, vault=vault, customer_id=customer_id)
 
 
 @router.post("/{customer_id}/reveal", response_model=RevealOut)
@@ -217,10 +218,24 @@ def reveal_fields(
     "/{customer_id}/level-change-requests", response_model=AccessRequestOut, status_code=201
 )
 def post_level_change_request(
-    customer_id: str, body: LevelChangeIn, conn: Conn, ctx: Ctx, actor: CurrentActor
+    request: Request,
+    customer_id: str,
+    body: LevelChangeIn,
+    conn: Conn,
+    ctx: Ctx,
+    actor: CurrentActor,
+    vault: VaultDep,
 ) -> AccessRequestOut:
     """Ask to lower the customer's level (C2.2); decided via /api/v1/access-requests/{id}."""
-    return request_level_change(conn, actor=actor, ctx=ctx, customer_id=customer_id, change_in=body)
+    return request_level_change(
+        conn,
+        actor=actor,
+        ctx=ctx,
+        levels=vault.levels,
+        mail=mail_on(request),
+        customer_id=customer_id,
+        change_in=body,
+    )
 
 
 @router.get("/{customer_id}/communications", response_model=list[CommunicationOut])

@@ -241,14 +241,21 @@ class _Run:
         if row is None:
             self._refuse(customer_id, RefusalReason.NOT_FOUND, "not_found")
             return
+        levels = self.vault.levels
         decision = decide_on_row(
-            conn, self.actor, CustomerAction.READ, row, self.now, may_have_grants=row.id in covered
+            conn,
+            self.actor,
+            CustomerAction.READ,
+            row,
+            self.now,
+            levels=levels,
+            may_have_grants=row.id in covered,
         )
         if not decision.allowed:
             # The caller hears not_found; the event keeps the true reason, as the single door's.
             self._refuse(customer_id, RefusalReason.NOT_FOUND, decision.reason.value)
             return
-        held_back = refusal_at(self.purpose, row.level)
+        held_back = refusal_at(self.purpose, levels.rule_of(row.level))
         if held_back is not None:
             reason = RefusalReason(held_back.value)
             self._refuse(customer_id, reason, reason.value)
@@ -266,7 +273,7 @@ class _Run:
             for name, value in open_fields(cipher, row, row.id, layout.readable).items()
         }
         self._event(True, decision.reason.value, row.id, layout.readable)
-        self.records.append(customer_out(row, decision.reason.value, data, layout))
+        self.records.append(customer_out(row, levels, decision.reason.value, data, layout))
 
     def _layout(self, decision: Decision) -> Layout:
         layout = self._layouts.get(decision)

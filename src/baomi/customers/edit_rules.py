@@ -21,7 +21,7 @@ from baomi.customers.schemas import CustomerPatch
 from baomi.db_direct import Record
 from baomi.errors import Conflict, Forbidden, ValidationFailed
 from baomi.security.actor import Actor
-from baomi.security.levels import LevelRule, parse_level, rule_of
+from baomi.security.levels import LevelRule, Levels
 from baomi.security.policy import Reason, heads
 from baomi.users.service import handler_placement
 
@@ -31,13 +31,13 @@ def level_change_url(customer_id: str) -> str:
 
 
 def level_after(
-    *, actor: Actor, ctx: RequestContext, row: Record, patch: CustomerPatch
+    *, actor: Actor, ctx: RequestContext, levels: Levels, row: Record, patch: CustomerPatch
 ) -> LevelRule:
     """The level the edit leaves: raised if it asks; a lowering is refused (409, C2.2)."""
-    level = rule_of(row.level)
+    level = levels.rule_of(row.level)
     if patch.level is None:
         return level
-    wanted = parse_level(patch.level)
+    wanted = levels.parse(patch.level)
     if wanted.rank < level.rank:
         url = level_change_url(row.id)
         raise refused(
@@ -58,6 +58,7 @@ def period_after(
     *,
     actor: Actor,
     ctx: RequestContext,
+    levels: Levels,
     row: Record,
     patch: CustomerPatch,
     level: LevelRule,
@@ -66,7 +67,11 @@ def period_after(
     """The period the edit sets; refused (409) when its end would lower without approval."""
     until = check_period(patch.confidential_until, rule=level, now=now)
     if schedules_unapproved_lowering(
-        before=rule_of(row.level), after=level, old_until=row.confidential_until, new_until=until
+        levels,
+        before=levels.rule_of(row.level),
+        after=level,
+        old_until=row.confidential_until,
+        new_until=until,
     ):
         url = level_change_url(row.id)
         raise refused(

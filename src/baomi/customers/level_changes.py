@@ -20,7 +20,7 @@ from baomi.customers.access import audit, authorize, denial
 from baomi.customers.models import customers
 from baomi.errors import Conflict, ValidationFailed
 from baomi.security.actor import Actor
-from baomi.security.levels import LevelRule, parse_level, rule_of
+from baomi.security.levels import LevelRule, Levels
 from baomi.security.policy import CustomerAction
 
 
@@ -39,6 +39,7 @@ def check_lowering(
     *,
     actor: Actor,
     ctx: RequestContext,
+    levels: Levels,
     tag: Action,
     customer_id: str,
     level: str,
@@ -49,13 +50,14 @@ def check_lowering(
         conn,
         actor=actor,
         ctx=ctx,
+        levels=levels,
         action=CustomerAction.UPDATE,
         tag=tag,
         customer_id=customer_id,
         now=now,
     )
-    target = parse_level(level)
-    current = rule_of(auth.row.level)
+    target = levels.parse(level)
+    current = levels.rule_of(auth.row.level)
     if target.rank >= current.rank:
         raise ValidationFailed(
             [
@@ -80,6 +82,7 @@ def apply_lowering(
     *,
     actor: Actor,
     ctx: RequestContext,
+    levels: Levels,
     customer_id: str,
     from_level: str,
     to_level: str,
@@ -88,7 +91,7 @@ def apply_lowering(
 ) -> None:
     """Lower the level as an approved request says, if it still stands where it was asked."""
     values: dict[str, object] = {"level": to_level, "updated_at": now}
-    if rule_of(to_level).lapses_to is None:
+    if levels.rule_of(to_level).lapses_to is None:
         # A period on a level with nothing below it would have nothing to lapse to.
         values["confidential_until"] = None
     # Guarded by the level it had when asked: the approvals were routed by that level's rule,

@@ -18,7 +18,7 @@ from baomi.audit.service import record
 from baomi.audit.tags import Action, Decision
 from baomi.customers.models import customers
 from baomi.errors import ValidationFailed
-from baomi.security.levels import LevelRule, rule_of
+from baomi.security.levels import LevelRule, Levels
 
 JOB_CONTEXT = RequestContext(client_addr="job", operator="job:confidentiality_lapse")
 
@@ -54,8 +54,8 @@ def check_period(until: date | None, *, rule: LevelRule, now: datetime) -> date 
     return until
 
 
-def lapse_confidentiality_periods(conn: Connection, *, now: datetime) -> int:
-    """Lower every customer whose period has ended; return how many were changed."""
+def lapse_confidentiality_periods(conn: Connection, *, now: datetime, levels: Levels) -> int:
+    """Lower every customer whose period has ended, as `levels` say; return how many."""
     today = utc_day(now)
     ended = conn.execute(
         select(customers.c.id, customers.c.level, customers.c.confidential_until)
@@ -67,7 +67,7 @@ def lapse_confidentiality_periods(conn: Connection, *, now: datetime) -> int:
     ).all()
     changed = 0
     for row in ended:
-        rule = rule_of(row.level)
+        rule = levels.rule_of(row.level)
         target = rule.lapses_to if rule.lapses_to is not None else row.level
         # Guarded by the period still being there: a concurrent run changes each customer once.
         result = conn.execute(
@@ -101,7 +101,12 @@ def lapse_confidentiality_periods(conn: Connection, *, now: datetime) -> int:
 
 
 def schedules_unapproved_lowering(
-    *, before: LevelRule, after: LevelRule, old_until: date | None, new_until: date | None
+    levels: Levels,
+    *,
+    before: LevelRule,
+    after: LevelRule,
+    old_until: date | None,
+    new_until: date | None,
 ) -> bool:
     """Whether an edit of the period would let the lapse job lower the customer below the level
     it has now without the approval lowering needs (C2.2).
@@ -113,5 +118,5 @@ def schedules_unapproved_lowering(
     if new_until is None or (old_until is not None and new_until >= old_until):
         return False
     if after.rank > before.rank and after.lapses_to is not None:
-        return rule_of(after.lapses_to).rank < before.rank
+        return levels.rule_of(after.lapses_to).rank < before.rank
     return True

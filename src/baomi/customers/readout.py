@@ -18,7 +18,7 @@ from pydantic import BaseModel
 from baomi.customers.fields import FIELDS
 from baomi.customers.schemas import CustomerOut, DepartmentRef, PersonRef
 from baomi.db_direct import Record
-from baomi.security.levels import rule_of
+from baomi.security.levels import Levels
 
 M = TypeVar("M", bound=BaseModel)
 _set = object.__setattr__
@@ -84,9 +84,11 @@ _customer_out, _person_ref, _department_ref = (
 )
 
 
-def customer_out(row: Record, reason: str, data: dict[str, Any], layout: Layout) -> CustomerOut:
+def customer_out(
+    row: Record, levels: Levels, reason: str, data: dict[str, Any], layout: Layout
+) -> CustomerOut:
     """The answer of a read: the row's plaintext columns, the fields as `data`, and the layout."""
-    rule = rule_of(row.level)
+    rule = levels.rule_of(row.level)
     return _customer_out(
         id=row.id,
         level=row.level,

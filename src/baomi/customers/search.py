@@ -44,7 +44,7 @@ from baomi.errors import Conflict, Forbidden, ValidationFailed
 from baomi.grants.queries import granted_customer_ids
 from baomi.ids import is_id
 from baomi.security.actor import Actor
-from baomi.security.levels import parse_level, rule_of
+from baomi.security.levels import Levels
 from baomi.security.policy import CustomerAction, visibility_filter
 from baomi.security.roles import Permission
 
@@ -53,12 +53,12 @@ MAX_PAGE = 100_000
 _SEARCHED_FIELDS = ("name", "contacts", "phones")
 
 
-def _summary(row: Record, name: str | None, access: str) -> CustomerSummary:
+def _summary(row: Record, levels: Levels, name: str | None, access: str) -> CustomerSummary:
     return CustomerSummary(
         id=row.id,
         name=name,
         level=row.level,
-        level_label=rule_of(row.level).label_zh,
+        level_label=levels.rule_of(row.level).label_zh,
         handler=PersonRef(
             id=row.handler_id,
             username=row.handler_username,
@@ -106,7 +106,7 @@ def list_customers(
         raise ValidationFailed(
             [{"field": "handler_id", "code": "user_id_malformed", "message": "not a user id"}]
         )
-    level = parse_level(level).code if level else None
+    level = vault.levels.parse(level).code if level else None
     if not actor.can(Permission.CUSTOMER_WORK):
         raise Forbidden(
             "your role gives no access to customer data", code="role_without_customer_access"
@@ -171,7 +171,7 @@ def _visible_summary(
     now: Any,
     searched: tuple[str, ...] | None,
 ) -> tuple[CustomerSummary, dict[str, Any] | None]:
-    decision = decide_on_row(conn, actor, CustomerAction.READ, row, now)
+    decision = decide_on_row(conn, actor, CustomerAction.READ, row, now, levels=vault.levels)
     wanted = [f for f in (searched or ("name",)) if f in decision.visible]
     cipher = cipher_for(vault.provider, row)
     values = {
@@ -180,7 +180,7 @@ def _visible_summary(
     }
     # Masked fields are searched in their masked form: a search must not become a way to
     # guess a hidden phone number digit by digit (C4.3.2).
-    return _summary(row, values.get("name"), decision.reason.value), values
+    return _summary(row, vault.levels, values.get("name"), decision.reason.value), values
 
 
 CHECK_KINDS = ("phone", "email", "id_number", "name")

@@ -22,7 +22,6 @@ from baomi import clock
 from baomi.audit.context import RequestContext
 from baomi.audit.oversight import allowed_count
 from baomi.audit.tags import Action
-from baomi.config import get_settings
 from baomi.crypto.envelope import FieldCipher
 from baomi.customers.access import audit, authorize
 from baomi.customers.batch import BatchResult as BatchResult
@@ -40,11 +39,11 @@ from baomi.customers.search import refuse_duplicate
 from baomi.customers.step_up import require_step_up
 from baomi.customers.validation import validated_fields
 from baomi.customers.vault import Vault, index_rows, reindex, seal
+from baomi.db_locks import LockSpace, hold
 from baomi.errors import BaomiError, Conflict, Forbidden, NotFound, ValidationFailed
 from baomi.ids import new_id
 from baomi.keystore.service import create_data_key
 from baomi.security.actor import Actor
-from baomi.security.levels import parse_level, rule_of
 from baomi.security.policy import CustomerAction, CustomerFacts, decide
 from baomi.users.service import handler_placement
 
@@ -64,6 +63,7 @@ def get(
         conn,
         actor=actor,
         ctx=ctx,
+        levels=vault.levels,
         action=CustomerAction.READ,
         tag=Action.CUSTOMER_READ,
         customer_id=customer_id,
@@ -86,7 +86,7 @@ def get(
         customer_id=row.id,
         fields=layout.readable,
     )
-    return customer_out(row, decision.reason.value, data, layout)
+    return customer_out(row, vault.levels, decision.reason.value, data, layout)
 
 
 def reveal(
@@ -119,6 +119,7 @@ def reveal(
         conn,
         actor=actor,
         ctx=ctx,
+        levels=vault.levels,
         action=CustomerAction.REVEAL,
         tag=Action.CUSTOMER_REVEAL,
         customer_id=customer_id,
@@ -129,12 +130,15 @@ def reveal(
         conn,
         actor=actor,
         ctx=ctx,
-        rule=rule_of(auth.row.level),
+        rule=vault.levels.rule_of(auth.row.level),
+        window=vault.limits.step_up_window,
         customer_id=customer_id,
         fields=fields,
         now=now,
     )
-    limit = get_settings().reveal_limit_per_hour
+    limit = vault.limits.per_hour
+    # Count and record as one step: simultaneous reveals by one person queue here (db_locks).
+    hold(conn, LockSpace.REVEALS_OF_PERSON, actor.user_id)
     recent = allowed_count(
         conn,
         actor_id=actor.user_id,
@@ -177,7 +181,7 @@ def create(
     period (409 `period_requires_approval`): its end would lower the level being set, and
     lowering is an approved action (C2.2).
     """
-    level = parse_level(customer_in.level)
+    level = vault.levels.parse(customer_in.level)
     values, id_type = validated_fields(customer_in)
     until = check_period(customer_in.confidential_until, rule=level, now=clock.utcnow())
     handler_id, department_id = handler_placement(conn, customer_in.handler_id or actor.user_id)
@@ -187,6 +191,7 @@ def create(
         customer=CustomerFacts(
             id="", level=level.code, handler_id=handler_id, department_id=department_id
         ),
+        rule=level,
         fields=SENSITIVITY,
         now=clock.utcnow(),
     )
@@ -271,6 +276,7 @@ def update(
         conn,
         actor=actor,
         ctx=ctx,
+        levels=vault.levels,
         action=CustomerAction.UPDATE,
         tag=Action.CUSTOMER_UPDATE,
         customer_id=customer_id,
@@ -280,12 +286,14 @@ def update(
     values, id_type = validated_fields(patch)
     changes: dict[str, Any] = {"updated_at": now}
     details: dict[str, Any] = {}
-    level = level_after(actor=actor, ctx=ctx, row=row, patch=patch)
+    level = level_after(actor=actor, ctx=ctx, levels=vault.levels, row=row, patch=patch)
     if level.code != row.level:
         changes["level"] = level.code
         details["level"] = {"from": row.level, "to": level.code}
     if "confidential_until" in patch.model_fields_set:
-        until = period_after(actor=actor, ctx=ctx, row=row, patch=patch, level=level, now=now)
+        until = period_after(
+            actor=actor, ctx=ctx, levels=vault.levels, row=row, patch=patch, level=level, now=now
+        )
         if until != row.confidential_until:
             changes["confidential_until"] = until
             details["confidential_until"] = {
@@ -344,7 +352,9 @@ def _iso(day: date | None) -> str | None:
     return day.isoformat() if day is not None else None
 
 
-def remove(conn: Connection, *, actor: Actor, ctx: RequestContext, customer_id: str) -> NoReturn:
+def remove(
+    conn: Connection, *, actor: Actor, ctx: RequestContext, vault: Vault, customer_id: str
+) -> NoReturn:
     """Refuse to delete a customer alone (C4.5.1 forbids 私自销毁): 409, and the refusal is audited.
 
     Destruction is a procedure with approval and crypto-shredding (its own workflow, to come);
@@ -355,6 +365,7 @@ def remove(conn: Connection, *, actor: Actor, ctx: RequestContext, customer_id: 
         conn,
         actor=actor,
         ctx=ctx,
+        levels=vault.levels,
         action=CustomerAction.DELETE,
         tag=Action.CUSTOMER_DELETE,
         customer_id=customer_id,

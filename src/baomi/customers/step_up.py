@@ -1,9 +1,10 @@
 """Step-up for revealing (C4.2.4, C4.3.2): at levels whose rule says so, a recent second factor.
 
 The session behind the request must have passed a one-time code (at login or with a step-up)
-within `step_up_window_minutes`. Without it the reveal is refused and the refusal audited: 401
-`step_up_required` (RFC 9470: the token is good, its authentication is not recent enough), or
-403 `mfa_enrolment_required` when the person has no second factor to offer.
+within the step-up window (BAOMI_STEP_UP_WINDOW_MINUTES, which the vault's limits carry). Without
+it the reveal is refused and the refusal audited: 401 `step_up_required` (RFC 9470: the token is
+good, its authentication is not recent enough), or 403 `mfa_enrolment_required` when the person
+has no second factor to offer.
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ from sqlalchemy.engine import Connection
 from baomi.audit.context import RequestContext
 from baomi.audit.tags import Action
 from baomi.auth.mfa import mfa_enabled
-from baomi.config import get_settings
 from baomi.customers.access import denial
 from baomi.errors import BaomiError
 from baomi.security.actor import Actor
@@ -45,14 +45,15 @@ def require_step_up(
     actor: Actor,
     ctx: RequestContext,
     rule: LevelRule,
+    window: timedelta,
     customer_id: str,
     fields: list[str],
     now: datetime,
 ) -> None:
-    """C4.2.4 / C4.3.2: at levels that say so, a reveal needs a second factor this session."""
+    """C4.2.4 / C4.3.2: at levels that say so, a reveal needs a second factor this session,
+    passed within `window` (the vault's reveal limits)."""
     if not rule.reveal_requires_mfa:
         return
-    window = timedelta(minutes=get_settings().step_up_window_minutes)
     verified = actor.mfa_verified_at
     if verified is not None and now - verified <= window:
         return

@@ -3,7 +3,10 @@
 Values are serialised as compact UTF-8 JSON, then sealed with the customer's own data key
 (AES-256-GCM; AAD binds table, field, record and data-key id: see crypto/envelope.py). Opening
 them again is customers/decrypt.py, which only the customers room may import; the `Vault` here
-is what the app hands to services (the key provider and the blind indexer).
+is what the app hands to the door: the key provider and the blind indexer, and the door's
+configuration (the company's level rules, C2.2, and the limits on revealing, C4.3.2 / C4.2.4).
+It is built once per process from the settings (`Vault.from_settings`), so the door itself never
+reads them.
 """
 
 from __future__ import annotations
@@ -12,11 +15,13 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 
+from baomi.config import Settings
 from baomi.crypto import normalize
 from baomi.crypto.blind_index import BlindIndexer
 from baomi.crypto.envelope import FieldCipher
@@ -24,9 +29,11 @@ from baomi.crypto.keys import KeyProvider
 from baomi.customers.decrypt import TABLE, open_fields
 from baomi.customers.fields import FIELDS
 from baomi.customers.models import customer_index, customers
+from baomi.security.levels import Levels, build_levels, load_levels
 
 __all__ = [
     "TABLE",
+    "RevealLimits",
     "Vault",
     "index_rows",
     "index_terms",
@@ -36,16 +43,59 @@ __all__ = [
 ]
 
 
+# The settings' own defaults, never the environment: what a vault built without settings uses.
+_DEFAULTS = Settings.model_construct()
+
+
+@dataclass(frozen=True, slots=True)
+class RevealLimits:
+    """How revealing is held back (C4.3.2): reveals per person per hour, and how recent the
+    second factor must be at levels that ask for one (C4.2.4)."""
+
+    per_hour: int
+    step_up_window: timedelta
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> RevealLimits:
+        return cls(
+            per_hour=settings.reveal_limit_per_hour,
+            step_up_window=timedelta(minutes=settings.step_up_window_minutes),
+        )
+
+
 @dataclass(frozen=True, slots=True)
 class Vault:
-    """The key provider and blind indexer that customer services work with."""
+    """What the customer door works with: keys, blind indexer, level rules and reveal limits."""
 
     provider: KeyProvider
     indexer: BlindIndexer
+    levels: Levels
+    limits: RevealLimits
 
     @classmethod
-    def from_provider(cls, provider: KeyProvider) -> Vault:
-        return cls(provider=provider, indexer=BlindIndexer(provider.index_root_key()))
+    def from_settings(cls, settings: Settings, provider: KeyProvider) -> Vault:
+        """The process's vault: BAOMI_LEVELS and BAOMI_HOME/levels.toml (a bad file is an
+        error), and the reveal limits, read from `settings` once at start."""
+        return cls.from_provider(
+            provider, levels=load_levels(settings), limits=RevealLimits.from_settings(settings)
+        )
+
+    @classmethod
+    def from_provider(
+        cls,
+        provider: KeyProvider,
+        *,
+        levels: Levels | None = None,
+        limits: RevealLimits | None = None,
+    ) -> Vault:
+        """A vault around `provider`; what is not given is the settings' defaults (the default
+        level template, the default limits), never the environment: for tests and benchmarks."""
+        return cls(
+            provider=provider,
+            indexer=BlindIndexer(provider.index_root_key()),
+            levels=levels if levels is not None else build_levels(_DEFAULTS.levels),
+            limits=limits if limits is not None else RevealLimits.from_settings(_DEFAULTS),
+        )
 
 
 def seal(cipher: FieldCipher, *, record_id: str, field: str, value: Any) -> bytes | None:

@@ -11,6 +11,7 @@ from baomi.api.unit import api_router
 from baomi.grants.review import emergency_grants, review_emergency_grant
 from baomi.grants.schemas import GrantIn, GrantOut, GrantReviewIn
 from baomi.grants.service import create_emergency_grant, list_grants, revoke_grant
+from baomi.notifications.api import mail_on
 from baomi.security.actor import Actor
 from baomi.security.roles import Permission
 
@@ -23,7 +24,9 @@ def post_grant(body: GrantIn, request: Request, conn: Conn, ctx: Ctx, actor: Off
     """Give an emergency grant (C4.3.1): outside the approval process, for a stated reason, at
     most BAOMI_EMERGENCY_GRANT_MAX_HOURS; the customer's handler and heads are told at once."""
     max_hours = request.app.state.settings.emergency_grant_max_hours
-    return create_emergency_grant(conn, actor=actor, ctx=ctx, grant_in=body, max_hours=max_hours)
+    return create_emergency_grant(
+        conn, actor=actor, ctx=ctx, grant_in=body, max_hours=max_hours, mail=mail_on(request)
+    )
 
 
 @router.get("", response_model=list[GrantOut])
@@ -50,6 +53,8 @@ def post_review(
 
 
 @router.post("/{grant_id}/revoke", response_model=GrantOut)
-def post_revoke(grant_id: str, conn: Conn, ctx: Ctx, actor: CurrentActor) -> GrantOut:
+def post_revoke(
+    grant_id: str, request: Request, conn: Conn, ctx: Ctx, actor: CurrentActor
+) -> GrantOut:
     """End a grant now: the officer, or early by its grantee or its request's approvers."""
-    return revoke_grant(conn, actor=actor, ctx=ctx, grant_id=grant_id)
+    return revoke_grant(conn, actor=actor, ctx=ctx, grant_id=grant_id, mail=mail_on(request))

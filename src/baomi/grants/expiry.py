@@ -51,7 +51,7 @@ def _claim(conn: Connection, rows: list[Any], column: str, now: datetime) -> lis
     return claimed
 
 
-def remind_expiring(conn: Connection, *, now: datetime) -> dict[str, int]:
+def remind_expiring(conn: Connection, *, now: datetime, mail: bool) -> dict[str, int]:
     """Tell grantees, once, that grants in force end within the next 24 hours."""
     g = access_grants.c
     rows = conn.execute(
@@ -78,13 +78,14 @@ def remind_expiring(conn: Connection, *, now: datetime) -> dict[str, int]:
             request_id=claimed[0].request_id,
             ends_at=ends_at,
             now=now,
+            mail=mail,
         )
         told += 1
         reminded += len(claimed)
     return {"grants": reminded, "notifications": told}
 
 
-def notify_expired(conn: Connection, *, now: datetime) -> dict[str, int]:
+def notify_expired(conn: Connection, *, now: datetime, mail: bool) -> dict[str, int]:
     """Tell grantees, once, that grants ended; audit each as `grant:expired` (C1.3)."""
     g = access_grants.c
     rows = conn.execute(
@@ -120,6 +121,7 @@ def notify_expired(conn: Connection, *, now: datetime) -> dict[str, int]:
             request_id=claimed[0].request_id,
             ends_at=ends_at,
             now=now,
+            mail=mail,
         )
         told += 1
         expired += len(claimed)

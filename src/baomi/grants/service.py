@@ -122,12 +122,19 @@ def _window(grant_in: GrantIn, now: datetime) -> tuple[datetime, datetime]:
 
 
 def create_emergency_grant(
-    conn: Connection, *, actor: Actor, ctx: RequestContext, grant_in: GrantIn, max_hours: int
+    conn: Connection,
+    *,
+    actor: Actor,
+    ctx: RequestContext,
+    grant_in: GrantIn,
+    max_hours: int,
+    mail: bool,
 ) -> GrantOut:
     """Give one user access to one customer outside the approval process (C4.3.1).
 
     The security officer states the reason (`purpose`); the grant lasts at most `max_hours`; the
-    customer's handler and heads are told at once, and it waits for a head's review.
+    customer's handler and heads are told at once (by mail too when `mail`), and it waits for a
+    head's review.
     """
     _require_officer(actor, ctx, Action.GRANT_CREATE, Permission.GRANT_MANAGE)
     now = clock.utcnow()
@@ -187,6 +194,7 @@ def create_emergency_grant(
         officer=actor,
         hours=round((ends_at - starts_at) / timedelta(hours=1)),
         now=now,
+        mail=mail,
     )
     return get_grant(conn, grant_id)
 
@@ -263,10 +271,11 @@ def revoke_grant(
     actor: Actor,
     ctx: RequestContext,
     grant_id: str,
+    mail: bool,
     now: datetime | None = None,
 ) -> GrantOut:
     """End a grant now; the next decision no longer sees it. A person only: the system
-    gives and ends no access (C4.3.1)."""
+    gives and ends no access (C4.3.1). The grantee is told (by mail too when `mail`)."""
     row = None
     if is_id(grant_id):
         row = conn.execute(select(access_grants).where(access_grants.c.id == grant_id)).first()
@@ -314,6 +323,7 @@ def revoke_grant(
         revoker=actor,
         ends_at=row.ends_at,
         now=now or clock.utcnow(),
+        mail=mail,
     )
     return get_grant(conn, grant_id, now=now)
 

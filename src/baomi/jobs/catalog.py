@@ -1,7 +1,9 @@
 """The product's scheduled jobs, one registration each.
 
 A new job is one line: `registry.every("name", timedelta(...), function)` where the function
-takes `(conn, *, now)` and returns counts for the audit log.
+takes `(conn, *, now)` and returns counts for the audit log. This is an edge, like the app
+factory and the CLI: what a job needs from the settings (the level rules, whether mail is on) is
+read here once and bound to it, so the jobs themselves never read the settings.
 """
 
 from __future__ import annotations
@@ -17,13 +19,19 @@ from baomi.customers import periods
 from baomi.grants import expiry
 from baomi.jobs.registry import Job, JobRegistry
 from baomi.notifications import outbox
+from baomi.security.levels import load_levels
 
 
 def default_registry(settings: Settings) -> JobRegistry:
     """Return the registry of every job the server and `baomi jobs` run."""
     registry = JobRegistry()
-    registry.every(expiry.REMIND_JOB, timedelta(minutes=10), expiry.remind_expiring)
-    registry.every(expiry.EXPIRE_JOB, timedelta(minutes=5), expiry.notify_expired)
+    mail = outbox.mail_enabled(settings)
+    registry.every(
+        expiry.REMIND_JOB, timedelta(minutes=10), partial(expiry.remind_expiring, mail=mail)
+    )
+    registry.every(
+        expiry.EXPIRE_JOB, timedelta(minutes=5), partial(expiry.notify_expired, mail=mail)
+    )
     registry.add(
         Job(
             name="mail.send",
@@ -31,8 +39,10 @@ def default_registry(settings: Settings) -> JobRegistry:
             outside_transaction=partial(outbox.send_due, settings=settings),
         )
     )
-    # C2.2: a confidentiality period that has ended lowers the level as its rule says.
-    registry.every("levels.lapse", timedelta(hours=1), periods.lapse_confidentiality_periods)
+    # C2.2: a confidentiality period that has ended lowers the level as its rule says (a bad
+    # levels.toml stops the registry being built, as it stops the application).
+    lapse = partial(periods.lapse_confidentiality_periods, levels=load_levels(settings))
+    registry.every("levels.lapse", timedelta(hours=1), lapse)
     registry.every("auth.purge_throttles", timedelta(hours=1), partial(_purge, settings=settings))
     return registry
 

@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from baomi.jobs.models import job_runs
+from baomi.uow import unit_of_work
 
 MAX_ERROR_LENGTH = 500
 
@@ -37,7 +38,7 @@ def ensure_rows(engine: Engine, names: Iterable[str], *, now: datetime) -> None:
         known = set(conn.execute(select(job_runs.c.name)).scalars())
     for name in sorted(wanted - known):
         try:
-            with engine.begin() as conn:
+            with unit_of_work(engine) as conn:
                 conn.execute(insert(job_runs).values(name=name, next_due_at=now))
         except IntegrityError:
             pass  # another instance registered it first
@@ -58,7 +59,7 @@ def take(
     condition = (
         and_(r.name == name, free) if force else and_(r.name == name, free, r.next_due_at <= now)
     )
-    with engine.begin() as conn:
+    with unit_of_work(engine) as conn:
         if (
             conn.dialect.name == "postgresql"
             and not conn.execute(

@@ -27,6 +27,7 @@ from baomi.audit.tags import Action, Decision
 from baomi.errors import BaomiError
 from baomi.jobs import lease
 from baomi.jobs.registry import Job, JobRegistry, counts_of
+from baomi.uow import unit_of_work
 
 log = structlog.get_logger(__name__)
 
@@ -147,7 +148,7 @@ class JobRunner:
         except Exception as error:  # a failed job must not stop the others; it is recorded
             log.exception("job.failed", job=job.name)
             outcome = RunOutcome(job.name, "failed", error=describe_error(error))
-            with self.engine.begin() as conn:
+            with unit_of_work(self.engine) as conn:
                 lease.finish(
                     conn,
                     name=job.name,
@@ -162,7 +163,7 @@ class JobRunner:
 
     def _run_in_transaction(self, job: Job, now: datetime) -> RunOutcome:
         assert job.run is not None
-        with self.engine.begin() as conn:
+        with unit_of_work(self.engine) as conn:
             outcome = RunOutcome(job.name, "ok", counts_of(job.run(conn, now=now)))
             self._finish_ok(conn, job, outcome, now)
         return outcome
@@ -172,7 +173,7 @@ class JobRunner:
         outcome = RunOutcome(
             job.name, "ok", counts_of(job.outside_transaction(self.engine, now=now))
         )
-        with self.engine.begin() as conn:
+        with unit_of_work(self.engine) as conn:
             self._finish_ok(conn, job, outcome, now)
         return outcome
 

@@ -22,12 +22,12 @@ from baomi.audit.tags import Action, Decision
 from baomi.crypto.errors import KeyProviderReadOnly
 from baomi.crypto.keys import KeyProvider
 from baomi.crypto.wrapping import rewrap_data_key
-from baomi.db import transaction
 from baomi.errors import Conflict, NotFound
 from baomi.ids import new_id
 from baomi.keystore.errors import KeyInUse
 from baomi.keystore.models import data_keys, key_rotations, master_key_versions
 from baomi.keystore.service import VersionState, ensure_master_versions
+from baomi.uow import unit_of_work
 
 Progress = Callable[[int, int], None]
 
@@ -59,7 +59,7 @@ def _live_under(conn: Connection, *, older_than: int | None = None) -> int:
 
 def start_rotation(engine: Engine, provider: KeyProvider) -> Rotation:
     """Resume the unfinished rotation, or add a new master version and record a rotation."""
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as conn:
         row = conn.execute(
             select(key_rotations)
             .where(key_rotations.c.finished_at.is_(None))
@@ -89,7 +89,7 @@ def rewrap_batch(
 ) -> int:
     """Rewrap up to `batch_size` data keys from older versions in one transaction; return count."""
     target = rotation.target_version
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as conn:
         rows = conn.execute(
             select(
                 data_keys.c.id,
@@ -133,7 +133,7 @@ def finish_rotation(
     ctx: RequestContext = CLI_CONTEXT,
 ) -> Rotation:
     """Close the rotation once no live data key is older than its target, and audit it."""
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as conn:
         remaining = _live_under(conn, older_than=rotation.target_version)
         if remaining:
             raise Conflict(f"{remaining} data keys still need rewrapping; run the rotation again")
@@ -197,7 +197,7 @@ def retire(
     ctx: RequestContext = CLI_CONTEXT,
 ) -> None:
     """Erase a master version that is neither active nor wrapping any live data key."""
-    with transaction(engine) as conn:
+    with unit_of_work(engine) as conn:
         ensure_master_versions(conn, provider)
         status = conn.execute(
             select(master_key_versions.c.status).where(master_key_versions.c.version == version)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Header, Query
+from fastapi import Header, Query, Request
 
 from baomi import clock
 from baomi.api.deps import Conn, Ctx, CurrentActor
 from baomi.api.unit import api_router
-from baomi.notifications import service
+from baomi.notifications import outbox, service
 from baomi.notifications.messages import (
     DEFAULT_LOCALE,
     Locale,
@@ -27,6 +27,15 @@ LocaleQuery = Annotated[
     str | None, Query(max_length=16, description="zh_CN (default) or en; else the preference")
 ]
 AcceptLanguage = Annotated[str | None, Header()]
+
+
+def mail_on(request: Request) -> bool:
+    """Whether this application's notices go out by mail too (BAOMI_SMTP_HOST in its settings).
+
+    For the routes and pages that file or decide what notifies someone: a plain function of the
+    request rather than a dependency, so an API route stays one hop (api/unit.py).
+    """
+    return outbox.mail_enabled(request.app.state.settings)
 
 
 def _locale(

@@ -17,10 +17,11 @@ import structlog
 from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.engine import Connection
 
-from baomi.config import Settings, get_settings
+from baomi.config import Settings
 from baomi.ids import new_id
 from baomi.notifications.mail import SmtpSession, build_message, describe_failure
 from baomi.notifications.models import mail_outbox, notifications
+from baomi.uow import unit_of_work
 
 log = structlog.get_logger(__name__)
 
@@ -29,9 +30,9 @@ BATCH_SIZE = 50
 MAX_BACKOFF = timedelta(hours=6)
 
 
-def mail_enabled(settings: Settings | None = None) -> bool:
+def mail_enabled(settings: Settings) -> bool:
     """Whether notification mail is on: an SMTP host is configured (BAOMI_SMTP_HOST)."""
-    return bool((settings or get_settings()).smtp_host)
+    return bool(settings.smtp_host)
 
 
 def enqueue(conn: Connection, messages: Sequence[tuple[str, str]], *, now: datetime) -> None:
@@ -75,7 +76,7 @@ def send_due(
     if not mail_enabled(settings):
         return counts
     o, n = mail_outbox.c, notifications.c
-    with engine.begin() as conn:
+    with unit_of_work(engine) as conn:
         due = conn.execute(
             select(o.id, o.recipient, o.attempts, n.kind, n.params, n.link)
             .join(notifications, n.id == o.notification_id)
@@ -104,7 +105,7 @@ def send_due(
                 outcomes.append((row.id, row.attempts + 1, describe_failure(failure, settings)))
             else:
                 outcomes.append((row.id, row.attempts + 1, None))
-    with engine.begin() as conn:
+    with unit_of_work(engine) as conn:
         for mail_id, attempts, error in outcomes:
             values: dict[str, object] = {"attempts": attempts, "last_error": error}
             if error is None:

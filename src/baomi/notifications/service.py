@@ -36,8 +36,10 @@ def notify(
     params: Mapping[str, Param],
     link: str | None,
     now: datetime,
+    mail: bool,
 ) -> list[str]:
-    """Notify each active user once; queue a mail for those with an address when mail is on."""
+    """Notify each active user once; queue a mail for those with an address when `mail` is on
+    (BAOMI_SMTP_HOST set: the caller's edge says so, from its settings)."""
     stored = checked_params(kind, params)
     addresses = notification_addresses(conn, set(user_ids))
     ids = {user_id: new_id() for user_id in sorted(addresses)}
@@ -58,7 +60,7 @@ def notify(
             for user_id, notification_id in ids.items()
         ],
     )
-    if outbox.mail_enabled():
+    if mail:
         mails = [(ids[u], address) for u, address in addresses.items() if address]
         outbox.enqueue(conn, mails, now=now)
     return list(ids.values())

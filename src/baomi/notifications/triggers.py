@@ -1,7 +1,8 @@
 """Who is told what, when the approval process moves (C4.3.1, C3.2): one function per event.
 
 The access and grant services call these in their own transaction. Each takes ids, counts and
-the people involved, never a customer's data; `kinds` refuses anything else.
+the people involved, never a customer's data; `kinds` refuses anything else. `mail` says whether
+notices also go out by mail: the caller's edge knows (outbox.mail_enabled of its settings).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ def request_filed(
     customer_count: int,
     hours: int,
     now: datetime,
+    mail: bool,
     request_kind: str = "access",
 ) -> None:
     """Tell every approver who must decide; for the officer's slot, every active officer."""
@@ -58,6 +60,7 @@ def request_filed(
         },
         link=request_link(request_id),
         now=now,
+        mail=mail,
     )
 
 
@@ -72,6 +75,7 @@ def request_decided(
     hours: int,
     ends_at: datetime | None,
     now: datetime,
+    mail: bool,
     request_kind: str = "access",
 ) -> None:
     """Tell the requester the final outcome: approved (until when) or rejected, and by whom."""
@@ -91,6 +95,7 @@ def request_decided(
         },
         link=request_link(request_id),
         now=now,
+        mail=mail,
     )
 
 
@@ -104,6 +109,7 @@ def grant_revoked(
     revoker: Actor,
     ends_at: datetime,
     now: datetime,
+    mail: bool,
 ) -> None:
     """Tell the grantee their access ended early, unless they ended it themselves (or it had
     already ended: the expiry notice said so)."""
@@ -122,6 +128,7 @@ def grant_revoked(
         },
         link=request_link(request_id) if request_id else None,
         now=now,
+        mail=mail,
     )
 
 
@@ -134,6 +141,7 @@ def grants_ending(
     request_id: str | None,
     ends_at: datetime,
     now: datetime,
+    mail: bool,
 ) -> None:
     """Tell a grantee that grants (of one request, ending together) end soon, or have ended."""
     assert kind in (Kind.GRANT_EXPIRING, Kind.GRANT_EXPIRED)
@@ -149,6 +157,7 @@ def grants_ending(
         },
         link=request_link(request_id) if request_id else None,
         now=now,
+        mail=mail,
     )
 
 
@@ -162,6 +171,7 @@ def emergency_grant(
     officer: Actor,
     hours: int,
     now: datetime,
+    mail: bool,
 ) -> None:
     """Tell the customer's handler and heads at once of an emergency grant (C3.2, C4.3.1)."""
     notify(
@@ -179,13 +189,14 @@ def emergency_grant(
         },
         link=EMERGENCY_REVIEW_LINK,
         now=now,
+        mail=mail,
     )
 
 
 ACCOUNT_CHANGES_LINK = "/security/account-changes"
 
 
-def password_reset(conn: Connection, *, user_id: str, by: Actor, now: datetime) -> None:
+def password_reset(conn: Connection, *, user_id: str, by: Actor, now: datetime, mail: bool) -> None:
     """Tell the person their password was reset (a reset they did not ask for is a warning)."""
     notify(
         conn,
@@ -194,6 +205,7 @@ def password_reset(conn: Connection, *, user_id: str, by: Actor, now: datetime) 
         params={"by": by.username, "by_name": by.display_name},
         link=None,
         now=now,
+        mail=mail,
     )
 
 
@@ -206,6 +218,7 @@ def account_change_filed(
     requester: Actor,
     heads: Iterable[str],
     now: datetime,
+    mail: bool,
 ) -> None:
     """Tell every security officer (who decides) and the heads of the departments concerned."""
     params: dict[str, Param] = {
@@ -223,6 +236,7 @@ def account_change_filed(
         params=params,
         link=ACCOUNT_CHANGES_LINK,
         now=now,
+        mail=mail,
     )
     notify(
         conn,
@@ -231,6 +245,7 @@ def account_change_filed(
         params=params,
         link=None,
         now=now,
+        mail=mail,
     )
 
 
@@ -244,6 +259,7 @@ def account_change_decided(
     decider: Actor,
     approved: bool,
     now: datetime,
+    mail: bool,
 ) -> None:
     """Tell the administrator who asked how the officer decided."""
     if requester_id is None:
@@ -262,4 +278,5 @@ def account_change_decided(
         },
         link=None,
         now=now,
+        mail=mail,
     )

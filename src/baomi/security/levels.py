@@ -15,9 +15,10 @@ may override any rule in one file, BAOMI_HOME/levels.toml, checked when the appl
     retention_days = 1095
     lapses_to = "secret"
 
-Everything that behaves by level reads the rule here: masking (security.policy), who approves
-access and lowering (access.routing), step-up on reveal, export, retention and the lapse of
-confidentiality periods.
+Everything that behaves by level reads its rule from one `Levels` value, built when the process
+starts (`load_levels`) and passed to whoever needs it, never kept in a module: masking
+(security.policy, given the rule), who approves access and lowering (access.routing), step-up on
+reveal, export, retention and the lapse of confidentiality periods.
 """
 
 from __future__ import annotations
@@ -70,12 +71,40 @@ class LevelRule:
 
 @dataclass(frozen=True, slots=True)
 class Levels:
-    """The rules of every known level (old records keep theirs) and the levels in use."""
+    """The rules of every known level (old records keep theirs) and the levels in use.
+
+    One value per process, built at start from the settings (`load_levels`) and handed to
+    whoever behaves by level: the customer door carries it (customers.vault), the web reads it
+    from there, jobs and the approval machine are given it.
+    """
 
     rules: Mapping[str, LevelRule]
+    # The level codes this company uses, lowest first (BAOMI_LEVELS).
     enabled: tuple[str, ...]
 
-    def rule(self, code: str) -> LevelRule:
+    def rule_of(self, code: str) -> LevelRule:
+        """Return the rule of a stored level code (levels no longer in use keep their rule)."""
+        return self.rules[code]
+
+    def in_use(self) -> list[LevelRule]:
+        """Return the rules of the levels in use, lowest first."""
+        return [self.rules[code] for code in self.enabled]
+
+    def parse(self, value: str, field: str = "level") -> LevelRule:
+        """Accept a level code or its Chinese label; reject levels this company does not use."""
+        by_label = {rule.label_zh: code for code, rule in self.rules.items()}
+        code = by_label.get(value.strip(), value.strip())
+        if code not in self.enabled:
+            allowed = ", ".join(f"{c} ({self.rules[c].label_zh})" for c in self.enabled)
+            raise ValidationFailed(
+                [
+                    {
+                        "field": field,
+                        "code": "level_unknown",
+                        "message": f"unknown level; use one of {allowed}",
+                    }
+                ]
+            )
         return self.rules[code]
 
 
@@ -291,7 +320,7 @@ def build_levels(enabled_setting: str, overrides: Mapping[str, Any] | None = Non
             )
         else:
             rules[code] = _override(rules[code], table, enabled, check)
-    # parse_level accepts a Chinese label too, so two levels must not share one.
+    # Levels.parse accepts a Chinese label too, so two levels must not share one.
     sharing: dict[str, list[str]] = {}
     for rule in rules.values():
         sharing.setdefault(rule.label_zh, []).append(rule.code)
@@ -344,56 +373,14 @@ def load_levels(settings: Settings) -> Levels:
         raise LevelConfigError(errors) from None
 
 
-_active: Levels | None = None
+def check_in_force(settings: Settings, levels: Levels) -> None:
+    """Fail at start unless `levels` are the rules the settings configure (C2.2).
 
-
-def install(levels: Levels) -> None:
-    """Make `levels` the configuration in force for this process."""
-    global _active
-    _active = levels
-
-
-def configure(settings: Settings) -> Levels:
-    """Load, validate and install the configuration (at application start)."""
-    levels = load_levels(settings)
-    install(levels)
-    return levels
-
-
-def active() -> Levels:
-    """Return the configuration in force, reading it from the environment on first use."""
-    if _active is None:
-        from baomi.config import get_settings
-
-        install(load_levels(get_settings()))
-    assert _active is not None
-    return _active
-
-
-def enabled_levels() -> tuple[str, ...]:
-    """Return the level codes this company uses, lowest first (BAOMI_LEVELS)."""
-    return active().enabled
-
-
-def parse_level(value: str, field: str = "level") -> LevelRule:
-    """Accept a level code or its Chinese label; reject levels this company does not use."""
-    levels = active()
-    by_label = {rule.label_zh: code for code, rule in levels.rules.items()}
-    code = by_label.get(value.strip(), value.strip())
-    if code not in levels.enabled:
-        allowed = ", ".join(f"{c} ({levels.rules[c].label_zh})" for c in levels.enabled)
-        raise ValidationFailed(
-            [
-                {
-                    "field": field,
-                    "code": "level_unknown",
-                    "message": f"unknown level; use one of {allowed}",
-                }
-            ]
+    A bad BAOMI_LEVELS or levels.toml stops the application here; so do rules built some other
+    way (the defaults, say), which would quietly leave the company's own rules unapplied.
+    """
+    if load_levels(settings) != levels:
+        raise RuntimeError(
+            "the level rules given to the application are not those BAOMI_LEVELS and "
+            f"{settings.home / LEVELS_FILE} configure: build them with load_levels(settings)"
         )
-    return levels.rules[code]
-
-
-def rule_of(code: str) -> LevelRule:
-    """Return the rule of a stored level code (levels no longer in use keep their rule)."""
-    return active().rules[code]

@@ -21,7 +21,7 @@ from enum import StrEnum
 from sqlalchemy import ColumnElement, Select, and_, false, or_
 
 from baomi.security.actor import Actor
-from baomi.security.levels import rule_of
+from baomi.security.levels import LevelRule
 from baomi.security.roles import Permission
 from baomi.security.sensitivity import Sensitivity
 
@@ -178,12 +178,17 @@ def decide(
     actor: Actor,
     action: CustomerAction,
     customer: CustomerFacts | None,
+    rule: LevelRule | None,
     fields: Mapping[str, Sensitivity],
     requested: Collection[str] | None = None,
     grants: Iterable[GrantFacts] = (),
     now: datetime,
 ) -> Decision:
-    """Decide one action on one customer; `fields` is the catalog, `requested` a subset."""
+    """Decide one action on one customer; `fields` is the catalog, `requested` a subset.
+
+    `rule` is the rule of the customer's level (C2.2), from the company's level configuration
+    the caller holds (None only when there is no customer yet, for CREATE).
+    """
     if not actor.can(Permission.CUSTOMER_WORK):
         return _deny(Reason.ROLE_WITHOUT_CUSTOMER_ACCESS)
 
@@ -207,7 +212,9 @@ def decide(
     if requested is not None and not set(requested) <= visible:
         return _deny(Reason.FIELDS_NOT_GRANTED)
     # C4.3.2 / C2.2: the level's mask set; sensitive fields are masked at every level regardless.
-    masked = catalog.masked_at(rule_of(customer.level).masked_fields)
+    if rule is None or rule.code != customer.level:
+        raise ValueError(f"decide needs the rule of the customer's level {customer.level!r}")
+    masked = catalog.masked_at(rule.masked_fields)
     return _allow(reason, visible, masked if visible is all_fields else visible & masked)
 
 

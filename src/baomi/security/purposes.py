@@ -29,7 +29,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from baomi.security.levels import rule_of
+from baomi.security.levels import LevelRule
 from baomi.security.sensitivity import Sensitivity
 
 
@@ -69,8 +69,8 @@ def carried_fields(purpose: Purpose, catalog: Mapping[str, Sensitivity]) -> froz
     return frozenset(name for name, sensitivity in catalog.items() if sensitivity in carries)
 
 
-def refusal_at(purpose: Purpose, level: str) -> PurposeRefusal | None:
-    """Why this purpose holds back a customer at `level`, or None when it does not."""
-    if RULES[purpose].bound_by_export_rule and not rule_of(level).export_allowed:
+def refusal_at(purpose: Purpose, rule: LevelRule) -> PurposeRefusal | None:
+    """Why this purpose holds back a customer whose level has `rule`, or None when it does not."""
+    if RULES[purpose].bound_by_export_rule and not rule.export_allowed:
         return PurposeRefusal.EXPORT_NOT_ALLOWED
     return None

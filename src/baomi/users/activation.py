@@ -147,10 +147,11 @@ def activate(
 
 
 def reset_password(
-    conn: Connection, *, actor: Actor, ctx: RequestContext, user_id: str
+    conn: Connection, *, actor: Actor, ctx: RequestContext, user_id: str, mail: bool
 ) -> Activation:
     """The administrator resets a password: the old one stops working, every session of the
-    person ends, they are told, and only a one-time code remains (the second factor stays).
+    person ends, they are told (by mail too when `mail`), and only a one-time code remains (the
+    second factor stays).
     An account with customer data is also locked until the security officer unlocks it."""
     require_manager(actor, ctx, Action.USER_PASSWORD_RESET)
     now = clock.utcnow()
@@ -185,5 +186,5 @@ def reset_password(
     sessions.end_all(
         conn, ctx=ctx, user_id=user_id, reason=sessions.EndReason.PASSWORD_RESET, by=actor
     )
-    triggers.password_reset(conn, user_id=user_id, by=actor, now=now)
+    triggers.password_reset(conn, user_id=user_id, by=actor, now=now, mail=mail)
     return replace(activation, locked_until_officer_unlocks=held)

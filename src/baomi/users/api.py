@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Response
+from fastapi import Depends, Request, Response
 
 from baomi.api.deps import Conn, Ctx, CurrentActor, require_permission
 from baomi.api.unit import api_router
 from baomi.auth import lockout
+from baomi.notifications.api import mail_on
 from baomi.security.actor import Actor
 from baomi.security.roles import Permission
 from baomi.users import activation, changes, service
@@ -45,7 +46,7 @@ def get_users(conn: Conn, actor: Admin) -> list[UserOut]:
 
 
 @router.post("/users", response_model=InvitationOut, status_code=201)
-def post_user(body: UserIn, conn: Conn, ctx: Ctx, actor: Admin) -> InvitationOut:
+def post_user(body: UserIn, request: Request, conn: Conn, ctx: Ctx, actor: Admin) -> InvitationOut:
     """Add a person: no password (they set it with the activation code in the answer, valid
     72 hours); the roles wait for the security officer's approval."""
     invitation = invite_user(
@@ -57,6 +58,7 @@ def post_user(body: UserIn, conn: Conn, ctx: Ctx, actor: Admin) -> InvitationOut
         employment_type=body.employment_type,
         department_id=body.department_id,
         roles=body.roles,
+        mail=mail_on(request),
         email=body.email,
     )
     return InvitationOut(
@@ -73,11 +75,15 @@ def post_disable(user_id: str, conn: Conn, ctx: Ctx, actor: Admin) -> None:
 
 
 @router.post("/users/{user_id}/reset-password", response_model=ActivationOut)
-def post_reset_password(user_id: str, conn: Conn, ctx: Ctx, actor: Admin) -> ActivationOut:
+def post_reset_password(
+    user_id: str, request: Request, conn: Conn, ctx: Ctx, actor: Admin
+) -> ActivationOut:
     """Reset a password: the old one stops working, the person's sessions end and they are
     told; the answer's one-time code lets them set a new one (MFA stays as it was). An account
     with customer data stays locked until the security officer unlocks it."""
-    code = activation.reset_password(conn, actor=actor, ctx=ctx, user_id=user_id)
+    code = activation.reset_password(
+        conn, actor=actor, ctx=ctx, user_id=user_id, mail=mail_on(request)
+    )
     return ActivationOut(
         activation_code=code.code,
         activation_expires_at=code.expires_at,
@@ -87,11 +93,19 @@ def post_reset_password(user_id: str, conn: Conn, ctx: Ctx, actor: Admin) -> Act
 
 @router.put("/users/{user_id}/roles", responses={202: {"model": AccountChangeOut}})
 def put_roles(
-    user_id: str, body: RolesIn, conn: Conn, ctx: Ctx, actor: Admin, response: Response
+    user_id: str,
+    body: RolesIn,
+    request: Request,
+    conn: Conn,
+    ctx: Ctx,
+    actor: Admin,
+    response: Response,
 ) -> AccountChangeOut | UserOut:
     """Set a person's roles: roles removed end at once (200, the user); roles added wait for
     the security officer (202, the pending change)."""
-    change = changes.request_roles(conn, actor=actor, ctx=ctx, user_id=user_id, roles=body.roles)
+    change = changes.request_roles(
+        conn, actor=actor, ctx=ctx, user_id=user_id, roles=body.roles, mail=mail_on(request)
+    )
     if change is None:
         return _user(conn, user_id)
     response.status_code = 202
@@ -100,11 +114,16 @@ def put_roles(
 
 @router.put("/users/{user_id}/department", response_model=AccountChangeOut, status_code=202)
 def put_department(
-    user_id: str, body: MoveIn, conn: Conn, ctx: Ctx, actor: Admin
+    user_id: str, body: MoveIn, request: Request, conn: Conn, ctx: Ctx, actor: Admin
 ) -> AccountChangeOut:
     """Move a person to another department, once the security officer approves."""
     return changes.request_move(
-        conn, actor=actor, ctx=ctx, user_id=user_id, department_id=body.department_id
+        conn,
+        actor=actor,
+        ctx=ctx,
+        user_id=user_id,
+        department_id=body.department_id,
+        mail=mail_on(request),
     )
 
 
@@ -120,26 +139,38 @@ def get_departments(conn: Conn, actor: Admin) -> list[DepartmentOut]:
 
 
 @router.post("/departments", response_model=DepartmentOut, status_code=201)
-def post_department(body: DepartmentIn, conn: Conn, ctx: Ctx, actor: Admin) -> DepartmentOut:
+def post_department(
+    body: DepartmentIn, request: Request, conn: Conn, ctx: Ctx, actor: Admin
+) -> DepartmentOut:
     """Create a department; a head named here waits for the security officer's approval."""
     department_id = service.create_department(
         conn, actor=actor, ctx=ctx, name=body.name, parent_id=body.parent_id
     )
     if body.head_user_id:
         changes.request_head(
-            conn, actor=actor, ctx=ctx, department_id=department_id, user_id=body.head_user_id
+            conn,
+            actor=actor,
+            ctx=ctx,
+            department_id=department_id,
+            user_id=body.head_user_id,
+            mail=mail_on(request),
         )
     return next(d for d in service.list_departments(conn) if d.id == department_id)
 
 
 @router.put("/departments/{department_id}/head", response_model=AccountChangeOut, status_code=202)
 def put_head(
-    department_id: str, body: HeadIn, conn: Conn, ctx: Ctx, actor: Admin
+    department_id: str, body: HeadIn, request: Request, conn: Conn, ctx: Ctx, actor: Admin
 ) -> AccountChangeOut:
     """Name a department's head (C1.3, C3.2), once the security officer approves; the
     department's current head is told."""
     return changes.request_head(
-        conn, actor=actor, ctx=ctx, department_id=department_id, user_id=body.user_id
+        conn,
+        actor=actor,
+        ctx=ctx,
+        department_id=department_id,
+        user_id=body.user_id,
+        mail=mail_on(request),
     )
 
 
@@ -153,19 +184,41 @@ def get_account_changes(
 
 @router.post("/account-changes/{change_id}/approve", response_model=AccountChangeOut)
 def post_approve_change(
-    change_id: str, body: ChangeDecisionIn, conn: Conn, ctx: Ctx, actor: CurrentActor
+    change_id: str,
+    body: ChangeDecisionIn,
+    request: Request,
+    conn: Conn,
+    ctx: Ctx,
+    actor: CurrentActor,
 ) -> AccountChangeOut:
     """The security officer approves: the change takes effect now (dual control)."""
     return changes.decide(
-        conn, actor=actor, ctx=ctx, change_id=change_id, approve=True, comment=body.comment
+        conn,
+        actor=actor,
+        ctx=ctx,
+        change_id=change_id,
+        approve=True,
+        mail=mail_on(request),
+        comment=body.comment,
     )
 
 
 @router.post("/account-changes/{change_id}/reject", response_model=AccountChangeOut)
 def post_reject_change(
-    change_id: str, body: ChangeDecisionIn, conn: Conn, ctx: Ctx, actor: CurrentActor
+    change_id: str,
+    body: ChangeDecisionIn,
+    request: Request,
+    conn: Conn,
+    ctx: Ctx,
+    actor: CurrentActor,
 ) -> AccountChangeOut:
     """The security officer rejects: nothing changes."""
     return changes.decide(
-        conn, actor=actor, ctx=ctx, change_id=change_id, approve=False, comment=body.comment
+        conn,
+        actor=actor,
+        ctx=ctx,
+        change_id=change_id,
+        approve=False,
+        mail=mail_on(request),
+        comment=body.comment,
     )

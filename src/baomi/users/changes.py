@@ -122,10 +122,11 @@ def _file(
     user: Any,
     kind: ChangeKind,
     now: datetime,
+    mail: bool,
     **values: Any,
 ) -> AccountChangeOut:
     """Record a pending change (withdrawing an older pending one of the same kind), audit it,
-    and tell the officers and the heads concerned."""
+    and tell the officers and the heads concerned (by mail too when `mail`)."""
     conn.execute(
         update(account_changes)
         .where(
@@ -166,6 +167,7 @@ def _file(
         requester=actor,
         heads=_heads_concerned(conn, change),
         now=now,
+        mail=mail,
     )
     return change
 
@@ -196,7 +198,13 @@ def _heads_concerned(conn: Connection, change: AccountChangeOut) -> list[str]:
 
 
 def request_roles(
-    conn: Connection, *, actor: Actor, ctx: RequestContext, user_id: str, roles: Iterable[Role]
+    conn: Connection,
+    *,
+    actor: Actor,
+    ctx: RequestContext,
+    user_id: str,
+    roles: Iterable[Role],
+    mail: bool,
 ) -> AccountChangeOut | None:
     """Change a user's roles: removals apply now; anything added waits for the officer.
 
@@ -218,7 +226,7 @@ def request_roles(
         if wanted != before:
             apply_roles(conn, ctx=ctx, user=user, roles=wanted, by=actor, approver=None)
         return None
-    return submit_roles(conn, actor=actor, ctx=ctx, user_id=user.id, roles=wanted)
+    return submit_roles(conn, actor=actor, ctx=ctx, user_id=user.id, roles=wanted, mail=mail)
 
 
 def check_roles(actor: Actor, ctx: RequestContext, roles: set[Role]) -> None:
@@ -240,7 +248,13 @@ def check_roles(actor: Actor, ctx: RequestContext, roles: set[Role]) -> None:
 
 
 def submit_roles(
-    conn: Connection, *, actor: Actor, ctx: RequestContext, user_id: str, roles: set[Role]
+    conn: Connection,
+    *,
+    actor: Actor,
+    ctx: RequestContext,
+    user_id: str,
+    roles: set[Role],
+    mail: bool,
 ) -> AccountChangeOut | None:
     """File roles that add to an account (a new one too); apply at once only at bootstrap."""
     user = _user(conn, user_id)
@@ -256,13 +270,20 @@ def submit_roles(
         user=user,
         kind=ChangeKind.ROLES,
         now=clock.utcnow(),
+        mail=mail,
         roles_before=before,
         roles_after=sorted(r.value for r in roles),
     )
 
 
 def request_head(
-    conn: Connection, *, actor: Actor, ctx: RequestContext, department_id: str, user_id: str
+    conn: Connection,
+    *,
+    actor: Actor,
+    ctx: RequestContext,
+    department_id: str,
+    user_id: str,
+    mail: bool,
 ) -> AccountChangeOut:
     """Name a department's head (C1.3, C3.2): it takes effect when the officer approves."""
     require_manager(actor, ctx, Action.ACCOUNT_CHANGE_REQUEST)
@@ -287,12 +308,19 @@ def request_head(
         user=user,
         kind=ChangeKind.HEAD,
         now=clock.utcnow(),
+        mail=mail,
         department_after=dept.id,
     )
 
 
 def request_move(
-    conn: Connection, *, actor: Actor, ctx: RequestContext, user_id: str, department_id: str
+    conn: Connection,
+    *,
+    actor: Actor,
+    ctx: RequestContext,
+    user_id: str,
+    department_id: str,
+    mail: bool,
 ) -> AccountChangeOut:
     """Move a person to another department: it takes effect when the officer approves."""
     require_manager(actor, ctx, Action.ACCOUNT_CHANGE_REQUEST)
@@ -307,6 +335,7 @@ def request_move(
         user=user,
         kind=ChangeKind.DEPARTMENT,
         now=clock.utcnow(),
+        mail=mail,
         department_before=user.department_id,
         department_after=dept.id,
     )
@@ -319,9 +348,11 @@ def decide(
     ctx: RequestContext,
     change_id: str,
     approve: bool,
+    mail: bool,
     comment: str | None = None,
 ) -> AccountChangeOut:
-    """The security officer approves (the change applies now) or rejects a pending change."""
+    """The security officer approves (the change applies now) or rejects a pending change;
+    whoever asked for it is told (by mail too when `mail`)."""
     action = Action.ACCOUNT_CHANGE_APPROVE if approve else Action.ACCOUNT_CHANGE_REJECT
     require_approver(actor, ctx, action)
     change = get_change(conn, change_id)
@@ -361,5 +392,6 @@ def decide(
         decider=actor,
         approved=approve,
         now=now,
+        mail=mail,
     )
     return get_change(conn, change.id)

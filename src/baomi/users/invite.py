@@ -40,9 +40,11 @@ def invite_user(
     employment_type: EmploymentType,
     department_id: str | None,
     roles: Iterable[Role],
+    mail: bool,
     email: str | None = None,
 ) -> Invitation:
-    """Create the account, give it an activation code, and file its roles for approval."""
+    """Create the account, give it an activation code, and file its roles for approval (the
+    officers hear of it, by mail too when `mail`)."""
     require_manager(actor, ctx, Action.USER_CREATE)
     role_set = set(roles)
     changes.check_roles(actor, ctx, role_set)
@@ -61,5 +63,7 @@ def invite_user(
     code = activation.issue(
         conn, actor=actor, user_id=user_id, purpose=activation.Purpose.ACTIVATE, now=clock.utcnow()
     )
-    pending = changes.submit_roles(conn, actor=actor, ctx=ctx, user_id=user_id, roles=role_set)
+    pending = changes.submit_roles(
+        conn, actor=actor, ctx=ctx, user_id=user_id, roles=role_set, mail=mail
+    )
     return Invitation(user_id=user_id, activation=code, pending_change=pending)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from baomi.errors import BaomiError
-from baomi.security.levels import rule_of
+from baomi.security.levels import Levels
 from baomi.web.i18n import N_
 
 ACTION_NAMES = {
@@ -39,12 +39,12 @@ def action_name(tag: str) -> str | None:
     return ACTION_NAMES.get(tag)
 
 
-def level_labeller(locale: str) -> Callable[[str], str]:
+def level_labeller(levels: Levels, locale: str) -> Callable[[str], str]:
     """The company's label of a level code in this locale (the code itself if unknown)."""
 
     def label(code: str) -> str:
         try:
-            rule = rule_of(code)
+            rule = levels.rule_of(code)
         except (BaomiError, KeyError, ValueError):
             return code
         return rule.label_zh if locale.startswith("zh") else rule.label_en

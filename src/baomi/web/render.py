@@ -1,5 +1,5 @@
 """Render a page with what every page needs: the viewer, the navigation, the CSRF token, the
-watermark (C4.3.2) and the idle-lock time (C4.2.4)."""
+watermark (C4.3.2), the idle-lock time (C4.2.4) and the company's level names (C2.2)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from fastapi.responses import HTMLResponse
 
 from baomi.config import Settings
 from baomi.web import nav, templating
+from baomi.web.labels import level_labeller
+from baomi.web.levels import levels_of
 from baomi.web.routing import here
 from baomi.web.viewer import Viewer, page_locale
 
@@ -48,6 +50,8 @@ def page(
         "watermark": watermark and viewer is not None,
         "idle_lock_seconds": idle_lock_seconds(settings) if viewer and idle_lock else 0,
         "here": here(request),
+        # The app's own level rules: each app may have others (a template global could not).
+        "level_name": level_labeller(levels_of(request), locale),
         **context,
     }
     return templating.html(locale, template, values, status=status, headers=headers)

@@ -52,7 +52,6 @@ def environment(locale: str) -> Environment:
         html_lang=i18n.html_lang(locale),
         language_names=i18n.LANGUAGE_NAMES,
         locales=i18n.LOCALES,
-        level_name=labels.level_labeller(locale),
         action_name=labels.action_name,
         browser_name=labels.browser_name,
     )

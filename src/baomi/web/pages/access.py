@@ -24,11 +24,13 @@ from baomi.api.deps import Conn, Ctx
 from baomi.errors import BaomiError, ValidationFailed
 from baomi.grants.review import emergency_grants, review_emergency_grant
 from baomi.grants.service import list_own_grants, revoke_grant
+from baomi.notifications.api import mail_on
 from baomi.security.roles import Permission
 from baomi.users.service import list_users
 from baomi.web import access_forms
 from baomi.web.access_forms import PurposeText, RequestForm
 from baomi.web.forms import attempt
+from baomi.web.levels import levels_of
 from baomi.web.nav import mounted
 from baomi.web.permits import AccessViewer
 from baomi.web.render import page
@@ -193,7 +195,14 @@ def post_request(
         return _access_page(request, conn, viewer, form=form, status=422)
     outcome = attempt(
         conn,
-        lambda: service.create_request(conn, actor=viewer.actor, ctx=ctx, request_in=request_in),
+        lambda: service.create_request(
+            conn,
+            actor=viewer.actor,
+            ctx=ctx,
+            levels=levels_of(request),
+            mail=mail_on(request),
+            request_in=request_in,
+        ),
     )
     if outcome.error is None:
         return redirect(request, "/access?done=requested#mine")
@@ -222,6 +231,8 @@ def post_decision(
             conn,
             actor=viewer.actor,
             ctx=ctx,
+            levels=levels_of(request),
+            mail=mail_on(request),
             request_id=request_id,
             approve=decision == "approve",
             comment=comment.strip() or None,
@@ -245,7 +256,10 @@ def post_revoke(
     """End a grant early: one of mine (C4.2.1 least privilege), or, for a head, an emergency
     grant on a customer of my department."""
     outcome = attempt(
-        conn, lambda: revoke_grant(conn, actor=viewer.actor, ctx=ctx, grant_id=grant_id)
+        conn,
+        lambda: revoke_grant(
+            conn, actor=viewer.actor, ctx=ctx, grant_id=grant_id, mail=mail_on(request)
+        ),
     )
     if outcome.error is None:
         anchor = "emergency-grants" if back == "emergency-grants" else "grants"

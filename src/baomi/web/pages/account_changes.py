@@ -14,6 +14,7 @@ from fastapi.responses import Response
 from baomi.api.deps import Conn, Ctx
 from baomi.audit.context import RequestContext
 from baomi.errors import BaomiError
+from baomi.notifications.api import mail_on
 from baomi.users import changes
 from baomi.users.schemas import ChangeStatus
 from baomi.users.service import list_departments, list_users
@@ -104,6 +105,7 @@ def post_decision(
             ctx=ctx,
             change_id=change_id,
             approve=approve,
+            mail=mail_on(request),
             comment=comment.strip() or None,
         ),
     )

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from baomi.api.deps import Conn, Ctx
 from baomi.audit.context import RequestContext
 from baomi.errors import BaomiError
+from baomi.notifications.api import mail_on
 from baomi.security.roles import ROLE_PERMISSIONS, Role
 from baomi.users import activation, changes, service
 from baomi.users.invite import Invitation, invite_user
@@ -165,6 +166,7 @@ def post_user(
             employment_type=user_in.employment_type,
             department_id=user_in.department_id,
             roles=user_in.roles,
+            mail=mail_on(request),
             email=user_in.email,
         ),
     )
@@ -190,7 +192,9 @@ def post_reset_password(
     """Reset a password: the page shows the person's new activation code, once."""
     outcome = attempt(
         conn,
-        lambda: activation.reset_password(conn, actor=viewer.actor, ctx=ctx, user_id=user_id),
+        lambda: activation.reset_password(
+            conn, actor=viewer.actor, ctx=ctx, user_id=user_id, mail=mail_on(request)
+        ),
     )
     if outcome.error is not None or outcome.value is None:
         assert outcome.error is not None
@@ -220,7 +224,12 @@ def post_roles(
     outcome = attempt(
         conn,
         lambda: changes.request_roles(
-            conn, actor=viewer.actor, ctx=ctx, user_id=user_id, roles=chosen
+            conn,
+            actor=viewer.actor,
+            ctx=ctx,
+            user_id=user_id,
+            roles=chosen,
+            mail=mail_on(request),
         ),
     )
     if outcome.error is None:
@@ -245,7 +254,12 @@ def post_move(
     outcome = attempt(
         conn,
         lambda: changes.request_move(
-            conn, actor=viewer.actor, ctx=ctx, user_id=user_id, department_id=department_id
+            conn,
+            actor=viewer.actor,
+            ctx=ctx,
+            user_id=user_id,
+            department_id=department_id,
+            mail=mail_on(request),
         ),
     )
     if outcome.error is None:

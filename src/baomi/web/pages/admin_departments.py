@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from baomi.access.routing import nearest_head
 from baomi.api.deps import Conn, Ctx
 from baomi.errors import BaomiError
+from baomi.notifications.api import mail_on
 from baomi.users import changes, service
 from baomi.users.schemas import DepartmentOut
 from baomi.web.forms import attempt
@@ -93,9 +94,16 @@ def get_departments(request: Request, conn: Conn, viewer: AdminViewer) -> Respon
     return _departments_page(request, conn, viewer)
 
 
-def _set_head(conn: Conn, ctx: Ctx, viewer: Viewer, department_id: str, user_id: str) -> None:
+def _set_head(
+    request: Request, conn: Conn, ctx: Ctx, viewer: Viewer, department_id: str, user_id: str
+) -> None:
     changes.request_head(
-        conn, actor=viewer.actor, ctx=ctx, department_id=department_id, user_id=user_id
+        conn,
+        actor=viewer.actor,
+        ctx=ctx,
+        department_id=department_id,
+        user_id=user_id,
+        mail=mail_on(request),
     )
 
 
@@ -120,7 +128,7 @@ def post_department(
             conn, actor=viewer.actor, ctx=ctx, name=trimmed, parent_id=parent_id or None
         )
         if head_user_id:
-            _set_head(conn, ctx, viewer, department_id, head_user_id)
+            _set_head(request, conn, ctx, viewer, department_id, head_user_id)
 
     outcome = attempt(conn, create)
     if outcome.error is None:
@@ -151,7 +159,7 @@ def post_head(
     user_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Make a department head the supervising head of a department (C1.3, C3.2)."""
-    outcome = attempt(conn, lambda: _set_head(conn, ctx, viewer, department_id, user_id))
+    outcome = attempt(conn, lambda: _set_head(request, conn, ctx, viewer, department_id, user_id))
     if outcome.error is None:
         return redirect(request, f"{PATH}?done=head")
     return _departments_page(

@@ -1,7 +1,7 @@
 """The security officer's pages (保密员): grants, levels and their rules, locked accounts, keys.
 
 /security            grants: list (active or all, per person) and revoke now (C4.2.1, C4.3.1)
-/security/levels     the per-level rules in force, read-only, from security.levels (C2.2)
+/security/levels     the per-level rules in force (the app vault's), read-only (C2.2)
 /security/accounts   accounts locked by failed logins, and unlock (C4.2.4, ASVS V6.3)
 /security/keys       master-key versions, data keys per version, rewrap progress (C4.2.2)
 
@@ -22,11 +22,13 @@ from baomi.auth import lockout
 from baomi.errors import BaomiError
 from baomi.grants.service import list_grants, revoke_grant
 from baomi.keystore.service import KeyStatus, key_status
-from baomi.security import levels
+from baomi.notifications.api import mail_on
+from baomi.security.levels import Approver
 from baomi.security.roles import Permission, permissions_of
 from baomi.users.service import list_users
 from baomi.web import access_forms, activity
 from baomi.web.forms import attempt
+from baomi.web.levels import levels_of
 from baomi.web.nav import mounted
 from baomi.web.permits import GrantsViewer, KeysViewer, OfficerViewer, UnlockViewer
 from baomi.web.render import page
@@ -53,9 +55,9 @@ ERRORS = {
 }
 OTHER_ERROR = N_("The action was refused (code %(code)s).")
 APPROVER_LABELS = {
-    levels.Approver.CUSTOMER_HEAD: N_("the customer's department head"),
-    levels.Approver.REQUESTER_HEAD: N_("the requester's department head"),
-    levels.Approver.SECURITY_OFFICER: N_("a security officer"),
+    Approver.CUSTOMER_HEAD: N_("the customer's department head"),
+    Approver.REQUESTER_HEAD: N_("the requester's department head"),
+    Approver.SECURITY_OFFICER: N_("a security officer"),
 }
 VERSION_LABELS = {
     "active": N_("Active"),
@@ -144,7 +146,10 @@ def post_revoke(
 ) -> Response:
     """End a grant now: the next decision no longer sees it (C4.2.1)."""
     outcome = attempt(
-        conn, lambda: revoke_grant(conn, actor=viewer.actor, ctx=ctx, grant_id=grant_id)
+        conn,
+        lambda: revoke_grant(
+            conn, actor=viewer.actor, ctx=ctx, grant_id=grant_id, mail=mail_on(request)
+        ),
     )
     if outcome.error is None:
         return redirect(request, "/security?done=revoked")
@@ -157,14 +162,13 @@ def post_revoke(
 
 @router.get("/security/levels")
 def get_levels(request: Request, viewer: OfficerViewer) -> Response:
-    """The per-level rules in force: one configuration, read here as everywhere (C2.2)."""
-    config = levels.active()
+    """The per-level rules in force: the configuration the door applies, shown as is (C2.2)."""
     return security_page(
         request,
         viewer,
         "security_levels.html",
         tab="/security/levels",
-        rules=[config.rule(code) for code in config.enabled],
+        rules=levels_of(request).in_use(),
         approver_labels=APPROVER_LABELS,
         field_labels=access_forms.FIELD_LABELS,
     )

@@ -25,10 +25,12 @@ from baomi.customers import search
 from baomi.customers.schemas import CheckOut
 from baomi.errors import BaomiError
 from baomi.ids import is_id
+from baomi.notifications.api import mail_on
 from baomi.security.roles import Permission
 from baomi.users.service import list_users
 from baomi.web.forms import attempt
 from baomi.web.i18n import N_
+from baomi.web.levels import levels_of
 from baomi.web.pages.customers.messages import FormErrors, form_errors
 from baomi.web.render import page
 from baomi.web.routing import is_htmx, page_router
@@ -228,7 +230,12 @@ def post_access_request(
         outcome = attempt(
             conn,
             lambda: access_service.create_request(
-                conn, actor=viewer.actor, ctx=ctx, request_in=body
+                conn,
+                actor=viewer.actor,
+                ctx=ctx,
+                levels=levels_of(request),
+                mail=mail_on(request),
+                request_in=body,
             ),
         )
         if outcome.value is not None:

@@ -20,7 +20,6 @@ from baomi.customers import service, timeline
 from baomi.customers.fields import COMMUNICATIONS
 from baomi.customers.schemas import CommunicationIn
 from baomi.errors import BaomiError
-from baomi.security.levels import active, rule_of
 from baomi.web.forms import attempt
 from baomi.web.i18n import DISPLAY_TIMEZONE, N_
 from baomi.web.pages.customers import display
@@ -66,8 +65,8 @@ def detail_page(
         entries = timeline.list_communications(
             conn, actor=viewer.actor, ctx=ctx, vault=vault, customer_id=customer_id
         )
-    current = rule_of(customer.level)
-    levels = active()
+    levels = vault.levels
+    current = levels.rule_of(customer.level)
     values: dict[str, Any] = {
         "customer": customer,
         "entries": entries,
@@ -84,7 +83,7 @@ def detail_page(
         "phone_text": display.phone_text,
         "reasons": display.reveal_reasons(viewer.locale),
         "can_edit": customer.access in EDITING_ACCESS,
-        "levels": [levels.rule(code) for code in levels.enabled],
+        "levels": levels.in_use(),
         "current_rank": current.rank,
         "reveal_needs_code": current.reveal_requires_mfa,
         "notice": notice,

@@ -26,11 +26,11 @@ from baomi.customers.schemas import CheckOut, CustomerIn, CustomerOut, CustomerP
 from baomi.customers.search import DuplicateCustomer
 from baomi.errors import BaomiError
 from baomi.security.actor import Actor
-from baomi.security.levels import active
 from baomi.security.roles import Permission, permissions_of
 from baomi.users.actors import department_subtree
 from baomi.users.service import list_users
 from baomi.web.forms import attempt
+from baomi.web.levels import levels_of
 from baomi.web.pages.customers import check, display
 from baomi.web.pages.customers.form_data import Draft
 from baomi.web.pages.customers.messages import FormErrors, form_errors
@@ -73,7 +73,6 @@ def _form(
     status: int = 200,
     duplicate: CheckOut | None = None,
 ) -> Response:
-    levels = active()
     masked = frozenset(customer.masked) if customer else frozenset()
     withheld = frozenset(customer.withheld) if customer else frozenset()
     context: dict[str, Any] = {
@@ -89,7 +88,7 @@ def _form(
         "lawful_bases": display.LAWFUL_BASES,
         "payment_types": display.PAYMENT_TYPE_NAMES,
         "phone_text": display.phone_text,
-        "levels": [levels.rule(code) for code in levels.enabled],
+        "levels": levels_of(request).in_use(),
         "handlers": _handler_choices(conn, viewer.actor),
         "action": f"/customers/{customer.id}/edit" if customer else "/customers/new",
         "check": None,
@@ -106,7 +105,8 @@ def _status(error: BaomiError | ValidationError) -> int:
 @router.get("/customers/new")
 def get_new(request: Request, conn: Conn, viewer: PageViewer) -> Response:
     """An empty form: the lowest level, the creator as handler; source and basis left to state."""
-    draft = Draft(text={"level": active().enabled[0], "handler_id": viewer.actor.user_id})
+    lowest = levels_of(request).enabled[0]
+    draft = Draft(text={"level": lowest, "handler_id": viewer.actor.user_id})
     return _form(request, conn, viewer, draft=draft, errors=FormErrors())
 
 

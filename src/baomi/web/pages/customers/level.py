@@ -16,7 +16,8 @@ from baomi.api.deps import Conn, Ctx, VaultDep
 from baomi.customers import service
 from baomi.customers.schemas import CustomerPatch
 from baomi.errors import BaomiError, ValidationFailed
-from baomi.security.levels import active, rule_of
+from baomi.notifications.api import mail_on
+from baomi.security.levels import Levels
 from baomi.web.forms import attempt
 from baomi.web.pages.customers.detail import detail_page
 from baomi.web.pages.customers.messages import form_errors
@@ -24,6 +25,10 @@ from baomi.web.routing import page_router, redirect
 from baomi.web.viewer import PageViewer
 
 router = page_router()
+
+
+def _lower(levels: Levels, level: str, *, than: str) -> bool:
+    return levels.rule_of(level).rank < levels.rule_of(than).rank
 
 
 @router.post("/customers/{customer_id}/level")
@@ -40,7 +45,7 @@ def post_level(
 ) -> Response:
     """Raise, or ask to lower. `from_level` (the level the page showed) only picks the path:
     the services refuse a lowering by update and a raise by request whatever the form says."""
-    levels = active()
+    levels = vault.levels
     error: BaomiError | ValidationError | None = None
     if level not in levels.enabled:
         error = ValidationFailed(
@@ -50,7 +55,7 @@ def post_level(
         error = ValidationFailed(
             [{"field": "level", "code": "level_unchanged", "message": "the same level as now"}]
         )
-    elif from_level in levels.enabled and rule_of(level).rank < rule_of(from_level).rank:
+    elif from_level in levels.enabled and _lower(levels, level, than=from_level):
         try:
             change = LevelChangeIn.model_validate({"level": level, "reason": reason})
         except ValidationError as invalid:
@@ -59,7 +64,13 @@ def post_level(
             lowered = attempt(
                 conn,
                 lambda: request_level_change(
-                    conn, actor=viewer.actor, ctx=ctx, customer_id=customer_id, change_in=change
+                    conn,
+                    actor=viewer.actor,
+                    ctx=ctx,
+                    levels=levels,
+                    mail=mail_on(request),
+                    customer_id=customer_id,
+                    change_in=change,
                 ),
             )
             if lowered.error is None:

@@ -18,7 +18,7 @@ from baomi.api.deps import Conn, Ctx, VaultDep
 from baomi.customers import search
 from baomi.customers.schemas import CustomerPage, CustomerSummary
 from baomi.errors import ValidationFailed
-from baomi.security.levels import active
+from baomi.security.levels import Levels
 from baomi.security.roles import Permission, permissions_of
 from baomi.users.service import list_users
 from baomi.web.forms import attempt
@@ -84,16 +84,16 @@ class Row:
     updated: str
 
 
-def _rows(locale: str, items: list[CustomerSummary]) -> list[Row]:
-    label = level_labeller(locale)
-    levels = {code: label(code) for code in {c.level for c in items}}
+def _rows(levels: Levels, locale: str, items: list[CustomerSummary]) -> list[Row]:
+    label = level_labeller(levels, locale)
+    names = {code: label(code) for code in {c.level for c in items}}
     why = {code: translate(locale, msgid) for code, msgid in ACCESS_REASONS.items()}
     return [
         Row(
             id=c.id,
             name=c.name,
             level=c.level,
-            level_label=levels[c.level],
+            level_label=names[c.level],
             handler=c.handler.display_name,
             department=c.department.name,
             why=why.get(c.access, c.access),
@@ -150,16 +150,15 @@ def get_customers(
         "page_links": _page_links(min(page_number, pages), pages),
         "query_for": lambda **changes: _query(filters, **changes),
         "results_target": RESULTS_TARGET,
-        "rows": _rows(viewer.locale, result.items),
+        "rows": _rows(vault.levels, viewer.locale, result.items),
     }
     if is_htmx(request) and request.headers.get("hx-target") == RESULTS_TARGET:
         return page(request, viewer, "customers/_results.html", **context)
-    levels = active()
     return page(
         request,
         viewer,
         "customers/list.html",
-        levels=list(levels.enabled),
+        levels=list(vault.levels.enabled),
         handlers=_handlers(conn),
         page_sizes=PAGE_SIZES,
         check_kinds=CHECK_KINDS,
