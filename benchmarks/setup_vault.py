@@ -10,6 +10,8 @@ from pathlib import Path
 from sqlalchemy import Engine
 
 from baomi.audit.context import CLI_CONTEXT, RequestContext
+from baomi.audit.runner import create_log_key
+from baomi.audit.settings import AuditSettings
 from baomi.crypto.keys import LocalKeyFileProvider
 from baomi.customers.vault import Vault
 from baomi.db import make_engine
@@ -41,6 +43,7 @@ def make_vault() -> BenchVault:
     engine = make_engine(f"sqlite:///{db_path}")
     upgrade(engine)
     provider = LocalKeyFileProvider.create(key_path)
+    create_log_key(AuditSettings(home=home))  # the audit log's key, as `baomi init` makes it
     with unit_of_work(engine) as conn:
         ensure_master_versions(conn, provider)
         dept = users.create_department(conn, actor=SEEDER, ctx=CLI_CONTEXT, name="基准部")

@@ -19,6 +19,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, text
 
 from baomi.app import create_app
+from baomi.audit.runner import create_log_key
+from baomi.audit.settings import AuditSettings
 from baomi.config import Settings
 from baomi.crypto.keys import KeyProvider, LocalKeyFileProvider
 from baomi.customers.vault import Vault
@@ -131,6 +133,8 @@ def org(database: tuple[str, Org]) -> Org:
 @pytest.fixture
 def app(engine: Engine, vault: Vault, database: tuple[str, Org], tmp_path: Path) -> FastAPI:
     settings = Settings(home=tmp_path / "home", database_url=database[0])
+    # The audit log's signing key, as `baomi init` creates it (nothing else does: C1.3).
+    create_log_key(AuditSettings(home=settings.home))
     return create_app(settings=settings, engine=engine, vault=vault)
 
 

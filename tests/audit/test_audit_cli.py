@@ -13,6 +13,8 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from baomi import runtime
+from baomi.audit.runner import create_log_key
+from baomi.audit.settings import AuditSettings
 from baomi.cli.main import app
 from baomi.db import make_engine
 from baomi.migrate import upgrade
@@ -32,6 +34,7 @@ def home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Path
     runtime.reset()
     engine = make_engine(f"sqlite:///{db}")
     upgrade(engine)
+    create_log_key(AuditSettings(home=home))  # as `baomi init` does
     yield home, engine
     engine.dispose()
     runtime.get_engine().dispose()

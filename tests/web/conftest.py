@@ -27,6 +27,8 @@ from sqlalchemy import Engine
 
 from baomi import clock
 from baomi.app import create_app
+from baomi.audit.runner import create_log_key
+from baomi.audit.settings import AuditSettings
 from baomi.auth.totp import STEP_SECONDS, step_at
 from baomi.config import Settings
 from baomi.customers.vault import Vault
@@ -114,6 +116,7 @@ def live_server(
 ) -> Iterator[LiveServer]:
     """The real app on 127.0.0.1:<free port>, in a thread, against this test's database."""
     settings = Settings(home=tmp_path / "home", database_url=database[0], **server_settings)
+    create_log_key(AuditSettings(home=settings.home))  # as `baomi init` does (C1.3)
     app = create_app(settings=settings, engine=engine, vault=vault)
     port = _free_port()
     server = uvicorn.Server(

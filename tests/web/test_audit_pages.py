@@ -267,3 +267,22 @@ def test_auditor_searches_verifies_and_downloads_a_proof(
     page.goto("/audit")
     shoot(page, "audit-verification", then=verify_again, full_page=False)
     assert csp_violations(page) == []
+
+
+def test_a_missing_signing_key_is_said_on_the_page_and_never_replaced(
+    app: FastAPI, engine: Engine
+) -> None:
+    """Issue 18: without its key the log cannot be verified or sealed here; nothing makes one."""
+    _seal(app, engine)
+    key = AuditSettings(home=app.state.settings.home).resolved_key_file
+    key.unlink()
+    key.with_suffix(".vkey").unlink()
+    with browser(app) as client:
+        login(client, "shenji")
+        page = client.get("/audit")
+        assert page.status_code == 200
+        checked = client.post("/audit/verify", data={"csrf_token": csrf_token(page.text)})
+        assert checked.status_code == 200
+        assert "no audit log signing key" in checked.text
+        assert "校验通过" not in checked.text
+    assert not key.exists() and not key.with_suffix(".vkey").exists()

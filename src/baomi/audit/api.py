@@ -15,12 +15,23 @@ from fastapi import BackgroundTasks, Depends, Query, Request
 from baomi.api.deps import Conn, Ctx, EngineDep, require_permission
 from baomi.api.unit import api_router
 from baomi.audit import proofs, runner, search, service
+from baomi.audit.checkpoint import MissingSigningKey
 from baomi.audit.context import RequestContext
 from baomi.audit.sealing import seal
 from baomi.audit.settings import AuditSettings
 from baomi.audit.tags import Action, Decision
+from baomi.errors import BaomiError
 from baomi.security.actor import Actor
 from baomi.security.roles import Permission
+
+
+class AuditKeyMissing(BaomiError):
+    """The log's signing key file is gone (issue 18): nothing is sealed until it is restored."""
+
+    status = 503
+    code = "audit_key_missing"
+    title = "The audit log cannot be sealed"
+
 
 router = api_router(prefix="/api/v1/audit", tags=["audit"])
 Auditor = Annotated[Actor, Depends(require_permission(Permission.AUDIT_READ))]
@@ -94,7 +105,13 @@ def get_proof(
         except proofs.NotSealed:
             # Seal inside this request's transaction (on SQLite it already holds the write
             # lock); if another sealer holds the lock, its commit shows up on the next read.
-            signer = runner.log_signer(settings)
+            try:
+                signer = runner.log_signer(settings)
+            except MissingSigningKey as missing:
+                raise AuditKeyMissing(
+                    "the audit log's signing key is missing on the server, so this event "
+                    "cannot be sealed: the system administrator restores it from the key backup"
+                ) from missing
             trusted = runner.newest_kept(signer.verifier, settings)
             if seal(conn, signer, trusted=trusted) is not None:
                 tasks.add_task(

@@ -120,12 +120,25 @@ def parse_skey(text: str) -> Ed25519Signer:
     return signer
 
 
-def load_or_create_key(path: Path, name: str | None = None, alg: int = ED25519) -> Ed25519Signer:
-    """Read the signing key file, creating it (mode 0600, never overwritten) if absent."""
-    if path.exists():
-        if path.stat().st_mode & 0o077:
-            raise CheckpointError(f"{path} must be readable by its owner only (chmod 600)")
-        return parse_skey(path.read_text())
+class MissingSigningKey(CheckpointError):
+    """The log's signing key is not where it should be. It is never silently replaced: a new key
+    would sign checkpoints that no verifier of the existing log trusts (issue 18)."""
+
+
+def load_key(path: Path) -> Ed25519Signer:
+    """Read the signing key file (owner-only); refuse, never create, when it is missing."""
+    if not path.exists():
+        raise MissingSigningKey(
+            f"no audit log signing key at {path}: `baomi init` creates one for a new "
+            "installation; an existing one restores it from the key backup"
+        )
+    if path.stat().st_mode & 0o077:
+        raise CheckpointError(f"{path} must be readable by its owner only (chmod 600)")
+    return parse_skey(path.read_text())
+
+
+def create_key(path: Path, name: str | None = None, alg: int = ED25519) -> Ed25519Signer:
+    """Create a new signing key file (mode 0600) and its `.vkey`; never overwrite one."""
     path.parent.mkdir(parents=True, exist_ok=True)
     signer = Ed25519Signer(
         name or f"baomi.audit/{secrets.token_hex(6)}", Ed25519PrivateKey.generate(), alg
@@ -135,6 +148,12 @@ def load_or_create_key(path: Path, name: str | None = None, alg: int = ED25519) 
         f.write(signer.skey() + "\n")
     path.with_suffix(".vkey").write_text(signer.verifier.vkey + "\n")
     return signer
+
+
+def load_or_create_key(path: Path, name: str | None = None, alg: int = ED25519) -> Ed25519Signer:
+    """Read the key file, creating it if absent: for a witness's own key and for tests, never
+    for the log's key once it exists somewhere (`baomi init` creates that one)."""
+    return load_key(path) if path.exists() else create_key(path, name, alg)
 
 
 def body(origin: str, size: int, root: bytes) -> str:

@@ -20,8 +20,10 @@ from baomi.audit.checkpoint import (
     Checkpoint,
     CheckpointError,
     Ed25519Signer,
+    MissingSigningKey,
     Verifier,
-    load_or_create_key,
+    create_key,
+    load_key,
     open_checkpoint,
 )
 from baomi.audit.sealing import Sealed, seal
@@ -47,8 +49,17 @@ def reader(engine: Engine) -> Engine:
 
 
 def log_signer(settings: AuditSettings) -> Ed25519Signer:
-    """Return the log's signing key from its key file, creating it on first use."""
-    return load_or_create_key(settings.resolved_key_file)
+    """Return the log's signing key from its key file; MissingSigningKey when there is none."""
+    return load_key(settings.resolved_key_file)
+
+
+def create_log_key(settings: AuditSettings) -> bool:
+    """Create the log's signing key unless it exists (`baomi init`); return whether it did."""
+    if settings.resolved_key_file.exists():
+        log_signer(settings)  # an existing key must still be readable and well-formed
+        return False
+    create_key(settings.resolved_key_file)
+    return True
 
 
 def log_verifier(settings: AuditSettings) -> Verifier:
@@ -107,7 +118,10 @@ def publish_latest(engine: Engine, log_key: Verifier, settings: AuditSettings) -
 
 def startup_check(engine: Engine, settings: AuditSettings) -> str | None:
     """Return why the database disagrees with the checkpoints kept outside it, or None."""
-    log_key = log_verifier(settings)
+    try:
+        log_key = log_verifier(settings)
+    except MissingSigningKey as exc:
+        return str(exc)
     try:
         kept = external_checkpoints(log_key, settings)
     except (CheckpointError, OSError) as exc:
@@ -146,7 +160,7 @@ def can_sign(settings: AuditSettings) -> bool:
     """Return whether this process holds the log's signing key (never creates one to find out).
 
     A new key would sign checkpoints no verifier of the existing log trusts, so only a key file
-    that already exists counts; a fresh home gets its key from `baomi init` or the first seal.
+    that already exists counts; a fresh home gets its key from `baomi init`, and only there.
     """
     return settings.resolved_key_file.exists()
 

@@ -16,6 +16,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from baomi import logging as baomi_logging
 from baomi import migrate, runtime
 from baomi.app import create_app
+from baomi.audit import runner, store
 from baomi.audit.runner import startup_check
 from baomi.audit.settings import AuditSettings
 from baomi.cli.output import console, fail, user_errors
@@ -42,6 +43,8 @@ class InitResult:
     migrated_from: str | None
     revision: str | None
     master_version: int
+    audit_key_created: bool = False
+    audit_key_file: Path | None = None
 
 
 def schema_revisions(engine: Engine) -> tuple[str | None, str | None]:
@@ -86,6 +89,26 @@ def _provider(settings: Settings, engine: Engine) -> tuple[KeyProvider, bool]:
     return LocalKeyFileProvider.create(settings.key_file, settings.key_passphrase), True
 
 
+def _audit_key(settings: Settings, engine: Engine) -> tuple[Path, bool]:
+    """Create the audit log's signing key for a log that has none yet (C1.3); say if it did.
+
+    Nothing else creates it: a log already signed needs its own key back, from the key backup,
+    since checkpoints signed by a new key would not be trusted by its verifiers (issue 18).
+    """
+    audit = AuditSettings(home=settings.home)
+    path = audit.resolved_key_file
+    if not path.exists():
+        with engine.connect() as conn:
+            signed = store.last_checkpoint(conn) is not None
+        if signed:
+            raise Conflict(
+                f"the audit log signing key {path} is missing but the log is already signed: "
+                "restore it from your key backup; init will not create a new one",
+                code="audit_key_missing",
+            )
+    return path, runner.create_log_key(audit)
+
+
 def _sync_versions(engine: Engine, provider: KeyProvider) -> None:
     with unit_of_work(engine) as conn:
         status = key_status(conn, provider)
@@ -109,6 +132,7 @@ def initialise(settings: Settings) -> InitResult:
     current, _ = schema_revisions(engine)
     provider, created = _provider(settings, engine)
     _sync_versions(engine, provider)
+    audit_key_file, audit_key_created = _audit_key(settings, engine)
     baomi_logging.configure(settings)
     baomi_logging.get_logger().info(
         "init", key_file_created=created, migrated=before != current, revision=current
@@ -120,6 +144,8 @@ def initialise(settings: Settings) -> InitResult:
         migrated_from=before if before != current else None,
         revision=current,
         master_version=provider.active_version(),
+        audit_key_created=audit_key_created,
+        audit_key_file=audit_key_file,
     )
 
 
@@ -136,6 +162,8 @@ def _report(result: InitResult, settings: Settings) -> None:
     moved = f" (upgraded from {result.migrated_from})" if result.migrated_from else ""
     console.print(f"  ✓ database schema at {result.revision}{moved}")
     console.print(f"  ✓ master key version {result.master_version} active and on record")
+    made = "created" if result.audit_key_created else "loads"
+    console.print(f"  ✓ audit log signing key {result.audit_key_file} {made} (mode 0600)")
 
 
 def url_of(host: str, port: int) -> str:
@@ -182,8 +210,15 @@ def _serve(settings: Settings, host: str, port: int) -> None:
             )
         # C2.2: BAOMI_LEVELS and levels.toml are read and checked here; a bad file stops us.
         vault = Vault.from_settings(settings, runtime.get_key_provider())
+    audit_settings = AuditSettings(home=settings.home)
+    # C1.3: without its key the log cannot be sealed, and a new key is never made here.
+    if not runner.can_sign(audit_settings):
+        fail(
+            f"no audit log signing key at {audit_settings.resolved_key_file}: `baomi init` "
+            "creates it for a new installation; otherwise restore it from the key backup"
+        )
     # C1.3: a database restored to an older copy would quietly fork the sealed audit log.
-    if problem := startup_check(engine, AuditSettings(home=settings.home)):
+    if problem := startup_check(engine, audit_settings):
         fail(f"the audit log does not match its kept checkpoints: {problem} (`baomi audit status`)")
     app = create_app(
         settings=settings,
