@@ -84,3 +84,15 @@ def kept_sizes(directory: Path) -> set[int]:
     if not directory.is_dir():
         return set()
     return {int(p.name.split(".")[1]) for p in directory.glob("checkpoint.*")}
+
+
+def kept_files(directory: Path) -> list[tuple[int, Path]]:
+    """Return (size, path) of every kept file, checkpoints and witnessed ones, smallest first."""
+    if not directory.is_dir():
+        return []
+    found = [
+        (int(p.name.split(".")[1]), p)
+        for kind in ("checkpoint", "witnessed")
+        for p in directory.glob(f"{kind}.*")
+    ]
+    return sorted(found)

@@ -58,6 +58,8 @@ class Action(StrEnum):
     KEY_RETIRE = "key:retire"
     AUDIT_SEARCH = "audit:search"
     AUDIT_VERIFY = "audit:verify"
+    # A restored older database accepted, with the gap it leaves (audit/restore.py).
+    AUDIT_RESTORE_ACCEPT = "audit:restore_accept"
     # Scheduled jobs run as the system (baomi.jobs); the inbox (baomi.notifications).
     JOB_RUN = "job:run"
     NOTIFICATION_READ = "notification:read"

@@ -12,14 +12,15 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from baomi.audit import proofcheck, proofs, runner, search, service
+from baomi.audit import proofcheck, proofs, restore, runner, search, service
 from baomi.audit.checkpoint import CheckpointError, Verifier, open_checkpoint
 from baomi.audit.context import CLI_CONTEXT
 from baomi.audit.guards import postgres_grants
 from baomi.audit.sealing import SealRefused
 from baomi.audit.tags import Action, Decision
 from baomi.audit.verify import verify as verify_log
-from baomi.cli.output import console, err_console, fail
+from baomi.cli.identity import AS_USER, SECRETS_STDIN, acting_person
+from baomi.cli.output import console, err_console, fail, user_errors
 from baomi.errors import BaomiError
 from baomi.runtime import get_audit_settings, get_engine
 from baomi.uow import unit_of_work
@@ -272,6 +273,38 @@ def status() -> None:
         doc = search.status(conn)
     doc["startupCheck"] = runner.startup_check(engine, get_audit_settings()) or "ok"
     _print_json(doc)
+
+
+@app.command("accept-restore")
+def accept_restore(
+    yes: bool = typer.Option(False, "--yes", help="Accept without asking again."),
+    as_user: str = AS_USER,
+    password_stdin: bool = SECRETS_STDIN,
+) -> None:
+    """Accept a database restored from a backup, as a security officer (audited, C1.3).
+
+    The restored log must verify and be an older state of the kept checkpoints; those beyond it
+    are set aside (never deleted) and an audit:restore_accept event records the gap.
+    """
+    engine, settings = get_engine(), get_audit_settings()
+    with user_errors():
+        plan = restore.examine(engine, settings)
+    console.print(
+        f"The restored database holds the audit log up to checkpoint {plan.restored_size}; "
+        f"{len(plan.superseded)} kept checkpoint file(s) go up to {plan.newest_superseded}. "
+        "Sealed events between them are gone with the old database; those files are set "
+        "aside in the export directory, not deleted."
+    )
+    with user_errors(), unit_of_work(engine) as conn:
+        officer = acting_person(conn, as_user, password_stdin)
+    if not yes:
+        typer.confirm("Accept this restore?", abort=True)
+    with user_errors():
+        restore.accept(engine, settings, actor=officer, ctx=CLI_CONTEXT)
+    console.print(
+        f"Restore accepted: the log continues from checkpoint {plan.restored_size}, and the "
+        "acceptance is itself an audit event, sealed."
+    )
 
 
 @app.command("export-bundle")
