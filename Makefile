@@ -11,9 +11,10 @@ setup:
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet "uv==$(UV_VERSION)"
 	@$(UV) sync --frozen --quiet $(EXTRAS)
 
-## Start the web service on embedded SQLite with the demo company (http://127.0.0.1:8000).
+## Start the web service on embedded SQLite with the demo company (http://127.0.0.1:8000;
+## another port: make run PORT=8080, or BAOMI_PORT).
 run: setup
-	$(UV) run --frozen $(EXTRAS) baomi demo
+	$(UV) run --frozen $(EXTRAS) baomi demo $(if $(PORT),--port $(PORT))
 
 ## Lint, type-check and run the whole suite on SQLite and PostgreSQL.
 test: setup postgres lint typecheck unit

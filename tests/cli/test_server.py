@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import socket
 import stat
 import sys
 from pathlib import Path
@@ -193,3 +194,41 @@ def test_init_refuses_an_env_provider_missing_versions_in_use(
     assert "does not have" in wrong.stderr
     monkeypatch.setenv("BAOMI_MASTER_KEYS", first)
     assert cli("doctor").exit_code == 0  # version 1 is still on record as active
+
+
+def test_demo_listens_where_baomi_port_says(
+    home: Path, cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: `make run` could not move off port 8000 (BAOMI_PORT was ignored by the demo)."""
+    monkeypatch.setattr(seed, "DEMO_CUSTOMERS", 3)
+    started: dict[str, Any] = {}
+    monkeypatch.setattr(
+        server, "_run_uvicorn", lambda app, host, port: started.update(host=host, port=port)
+    )
+    monkeypatch.setenv("BAOMI_PORT", str(_free_port()))
+    result = cli("demo")
+    assert result.exit_code == 0, result.output
+    port = int(os.environ["BAOMI_PORT"])
+    assert started == {"host": "127.0.0.1", "port": port}
+    assert f"http://127.0.0.1:{port}" in result.stdout
+
+
+def test_a_taken_port_fails_before_serving_is_announced(
+    initialised: Path, cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server, "_run_uvicorn", _must_not_run)
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = cli("serve", "--port", str(port))
+    assert result.exit_code == 1
+    assert f"port {port} on 127.0.0.1 is taken" in result.stderr
+    assert "serving on" not in result.stdout
+    assert "Traceback" not in result.output
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])

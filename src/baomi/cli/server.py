@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import ipaddress
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,8 +32,6 @@ from baomi.keystore.service import (
     recorded_versions,
 )
 from baomi.uow import unit_of_work
-
-DEMO_PORT = 8000
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +190,25 @@ def freeze_startup_heap() -> None:
     gc.freeze()
 
 
+def refuse_a_taken_port(host: str, port: int) -> None:
+    """Fail before saying "serving on" when another process already listens there."""
+    try:
+        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    except OSError as error:
+        fail(f"cannot listen on {host}: {error}")
+    family, kind, proto, _, address = infos[0]
+    with socket.socket(family, kind, proto) as probe:
+        # As uvicorn binds: SO_REUSEADDR, so a port in TIME_WAIT is not called taken.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(address)
+        except OSError:
+            fail(
+                f"port {port} on {host} is taken by another program: stop it, or choose "
+                "another port with --port or BAOMI_PORT (make run PORT=…)"
+            )
+
+
 def _run_uvicorn(app: Any, host: str, port: int) -> None:
     freeze_startup_heap()
     # Uvicorn's access log would print query strings (查重 values); RequestLog logs paths only.
@@ -228,6 +246,7 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         # Reminders, expiry notices and mail (BAOMI_RUN_JOBS=false leaves them to cron).
         run_jobs_in_background=settings.run_jobs,
     )
+    refuse_a_taken_port(host, port)
     baomi_logging.configure(settings)
     baomi_logging.get_logger().info("serve", host=host, port=port, demo=settings.demo)
     console.print(f"baomi is serving on [bold]{url_of(host, port)}[/bold]")
@@ -257,7 +276,9 @@ def serve(host: str | None = HOST, port: int | None = PORT) -> None:
 
 def demo(
     host: str = typer.Option("127.0.0.1", "--host", help="Loopback address only."),
-    port: int = typer.Option(DEMO_PORT, "--port", min=1, max=65535),
+    port: int | None = typer.Option(
+        None, "--port", min=1, max=65535, help="Port (default BAOMI_PORT, 8000)."
+    ),
 ) -> None:
     """Initialise, seed the demo company (published passwords) and serve on this machine only."""
     if not is_loopback(host):
@@ -285,4 +306,4 @@ def demo(
         for username, password, secret, role in outcome.logins:
             console.print(f"  {username:<10} {password}   {secret:<32}   {role}")
         console.print(f"They are also in {outcome.credentials_file} (mode 0600).")
-    _serve(settings, host, port)
+    _serve(settings, host, port or settings.port)
