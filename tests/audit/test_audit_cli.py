@@ -13,6 +13,7 @@ from sqlalchemy import Engine
 from typer.testing import CliRunner
 
 from baomi import runtime
+from baomi.audit.checkpoint import load_or_create_key
 from baomi.audit.runner import create_log_key
 from baomi.audit.settings import AuditSettings
 from baomi.cli.main import app
@@ -59,8 +60,15 @@ def test_proof_seals_by_itself_and_verifies_offline(
     proof_file = tmp_path / "proof.json"
     proof_file.write_text(out)
     vkey = (_home / "audit_log.vkey").read_text().strip()
-    assert run("audit", "verify-proof", str(proof_file))[0] == 0
-    assert run("audit", "verify-proof", str(proof_file), "--key", vkey)[0] == 0
+    unsigned = run("audit", "verify-proof", str(proof_file))
+    assert unsigned[0] == 0 and "signature not checked" in unsigned[1]
+    signed = run("audit", "verify-proof", str(proof_file), "--key", vkey)
+    assert signed[0] == 0 and "(checkpoint signature checked)" in signed[1]
+    # Issue 19: the .vkey file itself is accepted, as its name suggests.
+    by_file = run("audit", "verify-proof", str(proof_file), "--key", str(_home / "audit_log.vkey"))
+    assert by_file[0] == 0 and "(checkpoint signature checked)" in by_file[1]
+    other = load_or_create_key(tmp_path / "other.key", "baomi.test/other").verifier.vkey
+    assert run("audit", "verify-proof", str(proof_file), "--key", other)[0] == 1
     proof_file.write_text(json.dumps({**doc, "leafIdx": 5}))
     assert run("audit", "verify-proof", str(proof_file))[0] == 1
     proof_file.write_text(json.dumps({**doc, "extra": 1}))

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from baomi import runtime
 from baomi.audit.context import CLI_CONTEXT
 from baomi.audit.models import audit_events
+from baomi.cli import output
 from baomi.customers import service as customers
 from baomi.customers.schemas import CustomerIn, CustomerOut
 from baomi.customers.vault import Vault
@@ -210,3 +211,23 @@ def test_a_salespersons_grant_is_refused_on_record(setup: Setup, cli: Invoke) ->
         (setup.org.user_ids["zhangsan"], "zhangsan", "missing_permission")
     ]
     assert details == [{"permission": "grant:manage"}]
+
+
+def test_list_shows_whole_ids_and_revoke_takes_a_unique_prefix(
+    setup: Setup, cli: Invoke, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 19: `grant list` cropped the ids `grant revoke` needs, on an 80-column terminal."""
+    added = cli(
+        "grant", "add", "--user", "lisi", "--customer", setup.customer_id, "--hours", "2",
+        "--purpose", "交接前核对", *_officer(), input=_secrets(0),
+    )  # fmt: skip
+    assert added.exit_code == 0, added.output
+    grant_id = added.stdout.split()[2].rstrip(":")
+    monkeypatch.setattr(output.console, "width", 80)
+    listed = cli("grant", "list")
+    assert grant_id in listed.stdout and setup.customer_id in listed.stdout
+    short = cli("grant", "revoke", grant_id[:5], *_officer(), input=_secrets(1))
+    assert short.exit_code == 1  # too short to name one grant: not guessed at
+    revoked = cli("grant", "revoke", grant_id[:12], *_officer(), input=_secrets(2))
+    assert revoked.exit_code == 0, revoked.output
+    assert f"Grant {grant_id} revoked." in revoked.stdout

@@ -94,7 +94,9 @@ def _seal_before_verifying(explicit_key: bool) -> str | None:
 
 @app.command()
 def verify(
-    key: str | None = typer.Option(None, help="The log's verifier key (default: BAOMI_HOME)."),
+    key: str | None = typer.Option(
+        None, help="The log's verifier key, or its .vkey file (default: BAOMI_HOME's)."
+    ),
     allow_unsealed: bool = typer.Option(
         False,
         "--allow-unsealed",
@@ -110,7 +112,7 @@ def verify(
     """
     try:
         settings = get_audit_settings()
-        log_key = Verifier.parse(key) if key else runner.log_verifier(settings)
+        log_key = verifier_from(key) if key else runner.log_verifier(settings)
         external = runner.external_checkpoints(log_key, settings)
     except (CheckpointError, OSError) as error:
         fail(str(error))
@@ -210,9 +212,16 @@ def consistency(
 @app.command("verify-proof")
 def verify_proof(
     file: Path = typer.Argument(..., help="An inclusion or consistency proof, or a bundle."),
-    key: str | None = typer.Option(None, help="Also check checkpoint signatures by this key."),
+    key: str | None = typer.Option(
+        None,
+        help="Also check checkpoint signatures: the log's verifier key, or its .vkey file.",
+    ),
 ) -> None:
-    """Check a proof file offline: exit 0 valid, 1 invalid, 2 malformed. Needs no database."""
+    """Check a proof file offline: exit 0 valid, 1 invalid, 2 malformed. Needs no database.
+
+    Without --key the proof's hashes are checked but not who signed its checkpoints: the output
+    says so.
+    """
     try:
         text = file.read_bytes()
     except OSError as error:
@@ -220,7 +229,7 @@ def verify_proof(
     code, message = proofcheck.check_text(text)
     if code == proofcheck.VALID and key:
         try:
-            log_key = Verifier.parse(key)
+            log_key = verifier_from(key)
             doc = json.loads(text)
             for name in ("checkpoint", "checkpoint1", "checkpoint2"):
                 if name in doc:
@@ -229,7 +238,24 @@ def verify_proof(
             code, message = proofcheck.INVALID, f"invalid: {error}"
     if code != proofcheck.VALID:
         fail(message, code=code)
-    console.print(message + (" (checkpoint signature checked)" if key else ""))
+    if key:
+        console.print(f"{message} (checkpoint signature checked)")
+    else:
+        console.print(
+            f"{message} (checkpoint signature not checked: pass --key with the log's verifier "
+            "key or its .vkey file)"
+        )
+
+
+def verifier_from(key: str) -> Verifier:
+    """A verifier key given as its text, or as the path of a .vkey file holding it."""
+    path = Path(key)
+    if path.is_file():
+        try:
+            return Verifier.parse(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError) as error:
+            raise CheckpointError(f"cannot read {path}: {error}") from error
+    return Verifier.parse(key)
 
 
 @app.command("search")

@@ -12,19 +12,26 @@ from __future__ import annotations
 from datetime import datetime
 
 import typer
-from rich.table import Table
+from rich.table import Column, Table
+from sqlalchemy.engine import Connection
 
 from baomi import clock, runtime
 from baomi.audit.context import CLI_CONTEXT
 from baomi.cli.identity import AS_USER, SECRETS_STDIN, acting_person, console_actor
 from baomi.cli.output import console, user_errors
+from baomi.errors import ValidationFailed
 from baomi.grants import service
 from baomi.grants.schemas import GrantIn, GrantOut
+from baomi.security.actor import Actor
 from baomi.uow import unit_of_work
 from baomi.users import service as users
 
 OPTIONS = {"duration_hours": "--hours", "user_id": "--user", "customer_id": "--customer"}
 app = typer.Typer(help="Time-bound access grants: add, revoke, list.", no_args_is_help=True)
+
+
+# Ids are UUIDs (36 characters); a prefix this long is enough to name one among a company's.
+ID_LENGTH, MIN_PREFIX = 36, 8
 
 
 def _window(grant: GrantOut) -> str:
@@ -91,10 +98,27 @@ def revoke(
     """End a grant now."""
     with user_errors(), unit_of_work(runtime.get_engine()) as conn:
         person = acting_person(conn, as_user, password_stdin)
+        grant_id = _whole_id(conn, person, grant_id)
         service.revoke_grant(
             conn, actor=person, ctx=CLI_CONTEXT, grant_id=grant_id, mail=runtime.mail_on()
         )
     console.print(f"Grant {grant_id} revoked.")
+
+
+def _whole_id(conn: Connection, person: Actor, given: str) -> str:
+    """The grant id `given` names: a whole id, or a prefix only one grant's id starts with."""
+    if len(given) >= ID_LENGTH or len(given) < MIN_PREFIX:
+        return given  # the service says whether it exists
+    matches = [
+        g.id for g in service.list_grants(conn, actor=person, ctx=CLI_CONTEXT)
+        if g.id.startswith(given)
+    ]  # fmt: skip
+    if len(matches) > 1:
+        raise ValidationFailed(
+            [{"field": "grant_id", "code": "id_ambiguous", "message": f"{given!r} starts "
+              f"{len(matches)} grant ids: give more of it"}]
+        )  # fmt: skip
+    return matches[0] if matches else given
 
 
 @app.command("list")
@@ -110,7 +134,17 @@ def list_(
         )
         names = {u.id: u.username for u in users.list_users(conn)}
     now = clock.utcnow()
-    table = Table("grant", "kind", "user", "customer", "fields", "window", "purpose", "state")
+    # Whole ids, never cropped: `grant revoke` needs them (or a unique prefix).
+    table = Table(
+        Column("grant", no_wrap=True, min_width=ID_LENGTH),
+        "kind",
+        "user",
+        Column("customer", no_wrap=True, min_width=ID_LENGTH),
+        "fields",
+        "window",
+        "purpose",
+        "state",
+    )
     for grant in grants:
         state = _state(grant, now)
         table.add_row(
