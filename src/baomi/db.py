@@ -8,11 +8,14 @@ transaction and never commit; the request, command or job commits once.
 
 from __future__ import annotations
 
+import os
 import sqlite3
 from contextlib import closing
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
+import structlog
 from sqlalchemy import (
     JSON,
     DateTime,
@@ -22,7 +25,7 @@ from sqlalchemy import (
     create_engine,
     event,
 )
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Connection, Dialect, make_url
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from baomi.db_idle import keep_idle_connections
@@ -102,6 +105,15 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
     return create_engine(url, pool_pre_ping=True, **kwargs)
 
 
+def sqlite_file(url: str) -> Path | None:
+    """The file of a SQLite database URL; None for PostgreSQL or an in-memory database."""
+    parsed = make_url(url)
+    path = parsed.database if parsed.get_backend_name() == "sqlite" else None
+    if not path or path == ":memory:" or path.startswith("file::memory:"):
+        return None
+    return Path(path)
+
+
 def checkpoint_wal(engine: Engine) -> None:
     """SQLite: move the write-ahead log into the database file and empty it (at a clean stop).
 
@@ -109,13 +121,22 @@ def checkpoint_wal(engine: Engine) -> None:
     leave a 4 KB `baomi.db` beside megabytes of `baomi.db-wal`: a copy of the file alone was an
     empty or stale database (issue 18). After this, the file alone holds everything committed.
     """
-    path = engine.url.database if engine.dialect.name == "sqlite" else None
-    if not path or path == ":memory:" or path.startswith("file::memory:"):
+    path = sqlite_file(engine.url.render_as_string(hide_password=False))
+    if path is None:
         return
+    if not os.path.exists(path):
+        return  # nothing to fold, and connecting would create an empty database file
     # A connection of its own with a short wait: a reader still open elsewhere (the CLI, a
     # second server) makes this a partial checkpoint, never a stop that hangs.
-    with closing(sqlite3.connect(path, timeout=2.0)) as direct:
-        direct.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    try:
+        with closing(sqlite3.connect(path, timeout=2.0)) as direct:
+            direct.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.Error as error:
+        # A file gone unreachable or read-only (issue 18) must not turn a stop into a crash;
+        # the next start reads the WAL as SQLite always does.
+        structlog.get_logger("baomi.db").warning(
+            "wal_checkpoint_failed", error=str(error), code=getattr(error, "sqlite_errorname", "")
+        )
 
 
 def _begin_immediate(conn: Connection) -> None:

@@ -7,21 +7,92 @@ data outside the encrypted store); the audit log, not this file, records who did
 
 from __future__ import annotations
 
+import contextlib
 import os
+import sys
+import threading
 import time
 from pathlib import Path
-from typing import IO, Any
+from typing import Any, TextIO, cast
 
 import structlog
 
 from baomi.config import Settings
 
 LOG_NAME = "baomi.log"
-_stream: IO[str] | None = None
+
+
+class LogFile:
+    """The log file, written a whole line per call; a failed write never reaches the caller.
+
+    Issue 18: with the disk full, a log call raising OSError (ENOSPC) inside a request turned the
+    response into a plain-text 500 (the problem+json handler failed on its own log line). A lost
+    log line is the lesser harm: the request goes on, each failure is counted (`write_failures`),
+    and the first of a run of failures is reported once on stderr, with its cause and the path
+    but never the line. When a write succeeds again stderr says so, and the next failure is
+    reported anew.
+    """
+
+    def __init__(self, fd: int, path: Path) -> None:
+        self._fd = fd
+        self.path = path
+        self.failures = 0
+        self._failing = False
+        # A write cut short left half a line: the next line starts on a line of its own.
+        self._torn = False
+        self._lock = threading.Lock()
+
+    def write(self, text: str) -> int:
+        data = text.encode("utf-8")
+        with self._lock:
+            if self._torn:
+                data = b"\n" + data
+            view = memoryview(data)
+            try:
+                # O_APPEND: each os.write lands at the end of the file, after others' lines.
+                while view:
+                    view = view[os.write(self._fd, view) :]
+            except OSError as error:
+                self._torn = self._torn or len(view) < len(data)  # the file ends mid-line
+                self.failures += 1
+                if not self._failing:
+                    self._failing = True
+                    _to_stderr(
+                        f"baomi: cannot write the log {self.path}: {error.strerror or error} "
+                        f"(errno {error.errno}); requests go on, further failures are counted"
+                    )
+                return 0
+            self._torn = False
+            if self._failing:
+                self._failing = False
+                _to_stderr(
+                    f"baomi: writing the log {self.path} again ({self.failures} lines lost so far)"
+                )
+        return len(text)
+
+    def flush(self) -> None:
+        """Nothing is buffered: each line was handed to the kernel by `write`."""
+
+    def close(self) -> None:
+        os.close(self._fd)
+
+
+def _to_stderr(line: str) -> None:
+    # stderr full or closed as well: nothing more can be done.
+    with contextlib.suppress(OSError, ValueError):
+        print(line, file=sys.stderr, flush=True)
+
+
+_stream: LogFile | None = None
 
 
 def log_path(settings: Settings) -> Path:
     return settings.log_dir / LOG_NAME
+
+
+def write_failures() -> int:
+    """How many log lines this process failed to write since `configure`."""
+    return _stream.failures if _stream is not None else 0
 
 
 def configure(settings: Settings) -> Path:
@@ -30,7 +101,7 @@ def configure(settings: Settings) -> Path:
     path = log_path(settings)
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
-    stream = os.fdopen(fd, "a", encoding="utf-8", buffering=1)
+    stream = LogFile(fd, path)
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -39,13 +110,23 @@ def configure(settings: Settings) -> Path:
             structlog.processors.dict_tracebacks,
             structlog.processors.JSONRenderer(ensure_ascii=False),
         ],
-        logger_factory=structlog.WriteLoggerFactory(file=stream),
+        # WriteLogger only calls write and flush; LogFile has both and never raises.
+        logger_factory=structlog.WriteLoggerFactory(file=cast(TextIO, stream)),
         cache_logger_on_first_use=False,
     )
     if _stream is not None:
         _stream.close()
     _stream = stream
     return path
+
+
+def close() -> None:
+    """Close the log file and send structlog back to its defaults (tests; a clean stop)."""
+    global _stream
+    structlog.reset_defaults()
+    if _stream is not None:
+        _stream.close()
+    _stream = None
 
 
 def get_logger(name: str = "baomi") -> Any:

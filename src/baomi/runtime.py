@@ -8,13 +8,16 @@ that read the environment's settings; they hand the services what they need
 
 from __future__ import annotations
 
+import sqlite3
+from contextlib import closing
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 
 from baomi.config import Settings, get_settings
-from baomi.db import make_engine
+from baomi.db import make_engine, sqlite_file
+from baomi.errors import BaomiError
 
 if TYPE_CHECKING:
     from baomi.audit.settings import AuditSettings
@@ -23,10 +26,38 @@ if TYPE_CHECKING:
 __all__ = ["get_audit_settings", "get_engine", "get_key_provider", "get_settings"]
 
 
+class DatabaseMissing(BaomiError):
+    """The SQLite database file does not exist: only `baomi init` (or the demo) creates it."""
+
+    status = 503
+    code = "database_missing"
+    title = "No database"
+
+
 @lru_cache(maxsize=1)
 def get_engine() -> Engine:
-    """Return the engine for the configured database."""
-    return make_engine(get_settings().resolved_database_url)
+    """Return the engine for the configured database; a SQLite file must exist already.
+
+    Connecting would create an empty file: a read-only command (`user list`, `audit status`)
+    on a wrong BAOMI_HOME then left state behind and failed further on (issue 19).
+    """
+    settings = get_settings()
+    path = sqlite_file(settings.resolved_database_url)
+    if path is not None and not path.exists():
+        raise DatabaseMissing(
+            f"no database at {path}: run `baomi init` first, or set BAOMI_HOME "
+            f"(now {settings.home.resolve()}) to the installation's directory"
+        )
+    return make_engine(settings.resolved_database_url)
+
+
+def create_database() -> Engine:
+    """`baomi init` and `baomi demo`: create the SQLite file if it is missing, then its engine."""
+    path = sqlite_file(get_settings().resolved_database_url)
+    if path is not None and not path.exists():
+        with closing(sqlite3.connect(path)):
+            pass
+    return get_engine()
 
 
 @lru_cache(maxsize=1)

@@ -67,6 +67,6 @@ def test_jobs_refuse_an_uninitialised_database(
     try:
         result = cli("jobs", "run", "--once")
         assert result.exit_code == 1 and "run `baomi init` first" in result.stderr
+        assert list((tmp_path / "empty").iterdir()) == []  # no empty database left behind
     finally:
-        runtime.get_engine().dispose()
         runtime.reset()

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
+from sqlalchemy import select
 
 from baomi.audit.context import CLI_CONTEXT
 from baomi.auth import sessions
+from baomi.auth.models import sessions as session_table
+from baomi.auth.models import web_screen_locks
 from baomi.auth.sessions import EndReason
 from baomi.uow import unit_of_work
 from tests.support.org import PASSWORD
@@ -193,6 +197,9 @@ def test_idle_lock_on_an_expired_session_goes_to_the_expired_page(
 ) -> None:
     web_login(page, live_server, "zhangsan")
     expect(page.locator("#lock-dialog")).to_be_visible(timeout=6000)
+    # The browser tells the server it locked; end the session only once the server knows, or
+    # the lock request would arrive for an ended session (a flaky failure under load, issue 19).
+    _wait_for_the_server_lock(live_server)
     with unit_of_work(live_server.engine) as conn:
         sessions.end_all(
             conn,
@@ -205,3 +212,20 @@ def test_idle_lock_on_an_expired_session_goes_to_the_expired_page(
     page.get_by_role("button", name="解锁").click()
     expect(page).to_have_url(re.compile(r"/session-expired"))
     expect(page.locator("h1")).to_have_text("会话已过期")
+
+
+def _wait_for_the_server_lock(server: LiveServer, seconds: float = 15.0) -> None:
+    """Wait until the server holds a screen lock (C4.2.4) for one of zhangsan's sessions."""
+    user_id = server.org.user_ids["zhangsan"]
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with server.engine.connect() as conn:
+            held = conn.execute(
+                select(web_screen_locks.c.session_id)
+                .join(session_table, session_table.c.id == web_screen_locks.c.session_id)
+                .where(session_table.c.user_id == user_id)
+            ).first()
+        if held is not None:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the server never recorded the screen lock")

@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from baomi import faults
 from baomi.audit.sealing import SealRefused
 from baomi.crypto.errors import CryptoError
 from baomi.errors import BaomiError
@@ -48,6 +49,17 @@ def problem(
         **extra,
     }
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def fault_of(request: Request, error: Exception) -> faults.Unavailable | None:
+    """The fault (faults.py) an infrastructure error stands for, logged once; None for a bug."""
+    fault = faults.translate(error)
+    if fault is not None:
+        # The reason is the driver's or the key file's own words: a path, never a value.
+        log.error(
+            fault.code, error_type=type(error).__name__, reason=fault.reason, path=request.url.path
+        )
+    return fault
 
 
 def install(app: FastAPI) -> None:
@@ -99,6 +111,17 @@ def install(app: FastAPI) -> None:
             detail=str(exc.detail),
             headers=dict(exc.headers or {}),
         )
+
+    async def _fault(request: Request, exc: Exception) -> JSONResponse:
+        # Issue 18: the database down, a read-only database, a master key gone are 503s with
+        # codes of their own; what is none of them is a bug, for the catch-all below.
+        fault = fault_of(request, exc)
+        if fault is None:
+            raise exc
+        return await _domain(request, fault)
+
+    for translated in faults.TRANSLATED:
+        app.add_exception_handler(translated, _fault)
 
     @app.exception_handler(CryptoError)
     async def _crypto(request: Request, exc: CryptoError) -> JSONResponse:

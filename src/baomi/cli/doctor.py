@@ -2,22 +2,68 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import typer
 from rich.markup import escape
 from rich.table import Table
-from sqlalchemy import text
+from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from baomi import migrate, runtime
+from baomi import faults, migrate, runtime
+from baomi.audit import export
+from baomi.audit.checkpoint import CheckpointError, Verifier, parse_skey
+from baomi.audit.settings import AuditSettings
 from baomi.cli.output import console
 from baomi.config import Settings
 from baomi.crypto.errors import CryptoError
 from baomi.crypto.keys import KeyProvider
 from baomi.keystore.service import VersionState, key_status
+from baomi.uow import unit_of_work
+
+AUDIT_KEY_ADVICE = (
+    "`baomi init` creates it on a new installation; restore it from the key backup otherwise"
+)
+# A write no one sees: made in a transaction that is always rolled back (SQLite has no other way
+# to ask whether the file, its directory and the file system take writes).
+_WRITE_PROBE = "CREATE TABLE baomi_doctor_write_probe (id INTEGER)"
+
+
+class _RollBack(Exception):
+    """Ends the trial write's unit of work: whatever it wrote is rolled back."""
+
+
+def refuses_writes(engine: Engine) -> str | None:
+    """Why the database refuses writes, or None; changes nothing (issue 18).
+
+    PostgreSQL says so itself (`default_transaction_read_only`, a standby). A SQLite file that is
+    read-only, immutable (`chattr +i`) or on a read-only file system opens and reads as usual;
+    only a write shows it, so one is tried in a unit of work that is always rolled back.
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            read_only = conn.execute(text("SELECT current_setting('transaction_read_only')"))
+            if read_only.scalar_one() != "on":
+                return None
+        return (
+            "the server makes every transaction read-only "
+            "(default_transaction_read_only, or a standby)"
+        )
+    try:
+        with unit_of_work(engine) as conn:
+            conn.execute(text(_WRITE_PROBE))
+            raise _RollBack
+    except _RollBack:
+        return None
+    except SQLAlchemyError as error:
+        fault = faults.database_fault(error)
+        if isinstance(fault, faults.DatabaseReadOnly):
+            return fault.reason
+        raise
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,6 +81,11 @@ class Doctor:
     results: list[Check] = field(default_factory=list)
     database_ok: bool = False
     provider: KeyProvider | None = None
+    verifier: Verifier | None = None
+
+    @property
+    def audit_settings(self) -> AuditSettings:
+        return AuditSettings(home=self.settings.home)
 
     def add(self, name: str, ok: bool, detail: str) -> bool:
         self.results.append(Check(name, ok, detail))
@@ -60,10 +111,38 @@ class Doctor:
                 conn.execute(text("SELECT 1"))
         except SQLAlchemyError as error:
             cause = str(getattr(error, "orig", None) or error).splitlines()[0]
+            home = self.settings.home
+            if not self.settings.database_url and not os.access(home, os.W_OK | os.X_OK):
+                # Issue 18: SQLite makes baomi.db-wal and -shm beside the file as it opens it.
+                cause += (
+                    f"; SQLite creates baomi.db-wal and baomi.db-shm in {home}, which takes no "
+                    "new files: check its owner, mode, attributes (`lsattr`) and mount"
+                )
             self.add("database", False, f"unreachable: {cause}")
             return
         backend = url.split(":", 1)[0]
         self.database_ok = self.add("database", True, f"{backend} reachable")
+
+    def database_writes(self) -> None:
+        if not self.database_ok:
+            self.add("database writes", False, "skipped: the database is not reachable")
+            return
+        try:
+            refused = refuses_writes(runtime.get_engine())
+        except SQLAlchemyError as error:
+            cause = str(getattr(error, "orig", None) or error).splitlines()[0]
+            self.add("database writes", False, f"a trial write (rolled back) failed: {cause}")
+            return
+        if refused is None:
+            self.add("database writes", True, "the database takes writes")
+            return
+        where = (
+            f"; check the mode and attributes (`lsattr`) of {self.settings.home / 'baomi.db'} "
+            "and its directory, and the file system's mount"
+            if not self.settings.database_url
+            else ""
+        )
+        self.add("database writes", False, f"read-only: {refused}{where}")
 
     def keys(self) -> None:
         if self.settings.key_provider == "file":
@@ -118,21 +197,96 @@ class Doctor:
         else:
             self.add("key versions", False, "records out of date: run `baomi keys status`")
 
+    def audit_key(self) -> None:
+        """C1.3: the log's signing key, owner-only, and its public half beside it."""
+        path = self.audit_settings.resolved_key_file
+        vkey = path.with_suffix(".vkey")
+        if not path.is_file():
+            self.add("audit key", False, f"{path} is missing: {AUDIT_KEY_ADVICE}")
+            return
+        mode = stat.S_IMODE(path.stat().st_mode)
+        if mode & 0o077:
+            self.add("audit key", False, f"{path} has mode {mode:04o}: `chmod 600 {path}`")
+            return
+        if not vkey.is_file():
+            self.add("audit key", False, f"{vkey} is missing: {AUDIT_KEY_ADVICE}")
+            return
+        try:
+            signer = parse_skey(path.read_text())
+            verifier = Verifier.parse(vkey.read_text())
+        except (CheckpointError, OSError, UnicodeDecodeError) as error:
+            self.add("audit key", False, f"{path} or {vkey} cannot be read: {error}")
+            return
+        if verifier.vkey != signer.verifier.vkey:
+            self.add(
+                "audit key", False, f"{vkey} is not the public key of {path}: {AUDIT_KEY_ADVICE}"
+            )
+            return
+        self.verifier = verifier
+        self.add("audit key", True, f"{path} (mode {mode:04o}) and {vkey.name}")
+
+    def audit_checkpoints(self) -> None:
+        """C1.3: the kept checkpoints open and verify, and new ones can be kept beside them.
+
+        `baomi serve` refuses to start on a kept file that does not verify (an empty one is what
+        a crash mid-write used to leave), so this says so first.
+        """
+        directory = self.audit_settings.resolved_export_dir
+        if not _writable_or_creatable(directory):
+            self.add(
+                "audit checkpoints",
+                False,
+                f"{directory} cannot be written: new checkpoints "
+                "cannot be kept (check its owner, mode and file system)",
+            )
+            return
+        if self.verifier is None:
+            self.add("audit checkpoints", False, "skipped: needs the audit key's .vkey")
+            return
+        newest = []
+        for kind in ("checkpoint", "witnessed"):
+            try:
+                kept = export.latest(directory, self.verifier, kind)
+            except (CheckpointError, OSError, UnicodeDecodeError) as error:
+                self.add(
+                    "audit checkpoints",
+                    False,
+                    f"{error}: `baomi serve` refuses to start on it; "
+                    "`baomi audit status` and `baomi audit verify` say more",
+                )
+                return
+            if kept is not None:
+                newest.append(f"{kind} {kept.size}")
+        shown = ", newest " + " and ".join(newest) if newest else ", none kept yet"
+        self.add("audit checkpoints", True, f"{directory} writable{shown}")
+
     def run(self) -> list[Check]:
         steps: list[Callable[[], None]] = [
             self.home,
             self.database,
+            self.database_writes,
             self.keys,
             self.migrations,
             self.master_versions,
+            self.audit_key,
+            self.audit_checkpoints,
         ]
         for step in steps:
             step()
         return self.results
 
 
+def _writable_or_creatable(directory: Path) -> bool:
+    """Whether files can be made in `directory`, or in the nearest ancestor that exists."""
+    for candidate in (directory, *directory.parents):
+        if candidate.exists():
+            return candidate.is_dir() and os.access(candidate, os.W_OK | os.X_OK)
+    return False
+
+
 def doctor() -> None:
-    """Check the home, database, key file, migrations and master-key records; exit 1 on ✗."""
+    """Check the home, database (and that it takes writes), key files, migrations, master-key
+    records and the audit log's key and kept checkpoints; exit 1 on any ✗."""
     runtime.reset()
     results = Doctor(runtime.get_settings()).run()
     table = Table("", "check", "detail")

@@ -10,6 +10,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from baomi.cli.output import err_console
 from baomi.crypto.errors import CryptoError
 from baomi.errors import BaomiError
 from baomi.keystore import rotation, service
@@ -26,7 +27,7 @@ def _operator() -> str:
 
 
 def _fail(error: Exception) -> typer.Exit:
-    console.print(f"[red]error:[/red] {escape(str(error))}")
+    err_console.print(f"[red]error:[/red] {escape(str(error))}")
     return typer.Exit(code=1)
 
 

@@ -111,6 +111,21 @@ class LazyGroup(TyperGroup):
             return TyperCommand(cmd_name, help=entry.help)
         return load(cmd_name)
 
+    def invoke(self, ctx: click.Context) -> Any:
+        """Run the command; a refusal or fault it did not handle ends in one red line, exit 1."""
+        try:
+            return super().invoke(ctx)
+        except Exception as error:
+            # Imported here, once something failed: --help stays free of the database layer.
+            from baomi.cli.output import fail
+            from baomi.errors import BaomiError
+            from baomi.faults import translate
+
+            known = error if isinstance(error, BaomiError) else translate(error)
+            if known is None:
+                raise
+            fail(f"{known.detail} ({known.code})")
+
     def format_help(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         self._listing = True
         try:

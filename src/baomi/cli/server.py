@@ -125,7 +125,7 @@ def _sync_versions(engine: Engine, provider: KeyProvider) -> None:
 def initialise(settings: Settings) -> InitResult:
     """Create or check BAOMI_HOME, the key file, the schema and the master-key records."""
     home_existed = _prepare_home(settings)
-    engine = runtime.get_engine()
+    engine = runtime.create_database()
     before, _ = schema_revisions(engine)
     migrate.upgrade(engine)
     current, _ = schema_revisions(engine)
@@ -218,8 +218,8 @@ def _run_uvicorn(app: Any, host: str, port: int) -> None:
 def _serve(settings: Settings, host: str, port: int) -> None:
     if not settings.database_url and not settings.home.is_dir():
         fail(f"BAOMI_HOME {settings.home.resolve()} does not exist: run `baomi init` first")
-    engine = runtime.get_engine()
     with user_errors():
+        engine = runtime.get_engine()
         current, head = schema_revisions(engine)
         if current != head:
             fail(

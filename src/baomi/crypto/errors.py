@@ -19,5 +19,9 @@ class KeyFileError(CryptoError):
     """The key file or key configuration is missing, malformed, unsafe or locked."""
 
 
+class KeyFileMissing(KeyFileError):
+    """The key file is not there: never created, or deleted or moved since."""
+
+
 class KeyProviderReadOnly(CryptoError):
     """The provider cannot create or erase master keys itself (rotate it where its keys live)."""

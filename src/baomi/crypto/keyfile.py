@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
 
-from baomi.crypto.errors import KeyFileError
+from baomi.crypto.errors import KeyFileError, KeyFileMissing
 
 FORMAT = "baomi-keyfile"
 FORMAT_VERSION = 1
@@ -165,7 +165,7 @@ def check_permissions(path: Path) -> os.stat_result:
     try:
         st = path.stat()
     except FileNotFoundError:
-        raise KeyFileError(f"key file {path} does not exist: run `baomi init`") from None
+        raise KeyFileMissing(f"key file {path} does not exist: run `baomi init`") from None
     if not stat.S_ISREG(st.st_mode):
         raise KeyFileError(f"key file {path} is not a regular file")
     if st.st_mode & 0o077:

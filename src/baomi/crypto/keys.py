@@ -22,6 +22,7 @@ from baomi.crypto import keyfile
 from baomi.crypto.errors import (
     DecryptionError,
     KeyFileError,
+    KeyFileMissing,
     KeyProviderReadOnly,
     KeyUnavailable,
 )
@@ -149,7 +150,16 @@ class LocalKeyFileProvider(_KeyRing):
 
     def _refresh(self) -> None:
         # A stat is cheap; only a changed file is read (and, with a passphrase, re-derived).
-        st = keyfile.check_permissions(self._path)
+        try:
+            st = keyfile.check_permissions(self._path)
+        except KeyFileMissing:
+            # Issue 18: gone since start. Not tampering with stored data, and not a case for
+            # `baomi init` either (it refuses to make new keys for a database that has some).
+            raise KeyFileMissing(
+                f"key file {self._path} was deleted or moved after this process loaded it: "
+                "restore it from the key backup (the keys in memory still open stored data, "
+                "but no new data key is made without the file)"
+            ) from None
         if keyfile.stamp_of(st) != self._stamp:
             keys, self._stamp = keyfile.read(self._path, passphrase=self._passphrase)
             self._set_keys(keys)

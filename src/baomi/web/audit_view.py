@@ -45,6 +45,7 @@ MORE_ACTION_NAMES = {
     "key:retire": N_("Key retirement"),
     "audit:search": N_("Audit search"),
     "audit:verify": N_("Audit verification"),
+    "audit:restore_accept": N_("Restored database accepted"),
     "job:run": N_("Scheduled job"),
     "notification:read": N_("Notification read"),
     "activity:view": N_("Activity charts"),

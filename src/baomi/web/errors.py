@@ -15,6 +15,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from baomi import faults
+from baomi.api.problem import fault_of
 from baomi.errors import BaomiError
 from baomi.web import templating
 from baomi.web.routing import (
@@ -41,6 +43,18 @@ MESSAGES = {
     "validation_failed": N_("The form was incomplete. Go back and check it."),
     "throttled": N_("Too many attempts. Wait a moment and try again."),
     "internal_error": N_("Something went wrong on the server. Nothing was changed."),
+    # Issue 18: faults beneath the request (baomi.faults), each with its own code.
+    "database_unavailable": N_(
+        "The database cannot be reached. Nothing was changed. Try again in a minute."
+    ),
+    "database_read_only": N_(
+        "The database accepts no changes at the moment. Nothing was changed. "
+        "The system administrator has been told."
+    ),
+    "key_unavailable": N_(
+        "A key the server needs cannot be loaded. Nothing was changed. "
+        "The system administrator has been told."
+    ),
 }
 TITLES = {
     400: N_("Bad request"),
@@ -48,6 +62,7 @@ TITLES = {
     404: N_("Not found"),
     429: N_("Too many attempts"),
     500: N_("Server error"),
+    503: N_("Service unavailable"),
 }
 
 
@@ -121,6 +136,23 @@ def install(app: FastAPI) -> None:
 
     async def page_redirect(request: Request, exc: PageRedirect) -> Response:
         return redirect(request, exc.location)
+
+    def fault_handler(api_fault: Handler) -> Handler:
+        async def fault(request: Request, exc: Exception) -> Response:
+            if not _is_page(request):
+                return await api_fault(request, exc)
+            translated = fault_of(request, exc)
+            if translated is None:
+                raise exc  # a bug: the catch-all's 500
+            page = error_page(request, status=translated.status, code=translated.code)
+            page.headers.update(translated.headers)
+            return page
+
+        return fault
+
+    for translated in faults.TRANSLATED:
+        api_fault: Handler = app.exception_handlers[translated]  # type: ignore[assignment]
+        app.add_exception_handler(translated, fault_handler(api_fault))
 
     app.add_exception_handler(BaomiError, domain)  # type: ignore[arg-type]
     app.add_exception_handler(RequestValidationError, invalid)  # type: ignore[arg-type]
