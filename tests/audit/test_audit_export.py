@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from baomi.audit import export
+from baomi.audit import export, runner
 from baomi.audit.checkpoint import Ed25519Signer, load_or_create_key, sign_checkpoint
+from baomi.audit.settings import AuditSettings
 
 
 @pytest.fixture
@@ -104,3 +105,13 @@ def test_what_a_crash_mid_write_leaves_is_not_a_kept_checkpoint(
     cp = export.latest(directory, signer.verifier)
     assert cp is not None and cp.size == 5
     assert export.kept_sizes(directory) == {5}
+
+
+def test_kept_checkpoints_are_named_so_messages_read_once(
+    tmp_path: Path, signer: Ed25519Signer
+) -> None:
+    """Issue 19: messages said "exported checkpoint checkpoint 830"; the source is "exported"."""
+    settings = AuditSettings(home=tmp_path)
+    export.write_checkpoint(settings.resolved_export_dir, 7, _note(signer, 7))
+    kept = runner.external_checkpoints(signer.verifier, settings)
+    assert [(source, cp.size) for source, cp in kept] == [("exported", 7)]

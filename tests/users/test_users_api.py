@@ -293,3 +293,22 @@ def test_departments_form_a_tree(client: TestClient, org: Org) -> None:
     assert team.status_code == 201 and team.json()["parent_id"] == org.departments["华南销售部"]
     dup = client.post("/api/v1/departments", headers=admin, json={"name": "深圳组"})
     assert dup.status_code == 409
+
+
+def test_messages_say_the_rule_not_a_regex_or_a_one_character_minimum(
+    client: TestClient, org: Org
+) -> None:
+    """Issue 19: a raw regex for a bad username, "at least 1 character" for a 12-character rule."""
+    admin = login(client, "admin")
+    bad = client.post(
+        "/api/v1/users", json=_user(org, username="Li Si", email="nope"), headers=admin
+    )
+    assert bad.status_code == 422
+    messages = {e["field"]: e["message"] for e in bad.json()["errors"]}
+    assert messages["username"].startswith("start with a lowercase letter")
+    assert messages["email"].startswith("not an e-mail address")
+    assert "^" not in json.dumps(messages)  # no pattern shown to a person
+    created = client.post("/api/v1/users", json=_user(org), headers=admin).json()
+    empty = _activate(client, "newhire", created["activation_code"], password="")
+    assert empty.status_code == 422
+    assert "at least 12 characters" in empty.json()["errors"][0]["message"]

@@ -73,10 +73,11 @@ def external_checkpoints(
 ) -> list[tuple[str, Checkpoint]]:
     """Return the newest checkpoints kept outside the database, each checked by the log key."""
     out: list[tuple[str, Checkpoint]] = []
-    for kind in ("checkpoint", "witnessed"):
+    # Sources read "<source> checkpoint <size>" in messages: "exported checkpoint 830".
+    for kind, source in (("checkpoint", "exported"), ("witnessed", "exported witnessed")):
         cp = export.latest(settings.resolved_export_dir, log_key, kind)
         if cp is not None:
-            out.append((f"exported {kind}", cp))
+            out.append((source, cp))
     if settings.witness_url:
         text = publish.fetch_witnessed(settings.witness_url, log_key.name)
         if text is not None:

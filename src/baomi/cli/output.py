@@ -62,6 +62,6 @@ def user_errors(options: Mapping[str, str] | None = None) -> Iterator[None]:
             fail("validation failed", errors=_renamed(errors, names))
         fail(error.detail)
     except ValidationError as error:
-        fail("invalid input", errors=_renamed(field_errors(error), names))
+        fail("validation failed", errors=_renamed(field_errors(error), names))
     except CryptoError as error:
         fail(str(error))

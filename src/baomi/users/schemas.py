@@ -2,16 +2,48 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from enum import StrEnum
+from typing import Annotated
 
-from pydantic import BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field
+from pydantic_core import PydanticCustomError
 
 from baomi.api.inputs import StrictInput
 from baomi.security.roles import Role
 
 # A plain address: no spaces or line breaks (nothing can be smuggled into a mail header).
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+USERNAME_PATTERN = r"^[a-z][a-z0-9_.-]*$"
+
+
+def _matching(pattern: str, message: str) -> AfterValidator:
+    """Check `pattern` with a message a person can act on, not the raw regex (issue 19); the
+    OpenAPI document still states the pattern, and the error keeps pydantic's type."""
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.match(value):
+            raise PydanticCustomError("string_pattern_mismatch", message)
+        return value
+
+    return AfterValidator(check)
+
+
+Username = Annotated[
+    str,
+    Field(min_length=2, max_length=64, json_schema_extra={"pattern": USERNAME_PATTERN}),
+    _matching(
+        USERNAME_PATTERN,
+        "start with a lowercase letter, then use lowercase letters, digits, '.', '_' or '-'",
+    ),
+]
+Email = Annotated[
+    str,
+    Field(max_length=254, json_schema_extra={"pattern": EMAIL_PATTERN}),
+    _matching(EMAIL_PATTERN, "not an e-mail address: one address like name@example.com"),
+]
 
 
 class EmploymentType(StrEnum):
@@ -38,13 +70,13 @@ class UserIn(StrictInput):
     answer carries (三员分立: the administrator never knows a working password). Roles that
     add access wait for the security officer's approval."""
 
-    username: str = Field(min_length=2, max_length=64, pattern=r"^[a-z][a-z0-9_.-]*$")
+    username: Username
     display_name: str = Field(min_length=1, max_length=100)
     employment_type: EmploymentType = EmploymentType.FULL_TIME
     department_id: str | None = None
     roles: list[Role] = Field(default_factory=list)
     # Where notifications are mailed (optional; C4.3.1). One address, no display name.
-    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
+    email: Email | None = None
 
 
 class UserOut(BaseModel):
@@ -115,7 +147,8 @@ class ChangeDecisionIn(StrictInput):
 class ActivateIn(StrictInput):
     username: str = Field(min_length=1, max_length=64)
     code: str = Field(min_length=1, max_length=64)
-    password: str = Field(min_length=1, max_length=256)
+    # No min_length: the password rule (users/passwords.py, 12 characters and more) says it.
+    password: str = Field(max_length=256)
 
 
 class DepartmentIn(StrictInput):
