@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import os
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import Engine, select
@@ -12,7 +13,7 @@ from baomi.audit.models import audit_events
 from baomi.audit.tags import Action
 from baomi.crypto.envelope import unwrap_data_key
 from baomi.crypto.errors import KeyProviderReadOnly, KeyUnavailable
-from baomi.crypto.keys import EnvKeyProvider, KeyProvider, LocalKeyFileProvider
+from baomi.crypto.keys import EnvKeyProvider, KeyProvider, LocalKeyFileProvider, parse_master_keys
 from baomi.customers.decrypt import open_cipher
 from baomi.errors import NotFound
 from baomi.ids import new_id
@@ -208,3 +209,42 @@ def test_env_provider_rotates_onto_a_version_added_to_the_environment(
     with unit_of_work(schema_engine) as conn:
         service.ensure_master_versions(conn, env(2))
     assert statuses(schema_engine) == {1: "retired", 2: "active"}
+
+
+def test_env_provider_refuses_a_rotation_with_no_newer_version(schema_engine: Engine) -> None:
+    """Issue 19: without a new version in BAOMI_MASTER_KEYS, rotate said "0 rewrapped", exit 0."""
+    material = base64.b64encode(os.urandom(32)).decode()
+    env = EnvKeyProvider(
+        master_keys=f"1:{material}", index_key=base64.b64encode(os.urandom(32)).decode()
+    )
+    make_keys(schema_engine, env, 2)
+    with pytest.raises(rotation.NothingToRotate) as refused:
+        rotation.rotate(schema_engine, env, batch_size=3)
+    assert refused.value.code == "nothing_to_rotate" and "baomi keys new" in str(refused.value)
+    assert audit_actions(schema_engine) == []  # nothing rotated, nothing recorded
+
+
+def test_keys_new_prints_an_entry_the_env_provider_accepts(
+    cli_runner_env: dict[str, str],
+) -> None:
+    from typer.testing import CliRunner
+
+    from baomi.cli.main import app
+
+    result = CliRunner().invoke(app, ["keys", "new"], env=cli_runner_env)
+    assert result.exit_code == 0, result.output
+    entry = result.stdout.strip()
+    assert entry.startswith("3:")
+    keys = parse_master_keys(cli_runner_env["BAOMI_MASTER_KEYS"] + "," + entry)
+    assert sorted(keys) == [1, 2, 3] and len(keys[3]) == 32
+
+
+@pytest.fixture
+def cli_runner_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    from baomi import runtime
+
+    spec = ",".join(f"{v}:{base64.b64encode(os.urandom(32)).decode()}" for v in (1, 2))
+    monkeypatch.setenv("BAOMI_MASTER_KEYS", spec)
+    runtime.reset()
+    yield {"BAOMI_MASTER_KEYS": spec}
+    runtime.reset()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import getpass
 
 import typer
@@ -10,14 +11,16 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from baomi import runtime
 from baomi.cli.output import err_console
 from baomi.crypto.errors import CryptoError
+from baomi.crypto.keys import parse_master_keys, random_key
 from baomi.errors import BaomiError
 from baomi.keystore import rotation, service
 from baomi.runtime import get_engine, get_key_provider
 from baomi.uow import unit_of_work
 
-app = typer.Typer(help="Master keys: rotate, retire, status.", no_args_is_help=True)
+app = typer.Typer(help="Master keys: rotate, retire, status, new.", no_args_is_help=True)
 console = Console()
 
 
@@ -63,6 +66,30 @@ def rotate(
         f"Master key version {result.target_version} is active; "
         f"{result.rewrapped} data keys rewrapped."
     )
+
+
+@app.command()
+def new(
+    version: int | None = typer.Option(
+        None,
+        "--version",
+        min=1,
+        help="Its version (default: one above the highest in BAOMI_MASTER_KEYS, else 1).",
+    ),
+) -> None:
+    """Print a new random master key as a BAOMI_MASTER_KEYS entry (the env provider's keys).
+
+    Nothing is stored: append the entry to BAOMI_MASTER_KEYS on every instance, restart them,
+    then run `baomi keys rotate`. The key is a secret: keep it where the other keys are kept.
+    """
+    if version is None:
+        try:
+            current = runtime.get_settings().master_keys
+            version = max(parse_master_keys(current)) + 1 if current else 1
+        except CryptoError as error:
+            raise _fail(error) from None
+    entry = f"{version}:{base64.b64encode(random_key()).decode()}"
+    typer.echo(entry)
 
 
 @app.command()

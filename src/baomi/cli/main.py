@@ -50,7 +50,7 @@ COMMANDS: dict[str, Entry] = {
         "Check the home, database (and that it takes writes), key files, migrations, master-key "
         "records and the audit log's key and kept checkpoints; exit 1 on any ✗.",
     ),
-    "keys": Entry("baomi.cli.keys", "app", "Master keys: rotate, retire, status."),
+    "keys": Entry("baomi.cli.keys", "app", "Master keys: rotate, retire, status, new."),
     "user": Entry(
         "baomi.cli.users",
         "user_app",

@@ -32,6 +32,12 @@ from baomi.uow import unit_of_work
 Progress = Callable[[int, int], None]
 
 
+class NothingToRotate(Conflict):
+    """A read-only provider offers no newer master key than the one every data key is under."""
+
+    code = "nothing_to_rotate"
+
+
 @dataclass(frozen=True, slots=True)
 class Rotation:
     id: str
@@ -74,6 +80,13 @@ def start_rotation(engine: Engine, provider: KeyProvider) -> Rotation:
         except KeyProviderReadOnly:
             # The operator added the version where the keys live; rewrap onto the active one.
             target = provider.active_version()
+            if not _live_under(conn, older_than=target):
+                # Issue 19: this said "0 rewrapped" and succeeded, rotating nothing.
+                raise NothingToRotate(
+                    f"every data key is already under master key version {target}, the newest "
+                    "in BAOMI_MASTER_KEYS: add a new version there (`baomi keys new` prints "
+                    "one), restart every instance with it, then rotate"
+                ) from None
         ensure_master_versions(conn, provider)
         rotation = Rotation(id=new_id(), target_version=target, rewrapped=0)
         conn.execute(
