@@ -12,7 +12,10 @@ from sqlalchemy import text
 from baomi import migrate, runtime
 from baomi.audit import export
 from baomi.audit.checkpoint import create_key, load_key, sign_checkpoint
+from baomi.crypto.keys import LocalKeyFileProvider
 from baomi.db import make_engine
+from baomi.keystore.service import create_data_key
+from baomi.uow import unit_of_work
 from tests.cli.conftest import PG_ADMIN_URL, Invoke
 from tests.support.read_only import read_only
 
@@ -213,3 +216,21 @@ def test_doctor_creates_no_export_directory(initialised: Path, cli: Invoke) -> N
     assert result.exit_code == 0, result.stdout
     assert "none kept yet" in _row(result.stdout, "audit checkpoints")
     assert not (initialised / "audit").exists()
+
+
+def test_doctor_opens_a_data_key_per_version_and_catches_foreign_key_material(
+    initialised: Path, cli: Invoke, tmp_path: Path
+) -> None:
+    """Issue 19: key material that loads but never wrapped these data keys is found here."""
+    with unit_of_work(runtime.get_engine()) as conn:
+        create_data_key(conn, runtime.get_key_provider(), owner_id="doctor-probe")
+    sound = cli("doctor")
+    assert sound.exit_code == 0, sound.output
+    assert "one per version opens: versions [1]" in sound.stdout
+    foreign = LocalKeyFileProvider.create(tmp_path / "other.key")  # another installation's
+    assert foreign.versions() == [1]
+    (initialised / "master.key").write_bytes((tmp_path / "other.key").read_bytes())
+    runtime.reset()
+    wrong = cli("doctor")
+    assert wrong.exit_code == 1
+    assert "data keys" in wrong.stdout and "version 1" in wrong.stdout

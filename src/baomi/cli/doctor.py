@@ -22,7 +22,7 @@ from baomi.cli.output import console
 from baomi.config import Settings
 from baomi.crypto.errors import CryptoError
 from baomi.crypto.keys import KeyProvider
-from baomi.keystore.service import VersionState, key_status
+from baomi.keystore.service import VersionState, key_status, unwrap_probe
 from baomi.uow import unit_of_work
 
 AUDIT_KEY_ADVICE = (
@@ -191,11 +191,26 @@ class Doctor:
         wanted = set(self.provider.versions())
         if usable == wanted and active == {self.provider.active_version()}:
             self.add("key versions", True, f"versions {sorted(wanted)} on record and in sync")
+            self.data_keys_open()
         elif usable - wanted:
             missing = sorted(usable - wanted)
             self.add("key versions", False, f"the key provider lacks versions {missing} in use")
         else:
             self.add("key versions", False, "records out of date: run `baomi keys status`")
+
+    def data_keys_open(self) -> None:
+        """One data key per master version opens with the keys loaded (issue 19)."""
+        assert self.provider is not None
+        with runtime.get_engine().connect() as conn:
+            probe = unwrap_probe(conn, self.provider)
+        failed = {version: why for version, why in probe.items() if why is not None}
+        if failed:
+            detail = "; ".join(f"version {v}: {why}" for v, why in sorted(failed.items()))
+            self.add("data keys", False, f"do not open: {detail} (wrong key material?)")
+        elif probe:
+            self.add("data keys", True, f"one per version opens: versions {sorted(probe)}")
+        else:
+            self.add("data keys", True, "none yet")
 
     def audit_key(self) -> None:
         """C1.3: the log's signing key, owner-only, and its public half beside it."""

@@ -16,8 +16,9 @@ from sqlalchemy import Subquery, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from baomi import clock
+from baomi.crypto.errors import CryptoError
 from baomi.crypto.keys import KeyProvider
-from baomi.crypto.wrapping import new_data_key, wrap_data_key
+from baomi.crypto.wrapping import new_data_key, rewrap_data_key, wrap_data_key
 from baomi.errors import NotFound
 from baomi.ids import new_id
 from baomi.keystore.models import data_keys, key_rotations, master_key_versions
@@ -172,3 +173,35 @@ def key_status(conn: Connection, provider: KeyProvider) -> KeyStatus:
         shredded=shredded,
         rotation_target=target,
     )
+
+
+def unwrap_probe(conn: Connection, provider: KeyProvider) -> dict[int, str | None]:
+    """Open one live data key per master version and discard it: None where it opened, else why.
+
+    For `baomi doctor` (issue 19): key material that loads but is not the one the data keys were
+    wrapped with (a wrong BAOMI_MASTER_KEYS entry, a key file from another installation) shows
+    here, not at a customer's first read. Only the keystore touches the key; nothing is kept.
+    """
+    found: dict[int, str | None] = {}
+    rows = conn.execute(
+        select(data_keys.c.master_version, func.min(data_keys.c.id))
+        .where(data_keys.c.wrapped.is_not(None))
+        .group_by(data_keys.c.master_version)
+    ).all()
+    for version, data_key_id in rows:
+        row = conn.execute(
+            select(data_keys.c.owner_id, data_keys.c.wrapped).where(data_keys.c.id == data_key_id)
+        ).one()
+        try:
+            rewrap_data_key(
+                provider,
+                owner_id=row.owner_id,
+                version=version,
+                wrapped=row.wrapped,
+                to_version=version,
+            )
+        except CryptoError as error:
+            found[version] = f"{type(error).__name__}: {error}"
+        else:
+            found[version] = None
+    return found
