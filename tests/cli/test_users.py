@@ -14,8 +14,11 @@ from click.testing import Result
 from sqlalchemy import select
 
 from baomi import runtime
-from baomi.audit.context import os_account
+from baomi.audit.context import CLI_CONTEXT, os_account
 from baomi.audit.models import audit_events
+from baomi.security.actor import SEEDER
+from baomi.security.roles import Role
+from baomi.uow import unit_of_work
 from baomi.users import service
 from baomi.users.schemas import EmploymentType, UserOut
 from tests.cli.conftest import Invoke
@@ -227,9 +230,21 @@ def test_the_console_acts_as_the_os_account(initialised: Path, cli: Invoke) -> N
     name = f"os:{os_account()}"
     assert cli("user", "add", "root", "--name", "管理员", "--role", "administrator").exit_code == 0
     assert cli("user", "unlock", "root").exit_code == 0
+    only = cli("user", "disable", "root")  # issue 19: never the last holder of a duty
+    assert only.exit_code == 1 and "only active administrator" in only.stderr
+    with unit_of_work(runtime.get_engine()) as conn:
+        service.create_user(
+            conn, actor=SEEDER, ctx=CLI_CONTEXT, username="root2", display_name="管理员二",
+            employment_type=EmploymentType.FULL_TIME, department_id=None,
+            roles={Role.ADMINISTRATOR}, password="another-long-passphrase-2026",
+        )  # fmt: skip
     assert cli("user", "disable", "root").exit_code == 0
     assert _events("user:create") == [
-        (None, name, "allow", "ok", {"user": "root", "roles": ["administrator"]})
+        (None, name, "allow", "ok", {"user": "root", "roles": ["administrator"]}),
+        (None, "system:seed", "allow", "ok", {"user": "root2", "roles": ["administrator"]}),
     ]
     assert _events("auth:unlock") == [(None, name, "allow", "not_locked", {"failures": 0})]
-    assert _events("user:disable") == [(None, name, "allow", "ok", None)]
+    assert _events("user:disable") == [
+        (None, name, "deny", "last_holder_of_duty", {"duty": "administrator"}),
+        (None, name, "allow", "ok", None),
+    ]

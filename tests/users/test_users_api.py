@@ -312,3 +312,15 @@ def test_messages_say_the_rule_not_a_regex_or_a_one_character_minimum(
     empty = _activate(client, "newhire", created["activation_code"], password="")
     assert empty.status_code == 422
     assert "at least 12 characters" in empty.json()["errors"][0]["message"]
+
+
+def test_a_blank_department_name_is_refused(client: TestClient) -> None:
+    """Issue 19: a name of spaces made a department nobody could tell apart."""
+    admin = login(client, "admin")
+    blank = client.post("/api/v1/departments", json={"name": "   "}, headers=admin)
+    assert blank.status_code == 422
+    assert blank.json()["errors"][0]["code"] == "name_blank"
+    padded = client.post("/api/v1/departments", json={"name": " 华北销售部 "}, headers=admin)
+    assert padded.status_code == 201, padded.text
+    names = [d["name"] for d in client.get("/api/v1/departments", headers=admin).json()]
+    assert "华北销售部" in names

@@ -23,6 +23,9 @@ from baomi.users.models import departments, user_roles, users
 from baomi.users.passwords import NO_PASSWORD, hash_password, password_problem, verify_password
 from baomi.users.schemas import DepartmentOut, EmploymentType, UserOut
 
+# 三员分立: each duty needs at least one active holder.
+DUTIES = frozenset({Role.ADMINISTRATOR, Role.SECURITY_OFFICER, Role.AUDITOR})
+
 
 def _audit(
     conn: Connection,
@@ -49,6 +52,11 @@ def create_department(
 ) -> str:
     """Create a department under an optional parent; return its id."""
     require_manager(actor, ctx, Action.DEPARTMENT_CREATE)
+    name = name.strip()
+    if not name:  # issue 19: a blank name was accepted
+        raise ValidationFailed(
+            [{"field": "name", "code": "name_blank", "message": "a department needs a name"}]
+        )
     if conn.execute(select(departments.c.id).where(departments.c.name == name)).first():
         raise Conflict(f"department {name!r} already exists")
     if parent_id is not None:
@@ -182,8 +190,28 @@ def create_user(
 
 
 def disable_user(conn: Connection, *, actor: AnyActor, ctx: RequestContext, user_id: str) -> None:
-    """Disable a user: they can no longer log in; their record stays for audit (C4.5.3)."""
+    """Disable a user: they can no longer log in; their record stays for audit (C4.5.3).
+
+    The last active holder of a duty of 三员分立 (administrator, security officer, auditor) is
+    not disabled: nobody could then manage accounts, approve, or read the log (issue 19).
+    """
     require_manager(actor, ctx, Action.USER_DISABLE)
+    for duty in sorted(roles_of(conn, user_id) & DUTIES):
+        if active_user_ids_with_role(conn, duty) == [user_id]:
+            refusal = actor_event(
+                ctx=ctx,
+                actor=actor,
+                action=Action.USER_DISABLE,
+                allowed=False,
+                reason="last_holder_of_duty",
+                object_id=user_id,
+                details={"duty": duty.value},
+            )
+            raise Conflict(
+                f"this is the only active {duty.value.replace('_', ' ')}: name another one "
+                "before disabling this account",
+                code="last_holder_of_duty",
+            ).with_audit(refusal)
     result = conn.execute(
         update(users)
         .where(users.c.id == user_id, users.c.is_active.is_(True))
