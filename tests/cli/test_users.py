@@ -248,3 +248,14 @@ def test_the_console_acts_as_the_os_account(initialised: Path, cli: Invoke) -> N
         (None, name, "deny", "last_holder_of_duty", {"duty": "administrator"}),
         (None, name, "allow", "ok", None),
     ]
+
+
+def test_department_list_shows_the_tree_heads_and_people(org: Org, cli: Invoke) -> None:
+    """Issue 19: there was no way to see the departments from the CLI."""
+    listed = cli("department", "list")
+    assert listed.exit_code == 0, listed.output
+    cells = [[c.strip() for c in line.split("│")[1:-1]] for line in listed.stdout.splitlines()]
+    rows = {row[0]: row for row in cells if row}
+    assert rows["上海组"][1] == "华东销售部"  # its parent
+    assert rows["华东销售部"][2] == "wangwu"  # its head
+    assert int(rows["华东销售部"][3]) >= 1  # its people

@@ -56,7 +56,7 @@ COMMANDS: dict[str, Entry] = {
         "user_app",
         "People: add, activate, roles, move, reset-password, changes, approve, disable.",
     ),
-    "department": Entry("baomi.cli.users", "department_app", "Departments: add, head."),
+    "department": Entry("baomi.cli.users", "department_app", "Departments: add, head, list."),
     "grant": Entry("baomi.cli.grants", "app", "Time-bound access grants: add, revoke, list."),
     "audit": Entry(
         "baomi.cli.audit", "app", "The tamper-evident audit log: verify, proofs, search."

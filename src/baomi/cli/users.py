@@ -44,7 +44,7 @@ user_app = typer.Typer(
     help="People: add, activate, roles, move, reset-password, changes, approve, disable.",
     no_args_is_help=True,
 )
-department_app = typer.Typer(help="Departments: add, head.", no_args_is_help=True)
+department_app = typer.Typer(help="Departments: add, head, list.", no_args_is_help=True)
 OPTIONAL_AS = typer.Option(
     None, "--as", help="Who acts: the administrator's username (password and one-time code)."
 )
@@ -336,3 +336,26 @@ def set_head(
         )
     console.print(f"Head of {name}: {head}")
     _show_change(change)
+
+
+@department_app.command("list")
+def list_departments() -> None:
+    """List the departments with their parent, head and number of active people."""
+    with user_errors(), unit_of_work(runtime.get_engine()) as conn:
+        found = service.list_departments(conn)
+        people = service.list_users(conn)
+    names = {d.id: d.name for d in found}
+    usernames = {p.id: p.username for p in people}
+    members: dict[str, int] = {}
+    for person in people:
+        if person.is_active and person.department_id:
+            members[person.department_id] = members.get(person.department_id, 0) + 1
+    table = Table("department", "parent", "head", "people")
+    for department in found:
+        table.add_row(
+            department.name,
+            names.get(department.parent_id or "", ""),
+            usernames.get(department.head_user_id or "", ""),
+            str(members.get(department.id, 0)),
+        )
+    console.print(table)
