@@ -4,8 +4,10 @@ help it prints from cli/main.py's COMMANDS is each command's own."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -42,3 +44,25 @@ def test_the_listed_help_is_the_commands_own(name: str) -> None:
 def test_the_user_group_carries_the_officers_decisions() -> None:
     user = load("user")
     assert {"changes", "approve", "reject", "add"} <= set(user.commands)  # type: ignore[attr-defined]
+
+
+def test_each_read_only_command_runs_in_a_fresh_process(tmp_path: Path) -> None:
+    """A group loaded alone finds what it needs (the in-process tests import everything, so
+    they missed `jobs list` failing with "no field catalog" once groups loaded lazily)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BAOMI_")}
+    env["BAOMI_HOME"] = str(tmp_path / "home")
+    baomi = [sys.executable, "-c", "from baomi.cli.main import app; app()"]
+    subprocess.run([*baomi, "init"], env=env, check=True, capture_output=True, timeout=120)
+    for command in (
+        ["jobs", "list"],
+        ["user", "list"],
+        ["grant", "list"],
+        ["department", "list"],
+        ["keys", "status"],
+        ["audit", "status"],
+    ):
+        done = subprocess.run(
+            [*baomi, *command], env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0, (command, done.stderr)
+        assert "Traceback" not in done.stderr, command

@@ -15,6 +15,9 @@ from sqlalchemy.engine import Connection
 
 from baomi.auth import lockout
 from baomi.config import Settings
+
+# fields: the customer record's field catalog, which the level rules refer to (load_levels).
+from baomi.customers import fields as _fields  # noqa: F401
 from baomi.customers import periods
 from baomi.grants import expiry
 from baomi.jobs.registry import Job, JobRegistry
