@@ -248,3 +248,23 @@ def cli_runner_env(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     runtime.reset()
     yield {"BAOMI_MASTER_KEYS": spec}
     runtime.reset()
+
+
+def test_a_process_without_the_newest_version_changes_no_version_record(
+    schema_engine: Engine,
+) -> None:
+    """Issue 19: an instance not yet given version 2 marked it retired, for good, on its first
+    new data key (a rolling restart); now it leaves the records as they are."""
+    material = {v: base64.b64encode(os.urandom(32)).decode() for v in (1, 2)}
+    index = base64.b64encode(os.urandom(32)).decode()
+
+    def env(*versions: int) -> EnvKeyProvider:
+        spec = ",".join(f"{v}:{material[v]}" for v in versions)
+        return EnvKeyProvider(master_keys=spec, index_key=index)
+
+    with unit_of_work(schema_engine) as conn:
+        service.ensure_master_versions(conn, env(1, 2))
+    assert statuses(schema_engine) == {1: "previous", 2: "active"}
+    keys = make_keys(schema_engine, env(1), 2)  # the lagging instance still works
+    assert statuses(schema_engine) == {1: "previous", 2: "active"}
+    assert load_all(schema_engine, env(1, 2), list(keys)) == keys

@@ -63,6 +63,11 @@ def ensure_master_versions(conn: Connection, provider: KeyProvider) -> None:
         row.version: row.status
         for row in conn.execute(select(master_key_versions.c.version, master_key_versions.c.status))
     }
+    if known and max(known) > active:
+        # This process was not given the newest version yet (a rolling restart, or a rotation
+        # begun elsewhere): it changes no record. Mirroring its view would mark the newer
+        # version retired, for good, while its key still exists (issue 19).
+        return
     now = clock.utcnow()
     for version in sorted(usable | known.keys()):
         if version == active:
