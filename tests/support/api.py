@@ -6,33 +6,17 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from baomi import clock
-from baomi.auth.totp import code_at, step_at
-from tests.support.org import PASSWORD, TOTP_SECRETS, recovery_codes
+from tests.support.org import PASSWORD, TOTP_SECRETS
+from tests.support.totp import unused_code
+
 
 # Per database and person: the last TOTP step sent and the recovery codes spent, because a code
 # is accepted once (replays are refused) and a test may log the same person in several times.
-_LAST_STEP: dict[tuple[str, str], int] = {}
-_SPENT: dict[tuple[str, str], int] = {}
-
-
 def one_time_code(client: TestClient, username: str) -> str | None:
     """A fresh one-time code for a test person with MFA (None for the others)."""
-    secret = TOTP_SECRETS.get(username)
-    if secret is None:
+    if username not in TOTP_SECRETS:
         return None
-    settings = client.app.state.settings
-    key = (str(settings.database_url), username)
-    now = step_at(clock.utcnow())
-    # Never the previous step's code: a step boundary passing before the login reaches the
-    # server would make it too old (a flaky failure under load); now and now+1 stay good.
-    step = max(now, _LAST_STEP.get(key, now - 1) + 1)
-    if step <= now + 1:  # ±1 step is accepted
-        _LAST_STEP[key] = step
-        return code_at(secret, step)
-    spent = _SPENT.get(key, 0)
-    _SPENT[key] = spent + 1
-    return recovery_codes(username)[spent]
+    return unused_code(("api", str(client.app.state.settings.database_url)), username)
 
 
 def login(client: TestClient, username: str, password: str = PASSWORD) -> dict[str, str]:

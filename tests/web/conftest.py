@@ -18,21 +18,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import pyotp
 import pytest
 import uvicorn
 from fastapi import FastAPI
 from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, sync_playwright
 from sqlalchemy import Engine
 
-from baomi import clock
 from baomi.app import create_app
 from baomi.audit.runner import create_log_key
 from baomi.audit.settings import AuditSettings
-from baomi.auth.totp import STEP_SECONDS, step_at
 from baomi.config import Settings
 from baomi.customers.vault import Vault
-from tests.support.org import PASSWORD, TOTP_SECRETS, Org, recovery_codes
+from tests.support.org import PASSWORD, TOTP_SECRETS, Org
+from tests.support.totp import unused_code
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -167,28 +165,9 @@ def page(context: BrowserContext, watch: Watch) -> Page:
     return new
 
 
-# Per server and person: the last TOTP step used and the recovery codes spent (a code counts
-# once, and a test may log the same person in several times).
-_LAST_STEP: dict[tuple[str, str], int] = {}
-_SPENT: dict[tuple[str, str], int] = {}
-
-
 def one_time_code(server: LiveServer, username: str) -> str:
-    """A TOTP code not used yet on this server, else the next unused recovery code.
-
-    Never the previous step's code: the server accepts one step either side of its own, so a
-    code of step now-1 is refused if a step boundary passes before the login reaches it (a
-    loaded machine made that a flaky failure); steps now and now+1 stay good for 30 s or more.
-    """
-    key = (server.url, username)
-    now = step_at(clock.utcnow())
-    step = max(now, _LAST_STEP.get(key, now - 1) + 1)
-    if step <= now + 1:
-        _LAST_STEP[key] = step
-        return str(pyotp.TOTP(TOTP_SECRETS[username]).at(step * STEP_SECONDS))
-    spent = _SPENT.get(key, 0)
-    _SPENT[key] = spent + 1
-    return recovery_codes(username)[spent]
+    """A TOTP code not used yet on this server, else the next unused recovery code."""
+    return unused_code(("live", server.url), username)
 
 
 def fill_login(page: Page, username: str, password: str = PASSWORD) -> None:

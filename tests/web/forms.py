@@ -10,15 +10,11 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from httpx import Response
 
-from baomi import clock
-from baomi.auth.totp import code_at, step_at
 from tests.support.org import PASSWORD, TOTP_SECRETS
+from tests.support.totp import unused_totp
 
 _TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 _PENDING = re.compile(r'name="pending" value="([^"]+)"')
-
-# Per TestClient and person: the last TOTP step used (a code is accepted once).
-_LAST_STEP: dict[tuple[int, str], int] = {}
 
 
 @contextmanager
@@ -42,14 +38,9 @@ def pending_token(html: str) -> str:
 
 def fresh_code(client: TestClient, username: str) -> str:
     """A TOTP code for a test person that has not been used with this client yet."""
-    secret = TOTP_SECRETS[username]
-    now = step_at(clock.utcnow())
-    key = (id(client.app), username)
-    # Never the previous step's code (see tests/support/api.py): now and now+1 stay good.
-    step = max(now, _LAST_STEP.get(key, now - 1) + 1)
-    assert step <= now + 1, "more than two logins of one person within 30 seconds"
-    _LAST_STEP[key] = step
-    return code_at(secret, step)
+    code = unused_totp(("forms", id(client.app)), username)
+    assert code is not None, "more than two logins of one person within 30 seconds"
+    return code
 
 
 def submit_login(
