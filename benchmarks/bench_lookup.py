@@ -15,7 +15,7 @@ import sqlite3
 import struct
 import sys
 import time
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from rich.progress import track
@@ -81,11 +81,21 @@ def _floor_same_work(bench: BenchVault, probes: list[str]) -> float:
         "INSERT INTO audit_events (occurred_at, actor_id, action, customer_id, fields, decision,"
         " reason) VALUES (?,?,?,?,?,?,?)"
     )
+    # The per-person 查重 limits (issue 17.4): this person's answered checks in the last hour
+    # and day, counted before each lookup.
+    count = (
+        "SELECT count(*) FROM audit_events WHERE actor_id = ? AND action = 'customer:check' "
+        "AND decision = 'allow' AND occurred_at >= ?"
+    )
     start = time.perf_counter()
     for phone in probes:
         term = normalize.phone(phone)
         probe = bench.vault.indexer.index("phone", term)
         conn.execute("BEGIN IMMEDIATE")
+        moment = datetime.now(UTC)
+        for length in (timedelta(hours=1), timedelta(days=1)):
+            since = (moment - length).strftime("%Y-%m-%d %H:%M:%S.%f")
+            assert conn.execute(count, (bench.actor.user_id, since)).fetchone()[0] >= 0
         match = None
         for row in conn.execute(query, (probe,)).fetchall():
             version, wrapped = row[2], row[3]

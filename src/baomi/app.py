@@ -11,13 +11,15 @@ from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 
 from baomi.access.api import router as access_router
-from baomi.api import problem
+from baomi.api import openapi, problem
 from baomi.api.docs import router as docs_router
 from baomi.api.envelope import Envelope
+from baomi.api.intake import Intake, Limits
 from baomi.audit.api import router as audit_router
 from baomi.audit.runner import BackgroundSealer, seal_waiting
 from baomi.audit.settings import AuditSettings
 from baomi.auth.api import router as auth_router
+from baomi.auth.sessions import Lifetimes
 from baomi.config import Settings
 from baomi.customers.api import reference_router
 from baomi.customers.api import router as customers_router
@@ -26,6 +28,7 @@ from baomi.db import checkpoint_wal
 from baomi.grants.api import router as grants_router
 from baomi.jobs.catalog import default_registry
 from baomi.jobs.runner import BackgroundJobs, JobRunner
+from baomi.keystore.instances import Heartbeat
 from baomi.notifications.api import router as notifications_router
 from baomi.security import levels
 from baomi.users.api import router as users_router
@@ -47,6 +50,7 @@ def create_app(
     vault: Vault,
     seal_in_background: bool = False,
     run_jobs_in_background: bool = False,
+    announce_instance: bool = False,
 ) -> FastAPI:
     """Build the web application around an engine and a vault (tests pass their own).
 
@@ -54,6 +58,8 @@ def create_app(
     only one instance at a time actually seals (the sealer takes a lock).
     `run_jobs_in_background` starts the scheduled jobs' runner (reminders, expiry, mail); each
     job run is leased in the database, so several instances share the work without doubling it.
+    `announce_instance` records the serving process and the master-key versions it holds while it
+    runs (keystore/instances.py), which `baomi keys rotate` checks before moving to a version.
     """
 
     @asynccontextmanager
@@ -65,6 +71,9 @@ def create_app(
             seal_waiting(engine, audit_settings, moment="start")
             sealer = BackgroundSealer(engine, audit_settings)
             sealer.start()
+        heartbeat = Heartbeat(engine, vault.provider) if announce_instance else None
+        if heartbeat is not None:
+            heartbeat.start()
         jobs = None
         if run_jobs_in_background:
             runner = JobRunner(
@@ -83,6 +92,8 @@ def create_app(
                 sealer.join(timeout=10)
                 # A graceful stop (SIGTERM, SIGINT) leaves nothing unsealed behind it.
                 seal_waiting(engine, audit_settings, moment="stop")
+            if heartbeat is not None:
+                heartbeat.stop()
             # ...and, on SQLite, a database file that holds everything without its WAL.
             checkpoint_wal(engine)
 
@@ -101,7 +112,17 @@ def create_app(
     app.state.engine = engine
     app.state.vault = vault
     problem.install(app)
+    # The document declares every error the routes share (problem+json) and the input rules.
+    openapi.install(app)
 
+    # Issue 17.1: a request body is read only for a live session, within its route's size and
+    # time limits (inside the envelope, so that its refusals carry the request id too).
+    app.add_middleware(
+        Intake,
+        engine=engine,
+        limits=Limits.from_settings(settings),
+        lifetimes=Lifetimes.from_settings(settings),
+    )
     # Request id, security headers and no-store on every response (a plain ASGI middleware).
     app.add_middleware(Envelope)
 

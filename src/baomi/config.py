@@ -31,6 +31,10 @@ class Settings(BaseSettings):
     levels: str = "normal,secret,confidential"
     # Reveals allowed per user per hour (C4.3.2: bulk viewing is throttled).
     reveal_limit_per_hour: int = 120
+    # 查重 lookups allowed per user per hour and per day (issue 17.4, C4.1.3): the check names
+    # a customer's handler, so an unthrottled run of a phone list maps customers to people.
+    check_limit_per_hour: int = Field(default=60, ge=1)
+    check_limit_per_day: int = Field(default=300, ge=1)
     # C4.2.4 / C4.3.2: revealing at levels that require it needs a second factor this recent.
     step_up_window_minutes: int = 10
     # C4.3.1: a grant given outside the approval process (an emergency grant) lasts at most this.
@@ -41,6 +45,19 @@ class Settings(BaseSettings):
     login_backoff_cap_seconds: int = 900
     # A client address's failures are forgotten after this long without one.
     login_address_window_seconds: int = 3600
+    # Issue 17.7: a login that passed every factor makes its client a known device of the
+    # account for this long (a cookie, or the API's device_token); others' failures never hold
+    # a known device back.
+    login_device_days: int = Field(default=180, ge=1)
+    # Issue 17.1: request bodies (api/intake.py). A body larger than its route takes is refused
+    # (413) before it is read; a request with a file (an attachment) may be larger. A body that
+    # sends nothing for body_stall_seconds, or is not complete after body_total_seconds
+    # (upload_total_seconds with a file), is cut off (408).
+    body_max_bytes: int = Field(default=1024 * 1024, ge=1)
+    upload_max_bytes: int = Field(default=51 * 1024 * 1024, ge=1)
+    body_stall_seconds: float = Field(default=10.0, gt=0)
+    body_total_seconds: float = Field(default=60.0, gt=0)
+    upload_total_seconds: float = Field(default=900.0, gt=0)
     # C4.2.4: the web UI locks the screen after this many seconds without input (less than
     # the server's session idle time, which ends the session itself).
     web_idle_lock_seconds: int = 5 * 60

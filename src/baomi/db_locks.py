@@ -20,6 +20,7 @@ class LockSpace(IntEnum):
     """The first half of a PostgreSQL advisory lock key: what kind of thing is locked."""
 
     REVEALS_OF_PERSON = 0x6261_0001
+    CHECKS_OF_PERSON = 0x6261_0002
 
 
 def hold(conn: Connection, space: LockSpace, key: str) -> None:

@@ -98,3 +98,19 @@ class Throttled(BaomiError):
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"too many failed attempts: try again in {retry_after} seconds")
         self.headers["Retry-After"] = str(retry_after)
+
+
+class PayloadTooLarge(BaomiError):
+    """A request body larger than its route takes (api/intake.py, issue 17.1)."""
+
+    status = 413
+    code = "payload_too_large"
+    title = "Payload too large"
+
+
+class BodyTimeout(BaomiError):
+    """A request body that stalled, or took longer than its route allows (api/intake.py)."""
+
+    status = 408
+    code = "body_timeout"
+    title = "Request timeout"

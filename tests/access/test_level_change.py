@@ -15,7 +15,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
 from baomi.audit.models import audit_events
-from tests.support.api import create_customer, login
+from tests.support.api import add_person, create_customer, login
 from tests.support.org import Org
 
 REQUESTS = "/api/v1/access-requests"
@@ -184,18 +184,29 @@ def test_a_rejection_ends_the_request_and_leaves_the_level(
 
 
 def test_nobody_approves_their_own_lowering(client: TestClient, org: Org, people: People) -> None:
-    """A head asking to lower their own department's customer: the officer stands in."""
+    """A head asking to lower their own department's customer: an officer stands in for them,
+    beside the officer the rule names, so two different officers approve (issue 17.8)."""
     customer = create_customer(client, people["zhangsan"], level="confidential")
+    alone = _ask(client, people["wangwu"], customer["id"], "secret")
+    assert alone.status_code == 409 and alone.json()["code"] == "approvers_unavailable"
+    add_person(
+        client,
+        username="fubaomi",
+        display_name="副保密员",
+        employment_type="full_time",
+        roles=["security_officer"],
+    )
     request = _ask(client, people["wangwu"], customer["id"], "secret").json()
-    assert _approvers(org, request) == [None]
+    assert _approvers(org, request) == [None, None]
     own = client.post(f"{REQUESTS}/{request['id']}/approve", headers=people["wangwu"])
     assert own.status_code == 403 and own.json()["code"] == "self_approval"
     stranger = client.post(f"{REQUESTS}/{request['id']}/approve", headers=people["sunqi"])
     assert stranger.status_code == 403 and stranger.json()["code"] == "not_an_approver"
+    first = client.post(f"{REQUESTS}/{request['id']}/approve", headers=people["baomiyuan"])
+    assert first.status_code == 200 and first.json()["status"] == "pending"
+    again = client.post(f"{REQUESTS}/{request['id']}/approve", headers=people["baomiyuan"])
+    assert again.status_code == 409 and again.json()["code"] == "already_decided"
     assert _level(client, people, customer["id"]) == "confidential"
-    done = client.post(f"{REQUESTS}/{request['id']}/approve", headers=people["baomiyuan"])
-    assert done.status_code == 200 and done.json()["status"] == "approved"
-    assert _level(client, people, customer["id"]) == "secret"
 
 
 def test_what_a_request_must_be(client: TestClient, people: People) -> None:

@@ -128,7 +128,8 @@ def test_restored_older_database_is_detected(home: tuple[Path, Engine], tmp_path
     code, out = run("audit", "verify")
     assert code == 1 and "older copy" in out, out
     code, out = run("audit", "status")
-    assert "older copy" in json.loads(out)["startupCheck"]
+    # Issue 17.6: status exits non-zero on an older copy, as verify does.
+    assert code == 1 and "older copy" in json.loads(out)["startupCheck"]
     add_events(engine, 1)
     code, out = run("audit", "seal")
     assert code == 1 and "restored older copy" in out, out

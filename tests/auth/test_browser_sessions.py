@@ -36,7 +36,9 @@ def _browser_login(client: TestClient, username: str = "zhangsan") -> dict[str, 
     )
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
-    body["set-cookie"] = response.headers["set-cookie"]
+    # The session cookie; the device cookie beside it is tests/auth/test_lockout_strangers.py's.
+    cookies = response.headers.get_list("set-cookie")
+    body["set-cookie"] = next(c for c in cookies if "_session=" in c.split(";")[0])
     return body
 
 

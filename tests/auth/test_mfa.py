@@ -10,7 +10,7 @@ from baomi.auth.totp import code_at, step_at
 from baomi.users.models import users
 from tests.auth.conftest import FakeClock
 from tests.support.api import NEW_PERSON_PASSWORD, add_person, login
-from tests.support.org import PASSWORD, TOTP_SECRETS, recovery_codes
+from tests.support.org import PASSWORD, TOTP_SECRETS, Org, recovery_codes
 
 LOGIN = "/api/v1/auth/login"
 
@@ -98,11 +98,17 @@ def test_wrong_password_with_right_code_is_generic(client: TestClient, clock: Fa
 
 
 def test_roles_that_need_mfa_are_told_to_enrol(
-    client: TestClient, clock: FakeClock, engine: Engine
+    client: TestClient, clock: FakeClock, engine: Engine, org: Org
 ) -> None:
     """Heads, the security officer and the administrator must use MFA (C4.2.4)."""
     login(client, "admin")
-    add_person(client, username="newhead", display_name="新负责人", roles=["department_head"])
+    add_person(
+        client,
+        username="newhead",
+        display_name="新负责人",
+        department_id=org.departments["华南销售部"],  # C1.3: a head belongs to a department
+        roles=["department_head"],
+    )
     first = client.post(LOGIN, json={"username": "newhead", "password": "a-long-passphrase-2026"})
     assert first.status_code == 200 and first.json()["mfa_enrolment_required"] is True
     sales = client.post(LOGIN, json={"username": "zhangsan", "password": PASSWORD})
@@ -119,12 +125,18 @@ def test_roles_that_need_mfa_are_told_to_enrol(
 
 
 def test_an_unenrolled_head_reaches_only_enrolment_over_the_api(
-    client: TestClient, clock: FakeClock, engine: Engine
+    client: TestClient, clock: FakeClock, engine: Engine, org: Org
 ) -> None:
     """Issue 10 F2: a role that must use MFA gets a token, but until it enrols every API call
     but enrolment, /me and logout is 403 `mfa_enrolment_required`, and each refusal is audited."""
     login(client, "admin")
-    add_person(client, username="newhead", display_name="新负责人", roles=["department_head"])
+    add_person(
+        client,
+        username="newhead",
+        display_name="新负责人",
+        department_id=org.departments["华南销售部"],  # C1.3: a head belongs to a department
+        roles=["department_head"],
+    )
     token = client.post(LOGIN, json={"username": "newhead", "password": NEW_PERSON_PASSWORD})
     assert token.status_code == 200 and token.json()["mfa_enrolment_required"] is True
     headers = {"Authorization": f"Bearer {token.json()['access_token']}"}

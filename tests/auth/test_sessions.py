@@ -79,6 +79,7 @@ def test_login_answer_stays_compatible_and_names_the_session(
         "expires_at",
         "mfa_enrolment_required",
         "session_id",
+        "device_token",  # issue 17.7: sent back with the next login (auth/devices.py)
     }
     assert issued["token_type"] == "bearer"
     # ASVS V7.3.2: the absolute end is 12 hours after login by default.

@@ -29,6 +29,7 @@ CHECKS = (
     "master keys",
     "migrations",
     "key versions",
+    "key checks",
     "audit key",
     "audit checkpoints",
 )

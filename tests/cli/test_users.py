@@ -116,7 +116,9 @@ def test_refusals_exit_non_zero_without_traceback(org: Org, as_: object) -> None
         "admin", *base, "lost", "--name", "x", "--department", "无此部门", "--role", "salesperson"
     )
     assert nowhere.exit_code == 1 and "无此部门" in nowhere.stderr
-    taken = run("admin", *base, "zhangsan", "--name", "x", "--role", "salesperson")
+    taken = run(
+        "admin", *base, "zhangsan", "--name", "x", "--department", "上海组", "--role", "salesperson"
+    )
     assert taken.exit_code == 1 and "taken" in taken.stderr
     as_seller = run("zhangsan", *base, "dup", "--name", "x", "--role", "salesperson")
     assert as_seller.exit_code == 1 and "administrator" in as_seller.stderr

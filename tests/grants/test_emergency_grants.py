@@ -5,11 +5,13 @@ such everywhere, and is reviewed afterwards by a head of the customer's departme
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select
 
+from baomi import clock
 from baomi.audit.models import audit_events
 from tests.support.api import create_customer, login
 from tests.support.org import Org
@@ -74,13 +76,14 @@ def test_an_emergency_grant_lasts_at_most_a_day(client: TestClient, org: Org) ->
     assert too_long.status_code == 422
     assert too_long.json()["errors"][0]["field"] == "duration_hours"
     assert "at most 24 hours" in too_long.json()["errors"][0]["message"]
+    starts = clock.utcnow() + timedelta(hours=1)
     far_end = _grant(
         client,
         org,
         customer["id"],
         duration_hours=None,
-        starts_at="2030-01-01T00:00:00Z",
-        ends_at="2030-01-02T00:00:01Z",
+        starts_at=starts.isoformat(),
+        ends_at=(starts + timedelta(hours=24, seconds=1)).isoformat(),
     )
     assert far_end.status_code == 422 and far_end.json()["errors"][0]["field"] == "ends_at"
     assert _grant(client, org, customer["id"], duration_hours=24).status_code == 201

@@ -7,7 +7,7 @@ import os
 from collections.abc import Iterator
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from baomi.audit.models import audit_events
 from baomi.audit.tags import Action
@@ -18,6 +18,7 @@ from baomi.customers.decrypt import open_cipher
 from baomi.errors import NotFound
 from baomi.ids import new_id
 from baomi.keystore import rotation, service
+from baomi.keystore.checks import KeyMismatch
 from baomi.keystore.errors import DataKeyShredded, KeyInUse
 from baomi.keystore.models import data_keys, key_rotations, master_key_versions
 from baomi.uow import unit_of_work
@@ -268,3 +269,75 @@ def test_a_process_without_the_newest_version_changes_no_version_record(
     keys = make_keys(schema_engine, env(1), 2)  # the lagging instance still works
     assert statuses(schema_engine) == {1: "previous", 2: "active"}
     assert load_all(schema_engine, env(1, 2), list(keys)) == keys
+
+
+def _damage(engine: Engine, key_ids: list[str]) -> dict[str, bytes]:
+    """Flip a byte of each wrapped key in the database; return the originals (the "backup")."""
+    originals = {}
+    with unit_of_work(engine) as conn:
+        for key_id in key_ids:
+            wrapped = conn.execute(
+                select(data_keys.c.wrapped).where(data_keys.c.id == key_id)
+            ).scalar_one()
+            originals[key_id] = wrapped
+            conn.execute(
+                update(data_keys)
+                .where(data_keys.c.id == key_id)
+                .values(wrapped=wrapped[:-1] + bytes([wrapped[-1] ^ 1]))
+            )
+    return originals
+
+
+def test_rotation_goes_past_damaged_keys_names_them_and_stays_unfinished(
+    schema_engine: Engine, provider: LocalKeyFileProvider
+) -> None:
+    """Issue 17.3: one corrupted wrapped key stopped the rotation at 0 of N, unnamed (C4.2.2)."""
+    keys = make_keys(schema_engine, provider, 10)
+    broken = sorted(keys)[3:5]
+    backup = _damage(schema_engine, broken)
+    seen: list[tuple[int, int]] = []
+    result = rotation.rotate(
+        schema_engine, provider, batch_size=3, progress=lambda d, t: seen.append((d, t))
+    )
+    assert result.target_version == 2 and result.rewrapped == 8
+    assert sorted(k.data_key_id for k in result.damaged) == broken
+    assert not result.finished and seen[-1] == (10, 10)
+    assert sorted(k for k, v in versions_in_use(schema_engine).items() if v == 1) == broken
+    with unit_of_work(schema_engine) as conn:
+        assert service.key_status(conn, provider).rotation_target == 2  # left open
+    [(action, details)] = audit_actions(schema_engine)
+    assert action == Action.KEY_ROTATE.value
+    assert isinstance(details, dict) and details["rewrapped"] == 8
+    assert sorted(d["data_key_id"] for d in details["damaged"]) == broken
+    # Retiring version 1 would erase the only key that opens the backup copies: refused, named.
+    with pytest.raises(KeyInUse) as refused:
+        rotation.retire(schema_engine, provider, version=1)
+    assert all(key_id in str(refused.value) for key_id in broken)
+    assert "2 of them damaged" in str(refused.value) and "backup" in str(refused.value)
+    assert provider.versions() == [1, 2]
+    # Restored from the backup, they rewrap on the next run, which finishes the same rotation.
+    with unit_of_work(schema_engine) as conn:
+        for key_id, wrapped in backup.items():
+            conn.execute(update(data_keys).where(data_keys.c.id == key_id).values(wrapped=wrapped))
+    again = rotation.rotate(schema_engine, provider, batch_size=3)
+    assert again.id == result.id and again.rewrapped == 10 and again.finished
+    assert load_all(schema_engine, provider, list(keys)) == keys
+    rotation.retire(schema_engine, provider, version=1)
+    assert provider.versions() == [2]
+
+
+def test_a_rotation_with_a_wrong_master_key_is_refused_before_it_starts(
+    schema_engine: Engine,
+) -> None:
+    """Issue 17.2: every key would have been called damaged; the key is named instead."""
+    right = base64.b64encode(os.urandom(32)).decode()
+    index = base64.b64encode(os.urandom(32)).decode()
+    make_keys(schema_engine, EnvKeyProvider(master_keys=f"1:{right}", index_key=index), 3)
+    wrong = base64.b64encode(os.urandom(32)).decode()
+    other = base64.b64encode(os.urandom(32)).decode()
+    env = EnvKeyProvider(master_keys=f"1:{wrong},2:{other}", index_key=index)
+    with pytest.raises(KeyMismatch) as refused:
+        rotation.rotate(schema_engine, env)
+    assert "master key version 1 does not match" in str(refused.value)
+    assert refused.value.code == "key_mismatch"
+    assert statuses(schema_engine) == {1: "active"}

@@ -8,6 +8,7 @@ customer's name into the purpose (free text is left out of notifications for tha
 from __future__ import annotations
 
 import secrets
+from dataclasses import replace
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,19 +16,22 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
+from baomi import clock
 from baomi.app import create_app
 from baomi.config import Settings
+from baomi.customers.models import customers
 from baomi.customers.vault import Vault
 from baomi.grants import expiry
-from baomi.notifications import outbox
+from baomi.notifications import outbox, triggers
 from baomi.notifications.kinds import Kind
 from baomi.notifications.models import mail_outbox, notifications
 from baomi.uow import unit_of_work
 from tests.notifications.conftest import People, Sink
 from tests.support.api import create_customer, login
 from tests.support.org import Org
+from tests.support.org import actor as load_actor
 
 
 @pytest.fixture
@@ -38,11 +42,12 @@ def app(
     tmp_path: Path,
     mail_settings: Settings,
 ) -> FastAPI:
-    """The app of a company with mail on: its settings are where the services learn it."""
+    """The app of a company with mail on: its settings are where the services learn it (the
+    customer door from its vault, built from the same settings by `baomi serve`)."""
     settings = mail_settings.model_copy(
         update={"home": tmp_path / "home", "database_url": database[0]}
     )
-    return create_app(settings=settings, engine=engine, vault=vault)
+    return create_app(settings=settings, engine=engine, vault=replace(vault, mail=True))
 
 
 def _canary_customer() -> dict[str, Any]:
@@ -125,6 +130,42 @@ def test_no_customer_data_in_notifications_or_mail(
         headers=people["baomiyuan"],
     )
     assert decided.status_code == 200, decided.text
+    # Issue 17: the head reads the canary record after its name was tampered with, and a key
+    # rotation passes over its damaged data key: the officers are told ids and a field's name.
+    with unit_of_work(engine) as conn:
+        name_ct, data_key_id = conn.execute(
+            select(customers.c.name_ct, customers.c.data_key_id).where(
+                customers.c.id == customer["id"]
+            )
+        ).one()
+        conn.execute(
+            update(customers)
+            .where(customers.c.id == customer["id"])
+            .values(name_ct=name_ct[:-1] + bytes([name_ct[-1] ^ 1]))
+        )
+    damaged = client.get(f"/api/v1/customers/{customer['id']}", headers=people["sunqi"])
+    assert damaged.status_code == 500 and damaged.json()["code"] == "integrity_failure"
+    with unit_of_work(engine) as conn:
+        triggers.damaged_data_keys(
+            conn,
+            data_key_ids=[data_key_id],
+            owner_ids=[customer["id"]],
+            target_version=2,
+            now=clock.utcnow(),
+            mail=outbox.mail_enabled(mail_settings),
+        )
+    # Issue 17.4: someone ran 查重 past their limit; their heads and the officers are told who.
+    checker = load_actor(engine, org, "zhaoliu")
+    with unit_of_work(engine) as conn:
+        triggers.check_limit_reached(
+            conn,
+            person=checker,
+            limit=60,
+            period="hour",
+            since=clock.utcnow() - timedelta(hours=1),
+            now=clock.utcnow(),
+            mail=outbox.mail_enabled(mail_settings),
+        )
     ends_at = datetime.fromisoformat(
         client.get(f"/api/v1/access-requests/{request_id}", headers=zhouba).json()["created_at"]
     ) + timedelta(hours=30)
@@ -139,9 +180,10 @@ def test_no_customer_data_in_notifications_or_mail(
         queued = conn.execute(select(mail_outbox)).all()
     assert {row.kind for row in stored} == {kind.value for kind in Kind}
     # zhouba's mails: decided, revoked, expiring, expired (sunqi has no address); wujiu's:
-    # the account change to approve.
-    assert len(sink.raw) == 5
-    for page in (login(client, "sunqi"), zhouba):
+    # the account change to approve, the integrity failure, the damaged data key and the 查重
+    # limit reached.
+    assert len(sink.raw) == 8
+    for page in (login(client, "sunqi"), zhouba, people["baomiyuan"]):
         for locale in ("zh_CN", "en"):
             listed = client.get(
                 "/api/v1/notifications", params={"locale": locale}, headers=page

@@ -33,6 +33,15 @@ FULL = {
     "change_id": "ch1",
     "change_kind": "roles",
     "username": "newhire",
+    # Issue 17: integrity failures and damaged data keys (ids and field names, never values).
+    "field": "phones",
+    "during": "customer:read",
+    "data_key_ids": ["k1", "k2"],
+    "owner_ids": ["c1", "c2"],
+    "key_count": 2,
+    "target_version": 2,
+    "display_name": "张三",
+    "limit": 60,
 }
 VARIANTS = [
     (kind, extra)
@@ -40,6 +49,8 @@ VARIANTS = [
     for extra in (
         [{"outcome": "approved"}, {"outcome": "rejected"}]
         if kind in (Kind.REQUEST_DECIDED, Kind.ACCOUNT_CHANGE_DECIDED)
+        else [{"period": "hour"}, {"period": "day"}]
+        if kind is Kind.CHECK_LIMIT_REACHED
         else [{}]
     )
     for extra in (

@@ -15,10 +15,11 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, select, update
 
 from baomi.audit.models import audit_events
 from baomi.customers.models import customers
+from baomi.grants.models import access_grants
 from baomi.keystore.models import data_keys
 from tests.support.api import create_customer, login
 from tests.support.org import Org
@@ -54,7 +55,7 @@ READ_ONLY = {"read": 200, "reveal": 200, "update": 403}
 
 
 @pytest.mark.parametrize("level", LEVELS)
-def test_matrix(client: TestClient, org: Org, level: str) -> None:
+def test_matrix(client: TestClient, org: Org, engine: Engine, level: str) -> None:
     people = {u: login(client, u) for u in org.user_ids}
     officer = people["baomiyuan"]
     # zhangsan (华东销售部) handles one customer; lisi (上海组, under 华东) another.
@@ -76,15 +77,21 @@ def test_matrix(client: TestClient, org: Org, level: str) -> None:
         duration_hours=2,
         purpose="协助跟进",
     )
-    _grant(
+    expired = _grant(
         client,
         officer,
         user_id=org.user_ids["sunqi"],
         customer_id=east["id"],
-        starts_at=(now - timedelta(hours=3)).isoformat(),
-        ends_at=(now - timedelta(hours=1)).isoformat(),
+        duration_hours=2,
         purpose="已过期",
     )
+    # Three hours pass for this grant (a grant may not be dated back: issue 17.8).
+    with engine.begin() as conn:
+        conn.execute(
+            update(access_grants)
+            .where(access_grants.c.id == expired["id"])
+            .values(starts_at=now - timedelta(hours=3), ends_at=now - timedelta(hours=1))
+        )
     revoked = _grant(
         client,
         officer,

@@ -29,6 +29,7 @@ from baomi.uow import unit_of_work
 from baomi.users import actors, changes
 from baomi.users import service as users
 from baomi.users.schemas import ChangeStatus, EmploymentType
+from tests.support.levels import DEFAULT_LEVELS
 from tests.support.org import PASSWORD, Org, actor
 
 
@@ -91,7 +92,13 @@ def test_the_officers_and_administrators_services_refuse_a_salesperson_on_record
         ),
         (
             lambda c: grants.create_emergency_grant(
-                c, actor=seller, ctx=ctx, grant_in=grant_in, max_hours=24, mail=False
+                c,
+                actor=seller,
+                ctx=ctx,
+                grant_in=grant_in,
+                levels=DEFAULT_LEVELS,
+                max_hours=24,
+                mail=False,
             ),
             "grant:create",
             "grant:manage",

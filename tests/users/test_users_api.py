@@ -91,7 +91,7 @@ def test_the_administrators_puppet_head_reaches_nothing(
     assert with_password.status_code == 422  # the administrator never chooses a password
     created = client.post(
         "/api/v1/users",
-        json=_user(org, username="fakehead", roles=["department_head"], department_id=None),
+        json=_user(org, username="fakehead", roles=["department_head"]),
         headers=admin,
     )
     assert created.status_code == 201, created.text

@@ -204,11 +204,16 @@ def test_separation_of_duties_is_refused_inline(
     assert "zhoujiu" not in _users(engine)
 
 
-def test_taken_and_malformed_usernames_are_said_inline(app: FastAPI, engine: Engine) -> None:
+def test_taken_and_malformed_usernames_are_said_inline(
+    app: FastAPI, engine: Engine, org: Org
+) -> None:
+    south = org.departments["华南销售部"]
     with browser(app) as client:
         login(client, "admin")
         token = csrf_token(client.get("/admin").text)
-        taken = client.post("/admin/users", data=_user_form(token, username="zhangsan"))
+        taken = client.post(
+            "/admin/users", data=_user_form(token, username="zhangsan", department_id=south)
+        )
         malformed = client.post(
             "/admin/users", data=_user_form(token, username="Bad Name", roles=[])
         )
@@ -353,6 +358,7 @@ def test_admin_adds_a_user_and_is_refused_a_second_role_in_the_browser(
         page.locator("#user-username").fill(next(names))
         page.locator("#user-display-name").fill("新同事")
         page.locator("#add-user input[name=roles][value=salesperson]").check()
+        page.locator("#user-department").select_option(label="华南销售部")
         page.get_by_role("button", name="Add the user").or_(
             page.get_by_role("button", name="添加用户")
         ).click()

@@ -19,6 +19,7 @@ from baomi.grants.schemas import GrantIn
 from baomi.grants.service import create_emergency_grant
 from baomi.uow import unit_of_work
 from baomi.web.pages.customers import display
+from tests.support.levels import DEFAULT_LEVELS
 from tests.support.org import Org, actor
 from tests.web.customers_support import (
     FULL_RECORD,
@@ -335,6 +336,7 @@ def test_a_grant_gives_a_read_only_record(
     with unit_of_work(engine) as conn:
         create_emergency_grant(
             conn,
+            levels=DEFAULT_LEVELS,
             max_hours=24,
             actor=officer,
             ctx=CLI_CONTEXT,

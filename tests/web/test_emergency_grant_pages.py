@@ -14,6 +14,7 @@ from baomi.customers.vault import Vault
 from baomi.grants.schemas import GrantIn
 from baomi.grants.service import create_emergency_grant
 from baomi.uow import unit_of_work
+from tests.support.levels import DEFAULT_LEVELS
 from tests.support.org import Org
 from tests.support.org import actor as load_actor
 from tests.web.conftest import LiveServer, csp_violations, web_login
@@ -32,6 +33,7 @@ def _emergency_grant(engine: Engine, vault: Vault, org: Org) -> str:
             conn,
             actor=officer,
             ctx=CLI_CONTEXT,
+            levels=DEFAULT_LEVELS,
             max_hours=24,
             grant_in=GrantIn(
                 user_id=org.user_ids["lisi"],

@@ -27,6 +27,7 @@ from baomi.grants.service import create_emergency_grant
 from baomi.keystore import rotation as rotation_steps
 from baomi.security import levels
 from baomi.uow import unit_of_work
+from tests.support.levels import DEFAULT_LEVELS
 from tests.support.org import Org
 from tests.support.org import actor as load_actor
 from tests.web.conftest import LiveServer, csp_violations, web_login
@@ -51,6 +52,7 @@ def _grant(engine: Engine, org: Org, customer_id: str, user: str = "zhangsan") -
     with unit_of_work(engine) as conn:
         out = create_emergency_grant(
             conn,
+            levels=DEFAULT_LEVELS,
             max_hours=24,
             actor=officer,
             ctx=CLI_CONTEXT,

@@ -48,6 +48,21 @@ def _fields(asked: list[str] | None) -> list[str] | None:
     return sorted(set(asked))
 
 
+def _check_length(hours: int, rules: Iterable[LevelRule]) -> None:
+    """Refuse access asked for longer than the highest level in the request allows (C4.2.1)."""
+    longest = min((rule.max_grant_hours for rule in rules), default=hours)
+    if hours > longest:
+        raise ValidationFailed(
+            [
+                {
+                    "field": "duration_hours",
+                    "code": "grant_too_long",
+                    "message": f"access to these customers lasts at most {longest} hours",
+                }
+            ]
+        )
+
+
 class AccessKind:
     """Access to customers for a number of hours; the approval grants it (C4.3.1)."""
 
@@ -99,6 +114,7 @@ class AccessKind:
                 )
             targets.append(Target(customer_id, facts.level, facts.department_id))
         hours = request_in.duration_hours
+        _check_length(hours, [levels.rule_of(t.level) for t in targets])
         return Filing(
             targets=targets,
             purpose=request_in.purpose,

@@ -6,8 +6,13 @@ applies is the request kind's to say (access.kinds: `access_approvers` for an ac
 
 The customer's head is the head of the customer's department or of its nearest ancestor that
 has one; the requester's head likewise for the requester's department. Nobody approves their own
-request: where the requester would be an approver, or no head can be found, the security officer
+request: where the requester would be an approver, or no head can be found, a security officer
 approves instead.
+
+Required approvals are counted as distinct people per rule (issue 17.8): a stand-in officer is
+another officer than the one the rule names, so that a head's own request needs as many people
+as a salesperson's. Two roles one person holds (the customer's head is also the requester's)
+are one approval, whoever asks.
 """
 
 from __future__ import annotations
@@ -65,18 +70,27 @@ def route(
 ) -> list[Slot]:
     """Return the approvals needed: `customer_heads` pairs each customer's level rule and head.
 
-    `wanted` picks from each level's rule the approvers the request's kind needs.
+    `wanted` picks from each level's rule the approvers the request's kind needs. A security
+    officer's slot may appear more than once: each is decided by a different officer.
     """
-    slots: set[Slot] = set()
+    heads: set[str] = set()
+    officers = 0
     for rule, customer_head in customer_heads:
+        named_officer = 0
+        # Whom each stand-in replaces: the requester (once, however many roles they hold), or
+        # a role nobody holds.
+        stand_ins: set[str] = set()
         for who in wanted(rule):
             if who is Approver.SECURITY_OFFICER:
-                slots.add(OFFICER)
+                named_officer = 1
                 continue
             head = customer_head if who is Approver.CUSTOMER_HEAD else requester_head
-            # Never the requester, never nobody: the security officer stands in.
-            if head is None or head == requester_id:
-                slots.add(OFFICER)
+            # Never the requester, never nobody: a security officer stands in.
+            if head is None:
+                stand_ins.add(f"nobody:{who.value}")
+            elif head == requester_id:
+                stand_ins.add(head)
             else:
-                slots.add(Slot(SlotRole.DEPARTMENT_HEAD, head))
-    return sorted(slots, key=lambda s: (s.role != SlotRole.DEPARTMENT_HEAD, s.user_id or ""))
+                heads.add(head)
+        officers = max(officers, named_officer + len(stand_ins))
+    return [Slot(SlotRole.DEPARTMENT_HEAD, head) for head in sorted(heads)] + [OFFICER] * officers

@@ -8,10 +8,13 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from baomi.api.inputs import StrictInput
+from baomi.api.inputs import PYDANTIC_TWO_NOT_BLANK, Id, LevelText, StrictInput, one_of
+from baomi.customers.fields import SENSITIVITY
+from baomi.security.levels import MAX_GRANT_HOURS
 
 MAX_CUSTOMERS = 50
-MAX_HOURS = 24 * 90
+# The form's outer bound; each level's rule sets its own, lower, limit (max_grant_hours).
+MAX_HOURS = MAX_GRANT_HOURS
 
 
 class RequestStatus(StrEnum):
@@ -29,9 +32,16 @@ class KindCode(StrEnum):
     LEVEL_CHANGE = "level_change"  # C2.2: lowering a customer's level
 
 
+# A field of the record, by name (access/kind_access.py refuses others: `fields_unknown`).
+FieldName = Annotated[str, Field(json_schema_extra=one_of(SENSITIVITY))]
+
+
 class AccessRequestIn(StrictInput):
-    customer_ids: list[str] = Field(min_length=1, max_length=MAX_CUSTOMERS)
-    fields: list[str] | None = Field(default=None, description="null: the whole record")
+    customer_ids: list[Id] = Field(min_length=1, max_length=MAX_CUSTOMERS)
+    # Not empty (`fields_unknown` too), said in the document only: the service's code stays.
+    fields: Annotated[list[FieldName], Field(json_schema_extra={"minItems": 1})] | None = Field(
+        default=None, description="null: the whole record"
+    )
     purpose: str = Field(min_length=2, max_length=1000, description="the work need (C4.3.1)")
     duration_hours: int = Field(ge=1, le=MAX_HOURS)
 
@@ -39,9 +49,11 @@ class AccessRequestIn(StrictInput):
 class LevelChangeIn(StrictInput):
     """C2.2: ask to lower a customer's level; its current level's rule names the approvers."""
 
-    level: str = Field(description="the lower level asked for: a code or its Chinese label")
+    level: LevelText = Field(description="the lower level asked for: a code or its Chinese label")
     reason: Annotated[
-        str, StringConstraints(strip_whitespace=True, min_length=2, max_length=1000)
+        str,
+        StringConstraints(strip_whitespace=True, min_length=2, max_length=1000),
+        Field(json_schema_extra={"pattern": PYDANTIC_TWO_NOT_BLANK}),
     ] = Field(description="why the customer no longer needs its current level")
 
 

@@ -25,7 +25,7 @@ from baomi.access.models import access_request_approvals as approvals
 from baomi.access.models import access_request_customers as request_customers
 from baomi.access.models import access_requests as requests
 from baomi.access.queries import load_request, request_out
-from baomi.access.routing import Slot, SlotRole, nearest_head, route
+from baomi.access.routing import OFFICER, Slot, SlotRole, nearest_head, route
 from baomi.access.schemas import AccessRequestIn, AccessRequestOut, RequestStatus
 from baomi.audit.context import RequestContext
 from baomi.audit.service import append
@@ -35,8 +35,8 @@ from baomi.ids import new_id
 from baomi.notifications import triggers
 from baomi.security.actor import Actor
 from baomi.security.levels import Levels
-from baomi.security.roles import Permission
-from baomi.users.service import list_departments
+from baomi.security.roles import Permission, Role
+from baomi.users.service import active_user_ids_with_role, list_departments
 
 __all__ = ["approver_ids", "create_request", "decide_request", "submit"]
 
@@ -59,6 +59,23 @@ def _route(
         ],
         wanted=kind.approvers,
     )
+
+
+def _check_officers(conn: Connection, actor: Actor, ctx: RequestContext, slots: list[Slot]) -> None:
+    """Refuse a request that needs more distinct security officers than the company has: it
+    could never be approved, and would wait unseen (issue 17.8)."""
+    needed = slots.count(OFFICER)
+    if needed and needed > len(active_user_ids_with_role(conn, Role.SECURITY_OFFICER)):
+        refuse(
+            Conflict(
+                f"this request needs {needed} different security officers to approve it and the "
+                "company has fewer: ask the security officer to appoint another",
+                code="approvers_unavailable",
+            ),
+            ctx,
+            actor,
+            Action.ACCESS_REQUEST_CREATE,
+        )
 
 
 def _label(slot: Slot) -> str:
@@ -86,6 +103,7 @@ def submit(
     now = now or clock.utcnow()
     filing = kind.check(conn, actor=actor, ctx=ctx, levels=levels, request_in=request_in, now=now)
     slots = _route(conn, kind, actor, levels, filing)
+    _check_officers(conn, actor, ctx, slots)
     request_id = new_id()
     conn.execute(
         insert(requests).values(

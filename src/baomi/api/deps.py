@@ -7,6 +7,7 @@ its CSRF checks (auth/browser.py).
 
 from __future__ import annotations
 
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import replace
 from functools import partial
@@ -20,8 +21,9 @@ from starlette.concurrency import run_in_threadpool
 
 from baomi import clock
 from baomi.audit.context import RequestContext
-from baomi.audit.service import actor_event
-from baomi.audit.tags import Action
+from baomi.audit.service import actor_event, event
+from baomi.audit.tags import Action, Decision
+from baomi.audit.throttle import RefusalSampler
 from baomi.auth import browser, mfa_gate, sessions
 from baomi.auth.sessions import Kind, Lifetimes
 from baomi.customers.vault import Vault
@@ -134,7 +136,8 @@ def resolve_actor(
     session = found.session if found.status is sessions.Status.LIVE else None
     actor = load_actor(conn, session.user_id) if session is not None else None
     if session is None or actor is None:
-        raise NotAuthenticated("the token is unknown, expired or revoked", code="invalid_token")
+        refused = NotAuthenticated("the token is unknown, expired or revoked", code="invalid_token")
+        raise _on_record(request, ctx, refused, kind)
     actor = replace(actor, session_id=session.id, mfa_verified_at=session.mfa_verified_at)
     mfa_gate.check(request, ctx, actor)  # C4.2.4: no API use before a required second factor
     if kind is Kind.BROWSER:
@@ -143,6 +146,47 @@ def resolve_actor(
     request.state.session_kind = kind
     sessions.touch(conn, session, now)
     return actor
+
+
+def _on_record(
+    request: Request, ctx: RequestContext, refused: NotAuthenticated, kind: Kind
+) -> NotAuthenticated:
+    """Put a refused token on record (issue 17.9, C1.3), sampled per client address so that a
+    flood of made-up tokens cannot flood the log (audit/throttle.py)."""
+    sampler = _sampler(request)
+    suppressed = sampler.admit(ctx.client_addr or "unknown")
+    if suppressed is not None:
+        details: dict[str, str | int] = {
+            "kind": kind.value,
+            "method": request.method,
+            "path": request.url.path,
+        }
+        if suppressed:
+            details["suppressed"] = suppressed
+        refusal = event(
+            ctx=ctx,
+            actor_id=None,
+            actor_username=None,
+            action=Action.AUTH_TOKEN_REFUSED,
+            decision=Decision.DENY,
+            reason=refused.code,
+            details=details,
+        )
+        refused.with_audit(refusal)
+    return refused
+
+
+_SAMPLER_LOCK = threading.Lock()
+
+
+def _sampler(request: Request) -> RefusalSampler:
+    """The application's sampler of refused tokens, made on first use."""
+    state = request.app.state
+    with _SAMPLER_LOCK:
+        if getattr(state, "token_refusals", None) is None:
+            state.token_refusals = RefusalSampler()
+        sampler: RefusalSampler = state.token_refusals
+    return sampler
 
 
 def _end_timed_out(conn: Connection, *, ctx: RequestContext, found: sessions.Lookup) -> None:

@@ -8,9 +8,11 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from baomi import faults
+from baomi.api import allow
 from baomi.audit.sealing import SealRefused
 from baomi.crypto.errors import CryptoError
 from baomi.errors import BaomiError
@@ -26,6 +28,35 @@ _HTTP_CODES = {
     413: "payload_too_large",
     415: "unsupported_media_type",
 }
+
+
+class ProblemField(BaseModel):
+    """One broken rule of a 422 (baomi.errors.FieldError): field path, stable code, message."""
+
+    field: str
+    code: str
+    message: str
+
+
+class Problem(BaseModel):
+    """The body of every error (`application/problem+json`), as `problem()` writes it.
+
+    The OpenAPI document declares it for every error status (api/openapi.py); a problem may
+    carry members of its own (RFC 9457 section 3.2), such as the handler of a duplicate.
+    """
+
+    model_config = ConfigDict(extra="allow")
+
+    type: str = Field(description="`urn:baomi:problem:` and the code")
+    title: str
+    status: int = Field(ge=400, le=599)
+    detail: str
+    instance: str = Field(description="the path of the request")
+    code: str = Field(description="stable and machine-readable: what a client acts on")
+    request_id: str | None = Field(description="the response's X-Request-ID, for support")
+    errors: list[ProblemField] | None = Field(
+        default=None, description="422: each broken rule (field, code, message)"
+    )
 
 
 def problem(
@@ -109,7 +140,7 @@ def install(app: FastAPI) -> None:
             code=code,
             title=str(exc.detail),
             detail=str(exc.detail),
-            headers=dict(exc.headers or {}),
+            headers=allow.headers_of(request, exc),
         )
 
     async def _fault(request: Request, exc: Exception) -> JSONResponse:

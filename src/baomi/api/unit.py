@@ -40,6 +40,7 @@ from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import Engine
 
 from baomi.api import deps
+from baomi.api.repeats import refuse_repeats, single_valued
 from baomi.auth import browser
 from baomi.db_idle import lend
 from baomi.security.roles import Permission
@@ -125,18 +126,23 @@ def one_hop(endpoint: Callable[..., Any]) -> tuple[Callable[..., Any], _Unit | N
         if own_request
         else [inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request)]
     )
-    own += [
-        inspect.Parameter(
-            _CREDENTIALS,
-            inspect.Parameter.KEYWORD_ONLY,
-            annotation=Annotated[HTTPAuthorizationCredentials | None, Depends(deps.bearer_scheme)],
-        ),
-        inspect.Parameter(
-            _CSRF,
-            inspect.Parameter.KEYWORD_ONLY,
-            annotation=Annotated[str | None, Depends(browser.presented_csrf_token)],
-        ),
-    ]
+    if unit.needs_actor:
+        # Only a route with an actor reads the credentials: the OpenAPI document says a public
+        # one (login, activation) needs no token, as it does not.
+        own += [
+            inspect.Parameter(
+                _CREDENTIALS,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=Annotated[
+                    HTTPAuthorizationCredentials | None, Depends(deps.bearer_scheme)
+                ],
+            ),
+            inspect.Parameter(
+                _CSRF,
+                inspect.Parameter.KEYWORD_ONLY,
+                annotation=Annotated[str | None, Depends(browser.presented_csrf_token)],
+            ),
+        ]
     unit_endpoint.__signature__ = signature.replace(parameters=[*own, *kept])  # type: ignore[attr-defined]
     # The route's name, operation id and description come from these.
     unit_endpoint.__name__ = endpoint.__name__
@@ -190,8 +196,8 @@ class _Unit:
         request: Request = values[self.request_name]
         if self.request_name == _REQUEST:
             del values[_REQUEST]
-        credentials = values.pop(_CREDENTIALS)
-        csrf_token = values.pop(_CSRF)
+        credentials = values.pop(_CREDENTIALS, None)
+        csrf_token = values.pop(_CSRF, None)
         work = partial(self._in_thread, request, credentials, csrf_token, values)
         # Context variables (the request's log bindings) go along, as with FastAPI's own hops.
         context = contextvars.copy_context()
@@ -242,17 +248,21 @@ class UnitRoute(APIRoute):
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         handler = super().get_route_handler()
         unit = self.unit
-        if unit is None or not unit.needs_actor:
+        single = single_valued(self.dependant)
+        authorize = unit.authorize if unit is not None and unit.needs_actor else None
+        if not single and authorize is None:
             return handler
 
         async def authorize_before_validating(request: Request) -> Response:
             try:
+                refuse_repeats(request, single)
                 return await handler(request)
             except RequestValidationError:
                 # FastAPI validates the parameters before the endpoint (the unit) runs. A caller
                 # the route refuses gets that refusal (401, 403, audited), not the 422: nobody
                 # learns the shape of a route they may not use, as with `current_actor`.
-                await unit.authorize(request)
+                if authorize is not None:
+                    await authorize(request)
                 raise
 
         return authorize_before_validating

@@ -7,12 +7,12 @@ log is itself an audit event (audit:search, audit:verify).
 from __future__ import annotations
 
 import time
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import BackgroundTasks, Depends, Query, Request
+from fastapi import BackgroundTasks, Depends, Path, Query, Request
 
 from baomi.api.deps import Conn, Ctx, EngineDep, require_permission
+from baomi.api.inputs import Moment
 from baomi.api.unit import api_router
 from baomi.audit import proofs, runner, search, service
 from baomi.audit.checkpoint import MissingSigningKey
@@ -34,6 +34,8 @@ class AuditKeyMissing(BaomiError):
 
 
 router = api_router(prefix="/api/v1/audit", tags=["audit"])
+# Event ids are positive 64-bit integers; a larger one would overflow the database's integer.
+EVENT_ID_MAX = 2**63 - 1
 Auditor = Annotated[Actor, Depends(require_permission(Permission.AUDIT_READ))]
 
 
@@ -66,9 +68,9 @@ def get_events(
     actor_filter: Annotated[str | None, Query(alias="actor")] = None,
     customer_id: str | None = None,
     action: str | None = None,
-    since: datetime | None = None,
-    until: datetime | None = None,
-    before_id: int | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
+    before_id: Annotated[int | None, Query(ge=1, le=EVENT_ID_MAX)] = None,
     limit: Annotated[int, Query(ge=1, le=search.MAX_PAGE)] = 100,
 ) -> dict[str, Any]:
     """Search events by actor, customer, action and time, newest first, with their ids."""
@@ -88,7 +90,7 @@ def get_events(
 
 @router.get("/events/{event_id}/proof")
 def get_proof(
-    event_id: int,
+    event_id: Annotated[int, Path(ge=1, le=EVENT_ID_MAX)],
     conn: Conn,
     ctx: Ctx,
     actor: Auditor,

@@ -43,6 +43,9 @@ audit_events = Table(
     Index("ix_audit_events_actor_id", "actor_id", "id"),
     Index("ix_audit_events_customer_id", "customer_id", "id"),
     Index("ix_audit_events_action", "action", "id"),
+    # Per-person limits count one person's recent events of one action (reveals, 查重): a range
+    # of this index, however many events the person has (migration 0013).
+    Index("ix_audit_events_actor_action_time", "actor_id", "action", "occurred_at"),
 )
 
 # --- Sealing: the Merkle tree over audit_events and its signed checkpoints (C1.3, C6) ---------

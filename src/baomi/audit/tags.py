@@ -17,6 +17,8 @@ class Action(StrEnum):
     AUTH_PASSWORD_CHANGE = "auth:password_change"  # noqa: S105 - a tag, not a password
     AUTH_STEP_UP = "auth:step_up"
     AUTH_CSRF = "auth:csrf"
+    # Issue 17.9: a request with a token or cookie that names no live session (sampled).
+    AUTH_TOKEN_REFUSED = "auth:token_refused"  # noqa: S105 - a tag, not a token
     CUSTOMER_LIST = "customer:list"
     CUSTOMER_SEARCH = "customer:search"
     CUSTOMER_READ = "customer:read"
@@ -25,6 +27,9 @@ class Action(StrEnum):
     CUSTOMER_UPDATE = "customer:update"
     CUSTOMER_DELETE = "customer:delete"
     CUSTOMER_CHECK = "customer:check"
+    # Issue 17 / C5: stored data of a customer (a field, or its wrapped data key) that failed
+    # its integrity check on a read; the security officer is told.
+    CUSTOMER_INTEGRITY_FAILURE = "customer:integrity_failure"
     # C2.2: a level raised or lowered (with from/to), and a confidentiality period that lapsed.
     CUSTOMER_LEVEL_CHANGE = "customer:level_change"
     CUSTOMER_LEVEL_LAPSE = "customer:level_lapse"
@@ -50,12 +55,21 @@ class Action(StrEnum):
     USER_ROLES_CHANGE = "user:roles_change"
     USER_MOVE = "user:move"
     DEPARTMENT_HEAD_CHANGE = "department:head_change"
+    # Issue 19: the administrator corrects a name, an address or an employment type (direct),
+    # renames a department (direct); a department moves under another parent and a disabled
+    # account is enabled again (approved by the officer when they reach customer data).
+    USER_EDIT = "user:edit"
+    USER_ENABLE = "user:enable"
+    DEPARTMENT_RENAME = "department:rename"
+    DEPARTMENT_MOVE = "department:move"
     ACCOUNT_CHANGE_REQUEST = "account_change:request"
     ACCOUNT_CHANGE_APPROVE = "account_change:approve"
     ACCOUNT_CHANGE_REJECT = "account_change:reject"
     DEPARTMENT_CREATE = "department:create"
     KEY_ROTATE = "key:rotate"
     KEY_RETIRE = "key:retire"
+    # Issue 17: key check values recorded (or a wrong key refused) at start.
+    KEY_CHECK = "key:check"
     AUDIT_SEARCH = "audit:search"
     AUDIT_VERIFY = "audit:verify"
     # A restored older database accepted, with the gap it leaves (audit/restore.py).

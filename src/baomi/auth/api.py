@@ -8,7 +8,7 @@ HttpOnly cookie, and state-changing requests carry the returned `csrf_token` as 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Literal
 
 from fastapi import Request, Response
@@ -19,7 +19,7 @@ from baomi.api.inputs import StrictInput
 from baomi.api.unit import api_router
 from baomi.audit.service import event
 from baomi.audit.tags import Action, Decision
-from baomi.auth import browser, reauth, sessions
+from baomi.auth import browser, devices, reauth, sessions
 from baomi.auth.lockout import Policy
 from baomi.auth.mfa import begin_enrolment, confirm_enrolment
 from baomi.auth.service import IssuedToken, login
@@ -37,6 +37,9 @@ class LoginIn(StrictInput):
     password: str = Field(min_length=1, max_length=256)
     # A TOTP code or a recovery code, for accounts with MFA (C4.2.4).
     otp: str | None = Field(default=None, min_length=1, max_length=32)
+    # The `device_token` of an earlier login from this client (issue 17.7): others' failed
+    # logins then never hold this client back.
+    device_token: str | None = Field(default=None, min_length=1, max_length=devices.TOKEN_LENGTH)
 
 
 class TokenOut(BaseModel):
@@ -46,6 +49,9 @@ class TokenOut(BaseModel):
     # The role needs MFA and the account has none yet: enrol now (POST /api/v1/auth/mfa/enrol).
     mfa_enrolment_required: bool = False
     session_id: str
+    # Keep it and send it with the next login from this client: it makes the client a known
+    # device of the account, which nobody else's failed logins can lock out (issue 17.7).
+    device_token: str | None = None
 
 
 class BrowserLoginOut(BaseModel):
@@ -117,7 +123,13 @@ def _lifetimes(request: Request) -> Lifetimes:
 
 
 def _login(
-    body: LoginIn, conn: Conn, ctx: Ctx, vault: VaultDep, request: Request, kind: Kind
+    body: LoginIn,
+    conn: Conn,
+    ctx: Ctx,
+    vault: VaultDep,
+    request: Request,
+    kind: Kind,
+    device_token: str | None,
 ) -> IssuedToken:
     settings = request.app.state.settings
     return login(
@@ -131,6 +143,7 @@ def _login(
         policy=Policy.from_settings(settings),
         kind=kind,
         user_agent=request.headers.get("user-agent"),
+        device_token=device_token,
     )
 
 
@@ -141,13 +154,18 @@ def post_login(body: LoginIn, conn: Conn, ctx: Ctx, vault: VaultDep, request: Re
     Every login starts a new session. 401 `mfa_required` when the account has MFA and no code
     was sent; 401 `invalid_credentials` for every other failure; 429 `throttled` with
     Retry-After after repeated failures.
+
+    Send the `device_token` of your last login: failures from clients the account does not
+    know (a stranger guessing) then never hold you back. An account locked by such failures
+    is unlocked by its owner with the password and a one-time code sent together (C4.2.4).
     """
-    issued = _login(body, conn, ctx, vault, request, Kind.API)
+    issued = _login(body, conn, ctx, vault, request, Kind.API, body.device_token)
     return TokenOut(
         access_token=issued.access_token,
         expires_at=issued.expires_at,
         mfa_enrolment_required=issued.mfa_enrolment_required,
         session_id=issued.session_id,
+        device_token=issued.device_token,
     )
 
 
@@ -183,12 +201,16 @@ def post_browser_login(
             reason="cross_origin_login",
         )
         raise Forbidden("log in from this site", code="csrf_failed").with_audit(refusal)
-    issued = _login(body, conn, ctx, vault, request, Kind.BROWSER)
+    # A browser's device token is its cookie (auth/devices.py), never a field a script holds.
+    presented = devices.from_cookie(request)
+    issued = _login(body, conn, ctx, vault, request, Kind.BROWSER, presented)
     if (previous := browser.session_secret_from(request)) is not None:
         sessions.end_presented(
             conn, ctx=ctx, secret=previous, kind=Kind.BROWSER, reason=EndReason.REPLACED
         )
     browser.set_session_cookie(response, request, issued.access_token)
+    days = Policy.from_settings(request.app.state.settings).device_days
+    devices.keep(response, request, issued.device_token, lifetime=timedelta(days=days))
     return BrowserLoginOut(
         session_id=issued.session_id,
         expires_at=issued.expires_at,

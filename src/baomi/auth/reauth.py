@@ -3,7 +3,8 @@ change (ASVS V6.2.2, V6.2.3, V7.5.1; C4.2.4).
 
 Both check a secret the person knows or holds, so both are throttled, and every wrong answer is
 counted like a failed login (auth/lockout.py): a stolen session is no oracle for guessing the
-password or the one-time code.
+password or the one-time code. What holds a check back is the session's own failures, never the
+account's (issue 17.7: a stranger's failed logins must not refuse the person their step-up).
 """
 
 from __future__ import annotations
@@ -47,10 +48,16 @@ def _throttle(
         username=actor.username,
         client_addr=ctx.client_addr,
         now=clock.utcnow(),
+        own=_own(actor),
     )
     if standing.retry_after:
         raise Throttled(standing.retry_after).with_audit(_refusal(ctx, actor, action, "throttled"))
     return standing.locked
+
+
+def _own(actor: Actor) -> str | None:
+    """The session's own failure counter (an actor without a session counts as a login)."""
+    return lockout.session_key(actor.session_id) if actor.session_id else None
 
 
 def _counted(
@@ -63,6 +70,7 @@ def _counted(
         username=actor.username,
         user_id=actor.user_id,
         now=clock.utcnow(),
+        own=_own(actor),
     )
     return error.with_audit(_refusal(ctx, actor, action, reason)).with_effect(count)
 

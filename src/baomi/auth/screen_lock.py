@@ -73,21 +73,28 @@ def unlock(
             object_id=actor.session_id,
         )
 
+    # Held back by this session's own failures only, never the account's (issue 17.7).
+    own = lockout.session_key(actor.session_id)
     standing = lockout.state(
-        conn, policy=policy, username=actor.username, client_addr=ctx.client_addr, now=now
+        conn, policy=policy, username=actor.username, client_addr=ctx.client_addr, now=now, own=own
     )
     if standing.retry_after:
         raise Throttled(standing.retry_after).with_audit(refusal("throttled"))
     # A locked account is refused before the password hash is computed, as at login.
     if standing.locked or authenticate(conn, username=actor.username, password=password) is None:
         count = lockout.counted_failure(
-            policy=policy, ctx=ctx, username=actor.username, user_id=actor.user_id, now=now
+            policy=policy,
+            ctx=ctx,
+            username=actor.username,
+            user_id=actor.user_id,
+            now=now,
+            own=own,
         )
         wrong = NotAuthenticated("the password is not right", code="invalid_credentials")
         raise wrong.with_audit(
             refusal("locked" if standing.locked else "bad_password")
         ).with_effect(count)
-    lockout.clear_account(conn, username=actor.username)
+    lockout.clear_own(conn, key=own)
     conn.execute(delete(web_screen_locks).where(web_screen_locks.c.session_id == actor.session_id))
     append(
         conn,

@@ -1,8 +1,10 @@
 """Login: check the credentials, then start a new session (auth/sessions.py).
 
-Login checks throttling first (auth/lockout.py), then the password, then the second factor of
-an enrolled user (auth/mfa.py); every refusal is one generic 401 (or 429 when throttled). The
-session is new on every login, API or browser alike (fixation defence, ASVS V7.2.4).
+Login checks throttling first (auth/lockout.py, auth/holds.py), then the password, then the
+second factor of an enrolled user (auth/mfa.py); every refusal is one generic 401 (or 429 when
+throttled). The session is new on every login, API or browser alike (fixation defence, ASVS
+V7.2.4). Issue 17.7: a client that passed every factor gets a device token (auth/devices.py);
+a locked account unlocked by its owner's second factor is audited as their own unlock (C1.3).
 """
 
 from __future__ import annotations
@@ -10,20 +12,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
-from typing import Any
 
 from sqlalchemy.engine import Connection
 
 from baomi import clock
 from baomi.audit.context import RequestContext
-from baomi.audit.service import event, record
+from baomi.audit.service import record
 from baomi.audit.tags import Action, Decision
-from baomi.auth import lockout
+from baomi.auth import devices, holds, lockout
 from baomi.auth.lockout import Policy
 from baomi.auth.mfa import check_second_factor, mfa_enabled, mfa_expected
 from baomi.auth.sessions import Kind, Lifetimes, start
 from baomi.crypto.keys import KeyProvider
-from baomi.errors import BaomiError, Forbidden, NotAuthenticated, Throttled
+from baomi.errors import Forbidden, NotAuthenticated
 from baomi.users import credentials
 from baomi.users.actors import roles_of
 from baomi.users.service import authenticate
@@ -37,34 +38,8 @@ class IssuedToken:
     session_id: str
     # C4.2.4: this role must use MFA but has not enrolled yet (POST /api/v1/auth/mfa/enrol).
     mfa_enrolment_required: bool = False
-
-
-def _refusal(ctx: RequestContext, user_id: str | None, reason: str) -> dict[str, Any]:
-    return event(
-        ctx=ctx,
-        actor_id=user_id,
-        actor_username=None,
-        action=Action.AUTH_LOGIN,
-        decision=Decision.DENY,
-        reason=reason,
-    )
-
-
-def _failed(
-    ctx: RequestContext,
-    user_id: str | None,
-    reason: str,
-    *,
-    policy: Policy,
-    username: str,
-    now: datetime,
-) -> BaomiError:
-    """The one generic answer to a failed login; the failure is counted after the rollback."""
-    count = lockout.counted_failure(
-        policy=policy, ctx=ctx, username=username, user_id=user_id, now=now
-    )
-    error = NotAuthenticated("invalid username or password", code="invalid_credentials")
-    return error.with_audit(_refusal(ctx, user_id, reason)).with_effect(count)
+    # The client's device token (auth/devices.py): kept and sent with its next login.
+    device_token: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +47,8 @@ class _Checked:
     user_id: str
     factor: str  # "password", "totp" or "recovery_code"
     enrolled: bool
+    device: str | None = None  # the known device's counter (lockout.device_key), if it is one
+    device_token: str | None = None
 
 
 def _check_credentials(
@@ -84,25 +61,48 @@ def _check_credentials(
     provider: KeyProvider,
     policy: Policy,
     now: datetime,
+    device_token: str | None = None,
 ) -> _Checked:
     """Throttling first, then the password, then the second factor of an enrolled user."""
     known = credentials.account_named(conn, username)
     known_id = known.id if known else None
-    fail = partial(_failed, ctx, known_id, policy=policy, username=username, now=now)
-    _refuse_if_held_back(conn, ctx=ctx, policy=policy, username=username, user_id=known_id, now=now)
+    device = holds.known_device(
+        conn, policy=policy, provider=provider, token=device_token, user_id=known_id, now=now
+    )
+    fail = partial(
+        holds.failed, ctx, known_id, policy=policy, username=username, now=now, device=device
+    )
+    lifted = holds.hold(
+        conn,
+        ctx=ctx,
+        policy=policy,
+        provider=provider,
+        username=username,
+        user_id=known_id,
+        otp=otp,
+        device=device,
+        now=now,
+    )
     user_id = authenticate(conn, username=username, password=password)
     if user_id is None:
         raise fail("bad_credentials")
+    if lifted is not None:
+        if lifted.locked:
+            lockout.self_unlock(
+                conn, ctx=ctx, user_id=user_id, username=username, factor=lifted.factor
+            )
+        return _Checked(user_id, lifted.factor, enrolled=True)
+    token = device_token if device is not None else None
     if not mfa_enabled(conn, user_id):
-        return _Checked(user_id, "password", enrolled=False)
+        return _Checked(user_id, "password", enrolled=False, device=device, device_token=token)
     if not otp:
         raise NotAuthenticated(
             "this account needs a one-time code: send it as 'otp'", code="mfa_required"
-        ).with_audit(_refusal(ctx, user_id, "mfa_required"))
+        ).with_audit(holds.refusal(ctx, user_id, "mfa_required"))
     factor = check_second_factor(conn, provider=provider, user_id=user_id, otp=otp, now=now)
     if factor is None:
         raise fail("bad_otp")
-    return _Checked(user_id, factor, enrolled=True)
+    return _Checked(user_id, factor, enrolled=True, device=device, device_token=token)
 
 
 def login(
@@ -117,9 +117,14 @@ def login(
     otp: str | None = None,
     kind: Kind = Kind.API,
     user_agent: str | None = None,
+    device_token: str | None = None,
 ) -> IssuedToken:
     """Check credentials (and the second factor) and start a new session; failures are
-    audited, counted and get one generic error; throttled attempts never reach the hash."""
+    audited, counted and get one generic error; throttled attempts never reach the hash.
+
+    `device_token` is the client's token from an earlier login (auth/devices.py), if any; the
+    answer carries the token the client keeps (the same one, or a new one).
+    """
     now = clock.utcnow()
     checked = _check_credentials(
         conn,
@@ -130,15 +135,15 @@ def login(
         provider=provider,
         policy=policy,
         now=now,
+        device_token=device_token,
     )
     return _open_session(
         conn,
         ctx=ctx,
-        user_id=checked.user_id,
+        checked=checked,
         username=username,
-        factor=checked.factor,
-        mfa_verified=checked.enrolled,
         lifetimes=lifetimes,
+        provider=provider,
         kind=kind,
         user_agent=user_agent,
         now=now,
@@ -156,68 +161,84 @@ def complete_login(
     policy: Policy,
     kind: Kind = Kind.BROWSER,
     user_agent: str | None = None,
+    device_token: str | None = None,
 ) -> IssuedToken:
     """The second step of a two-page login, for a user whose password `login` accepted moments
     ago (it answered `mfa_required`); the caller carries that proof (web/pending_login.py seals
-    it, never the password). Throttling, lockout and the account's state are checked again."""
+    it, never the password). Throttling, lockout and the account's state are checked again: an
+    account locked in between is unlocked by this very code (the password was right)."""
     now = clock.utcnow()
     row = credentials.account_of(conn, user_id)
     username = str(row.username) if row else ""
-    fail = partial(_failed, ctx, user_id, policy=policy, username=username, now=now)
-    _refuse_if_held_back(conn, ctx=ctx, policy=policy, username=username, user_id=user_id, now=now)
+    device = holds.known_device(
+        conn,
+        policy=policy,
+        provider=provider,
+        token=device_token,
+        user_id=user_id if row else None,
+        now=now,
+    )
+    fail = partial(
+        holds.failed, ctx, user_id, policy=policy, username=username, now=now, device=device
+    )
+    lifted = holds.hold(
+        conn,
+        ctx=ctx,
+        policy=policy,
+        provider=provider,
+        username=username,
+        user_id=user_id if row else None,
+        otp=otp,
+        device=device,
+        now=now,
+    )
     if row is None or not row.is_active or not mfa_enabled(conn, user_id):
         raise fail("bad_credentials")
-    factor = check_second_factor(conn, provider=provider, user_id=user_id, otp=otp, now=now)
-    if factor is None:
-        raise fail("bad_otp")
+    if lifted is not None:
+        if lifted.locked:
+            lockout.self_unlock(
+                conn, ctx=ctx, user_id=user_id, username=username, factor=lifted.factor
+            )
+        checked = _Checked(user_id, lifted.factor, enrolled=True)
+    else:
+        factor = check_second_factor(conn, provider=provider, user_id=user_id, otp=otp, now=now)
+        if factor is None:
+            raise fail("bad_otp")
+        token = device_token if device is not None else None
+        checked = _Checked(user_id, factor, enrolled=True, device=device, device_token=token)
     return _open_session(
         conn,
         ctx=ctx,
-        user_id=user_id,
+        checked=checked,
         username=username,
-        factor=factor,
-        mfa_verified=True,
         lifetimes=lifetimes,
+        provider=provider,
         kind=kind,
         user_agent=user_agent,
         now=now,
     )
 
 
-def _refuse_if_held_back(
-    conn: Connection,
-    *,
-    ctx: RequestContext,
-    policy: Policy,
-    username: str,
-    user_id: str | None,
-    now: datetime,
-) -> None:
-    """Throttled attempts never reach the password hash; a locked account gets the generic
-    answer (ASVS V6.3)."""
-    standing = lockout.state(
-        conn, policy=policy, username=username, client_addr=ctx.client_addr, now=now
-    )
-    if standing.retry_after:
-        raise Throttled(standing.retry_after).with_audit(_refusal(ctx, user_id, "throttled"))
-    if standing.locked:
-        raise _failed(ctx, user_id, "locked", policy=policy, username=username, now=now)
-
-
 def _open_session(
     conn: Connection,
     *,
     ctx: RequestContext,
-    user_id: str,
+    checked: _Checked,
     username: str,
-    factor: str,
-    mfa_verified: bool,
     lifetimes: Lifetimes,
+    provider: KeyProvider,
     kind: Kind,
     user_agent: str | None,
     now: datetime,
 ) -> IssuedToken:
-    lockout.clear_account(conn, username=username)
+    user_id = checked.user_id
+    if checked.device is not None:
+        # A known device forgets its own failures only: the account's may be a stranger's.
+        lockout.clear_own(conn, key=checked.device)
+        device_token = checked.device_token
+    else:
+        lockout.clear_account(conn, username=username)
+        device_token = devices.issue(provider, user_id=user_id, now=now)
     started = start(
         conn,
         ctx=ctx,
@@ -226,7 +247,7 @@ def _open_session(
         lifetimes=lifetimes,
         user_agent=user_agent,
         # C4.2.4: a login that passed TOTP or a recovery code counts as a fresh second factor.
-        mfa_verified_at=now if mfa_verified else None,
+        mfa_verified_at=now if checked.enrolled else None,
     )
     record(
         conn,
@@ -237,14 +258,19 @@ def _open_session(
         decision=Decision.ALLOW,
         reason="ok",
         object_id=started.session_id,
-        details={"factor": factor, "kind": kind.value},
+        details={
+            "factor": checked.factor,
+            "kind": kind.value,
+            "device": "known" if checked.device is not None else "new",
+        },
     )
-    must_enrol = not mfa_verified and mfa_expected(roles_of(conn, user_id))
+    must_enrol = not checked.enrolled and mfa_expected(roles_of(conn, user_id))
     return IssuedToken(
         access_token=started.secret,
         expires_at=started.expires_at,
         session_id=started.session_id,
         mfa_enrolment_required=must_enrol,
+        device_token=device_token,
     )
 
 
@@ -281,7 +307,7 @@ def confirm_person(
             "this role must enrol a second factor (MFA) before it acts: log in to the web UI "
             "or POST /api/v1/auth/mfa/enrol first",
             code="mfa_enrolment_required",
-        ).with_audit(_refusal(ctx, user_id, "mfa_enrolment_required"))
+        ).with_audit(holds.refusal(ctx, user_id, "mfa_enrolment_required"))
     lockout.clear_account(conn, username=username)
     record(
         conn,

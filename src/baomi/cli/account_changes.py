@@ -1,7 +1,8 @@
 """`baomi user changes | approve | reject`: the security officer's side of dual control (三员分立).
 
-Roles added, heads named and moves wait here until a named security officer (`--as`) decides;
-the administrator sees the same list. Registered on `baomi user` in cli/main.py.
+Roles added, heads named, moves (of people and of departments) and accounts enabled again wait
+here until a named security officer (`--as`) decides; the administrator sees the same list.
+Registered on `baomi user` in cli/main.py.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from baomi.cli.identity import AS_USER, SECRETS_STDIN, acting_person
 from baomi.cli.output import console, user_errors
 from baomi.uow import unit_of_work
 from baomi.users import changes, service
-from baomi.users.schemas import ChangeKind, ChangeStatus
+from baomi.users.schemas import AccountChangeOut, ChangeKind, ChangeStatus
 
 
 def list_changes(
@@ -30,16 +31,19 @@ def list_changes(
         found = changes.list_changes(conn, actor=person, ctx=CLI_CONTEXT, status=status)
         names = {u.id: u.username for u in service.list_users(conn)}
         depts = {d.id: d.name for d in service.list_departments(conn)}
-    table = Table("change", "user", "kind", "before", "after", "status", "asked by", "decided by")
+    table = Table(
+        "change", "user / department", "kind", "before", "after", "status", "asked by",
+        "decided by",
+    )  # fmt: skip
     for c in found:
-        if c.kind == ChangeKind.ROLES:
-            before, after = ", ".join(c.roles_before or []), ", ".join(c.roles_after or [])
-        else:
-            before = depts.get(c.department_before or "", "")
-            after = depts.get(c.department_after or "", "")
+        before, after = _before_after(c, depts)
+        if c.user_id is not None:
+            subject = names.get(c.user_id, c.user_id)
+        else:  # kind parent: a department moves
+            subject = f"department {depts.get(c.department_id or '', c.department_id)}"
         table.add_row(
             c.id,
-            names.get(c.user_id, c.user_id),
+            subject,
             c.kind,
             before,
             after,
@@ -48,6 +52,24 @@ def list_changes(
             names.get(c.decided_by or "", ""),
         )
     console.print(table)
+
+
+def _before_after(change: AccountChangeOut, depts: dict[str, str]) -> tuple[str, str]:
+    """What a change replaces and with what, in words: roles, departments, or parents."""
+    if change.kind == ChangeKind.ROLES:
+        return ", ".join(change.roles_before or []), ", ".join(change.roles_after or [])
+    if change.kind == ChangeKind.ENABLE:
+        return "disabled", "enabled"
+    if change.kind == ChangeKind.PARENT:
+        # The parents; NULL is the top level (users/department_moves.py).
+        def under(dept_id: str | None) -> str:
+            return f"under {depts.get(dept_id, dept_id)}" if dept_id else "top level"
+
+        return under(change.department_before), under(change.department_after)
+    before = depts.get(change.department_before or "", "")
+    if change.kind == ChangeKind.HEAD:
+        return before, f"head of {depts.get(change.department_after or '', '')}"
+    return before, depts.get(change.department_after or "", "")
 
 
 def _decide(change_id: str, approve: bool, as_user: str, stdin: bool, comment: str | None) -> None:

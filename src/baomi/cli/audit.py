@@ -293,12 +293,19 @@ def _utc(value: datetime | None) -> datetime | None:
 
 @app.command()
 def status() -> None:
-    """Print the sealing status and check the database against the kept checkpoints."""
+    """Print the sealing status and check the database against the kept checkpoints.
+
+    Exits 1 when the database disagrees with them (an older copy: a rollback or a restore).
+    """
     engine = get_engine()
     with runner.reader(engine).connect() as conn:
         doc = search.status(conn)
-    doc["startupCheck"] = runner.startup_check(engine, get_audit_settings()) or "ok"
+    problem = runner.startup_check(engine, get_audit_settings())
+    doc["startupCheck"] = problem or "ok"
     _print_json(doc)
+    if problem:
+        # Issue 17.6: an older copy of the log (a rollback) must not look like a healthy one.
+        raise typer.Exit(1)
 
 
 @app.command("accept-restore")

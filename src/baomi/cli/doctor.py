@@ -22,6 +22,8 @@ from baomi.cli.output import console
 from baomi.config import Settings
 from baomi.crypto.errors import CryptoError
 from baomi.crypto.keys import KeyProvider
+from baomi.customers.keycheck import inspect_keys
+from baomi.keystore.checks import Finding, key_label
 from baomi.keystore.service import VersionState, key_status, unwrap_probe
 from baomi.uow import unit_of_work
 
@@ -212,6 +214,32 @@ class Doctor:
         else:
             self.add("data keys", True, "none yet")
 
+    def key_checks(self) -> None:
+        """Issue 17: every master version and the index key match their recorded check values.
+
+        Read-only, and no customer is opened: an index key not on record yet says `baomi init`.
+        """
+        if not self.database_ok or self.provider is None:
+            self.add("key checks", False, "skipped: needs the database and the master keys")
+            return
+        try:
+            with runtime.get_engine().connect() as conn:
+                found = inspect_keys(conn, self.provider, open_records=False)
+        except SQLAlchemyError:
+            self.add("key checks", False, "cannot read the key check values: run `baomi init`")
+            return
+        wrong = [c for c in found if c.finding in (Finding.DIFFERS, Finding.UNPROVEN)]
+        if wrong:
+            detail = "; ".join(
+                c.detail if c.finding is Finding.DIFFERS else f"{key_label(c.name)}: {c.detail}"
+                for c in wrong
+            )
+            if any(c.finding is Finding.DIFFERS for c in wrong):
+                detail += " (`baomi serve` refuses to start with it)"
+            self.add("key checks", False, detail)
+            return
+        self.add("key checks", True, ", ".join(key_label(c.name) for c in found) + " match")
+
     def audit_key(self) -> None:
         """C1.3: the log's signing key, owner-only, and its public half beside it."""
         path = self.audit_settings.resolved_key_file
@@ -283,6 +311,7 @@ class Doctor:
             self.keys,
             self.migrations,
             self.master_versions,
+            self.key_checks,
             self.audit_key,
             self.audit_checkpoints,
         ]
@@ -301,7 +330,8 @@ def _writable_or_creatable(directory: Path) -> bool:
 
 def doctor() -> None:
     """Check the home, database (and that it takes writes), key files, migrations, master-key
-    records and the audit log's key and kept checkpoints; exit 1 on any ✗."""
+    records, that the keys are the database's own (key check values), and the audit log's key
+    and kept checkpoints; exit 1 on any ✗."""
     runtime.reset()
     results = Doctor(runtime.get_settings()).run()
     table = Table("", "check", "detail")

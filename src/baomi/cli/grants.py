@@ -23,6 +23,7 @@ from baomi.errors import ValidationFailed
 from baomi.grants import service
 from baomi.grants.schemas import GrantIn, GrantOut
 from baomi.security.actor import Actor
+from baomi.security.levels import load_levels
 from baomi.uow import unit_of_work
 from baomi.users import service as users
 
@@ -81,6 +82,7 @@ def add(
             actor=officer,
             ctx=CLI_CONTEXT,
             grant_in=grant_in,
+            levels=load_levels(runtime.get_settings()),
             max_hours=runtime.get_settings().emergency_grant_max_hours,
             mail=runtime.mail_on(),
         )

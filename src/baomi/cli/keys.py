@@ -38,7 +38,10 @@ def _fail(error: Exception) -> typer.Exit:
 def rotate(
     batch_size: int = typer.Option(500, min=1, help="Data keys rewrapped per transaction."),
 ) -> None:
-    """Add a master-key version and rewrap every data key under it (online, resumable)."""
+    """Add a master-key version and rewrap every data key under it (online, resumable).
+
+    Damaged wrapped keys are passed over and named, and the command exits 1 (issue 17).
+    """
     try:
         engine, provider = get_engine(), get_key_provider()
         with Progress(
@@ -59,9 +62,22 @@ def rotate(
                 batch_size=batch_size,
                 progress=report,
                 actor_username=_operator(),
+                mail=runtime.mail_on(),
             )
     except (BaomiError, CryptoError) as error:
         raise _fail(error) from None
+    if result.damaged:
+        # Issue 17: the others are rewrapped; these are named, and the rotation stays open.
+        named = ", ".join(key.describe() for key in result.damaged)
+        err_console.print(
+            f"[red]error:[/red] master key version {result.target_version} is active; "
+            f"{result.rewrapped} data keys rewrapped, {len(result.damaged)} damaged: "
+            f"{escape(named)}. Their wrapped keys fail authentication (tampered with or "
+            "corrupted in the database); they stay under their old version, which cannot be "
+            "retired until they are restored from a database backup (then run `baomi keys "
+            "rotate` again) or their records destroyed. The security officers are told."
+        )
+        raise typer.Exit(code=1)
     console.print(
         f"Master key version {result.target_version} is active; "
         f"{result.rewrapped} data keys rewrapped."

@@ -48,15 +48,19 @@ COMMANDS: dict[str, Entry] = {
         "baomi.cli.doctor",
         "doctor",
         "Check the home, database (and that it takes writes), key files, migrations, master-key "
-        "records and the audit log's key and kept checkpoints; exit 1 on any ✗.",
+        "records, that the keys are the database's own (key check values), and the audit log's "
+        "key and kept checkpoints; exit 1 on any ✗.",
     ),
     "keys": Entry("baomi.cli.keys", "app", "Master keys: rotate, retire, status, new."),
     "user": Entry(
         "baomi.cli.users",
         "user_app",
-        "People: add, activate, roles, move, reset-password, changes, approve, disable.",
+        "People: add, activate, edit, roles, move, reset-password, changes, approve, disable, "
+        "enable.",
     ),
-    "department": Entry("baomi.cli.users", "department_app", "Departments: add, head, list."),
+    "department": Entry(
+        "baomi.cli.departments", "department_app", "Departments: add, rename, move, head, list."
+    ),
     "grant": Entry("baomi.cli.grants", "app", "Time-bound access grants: add, revoke, list."),
     "audit": Entry(
         "baomi.cli.audit", "app", "The tamper-evident audit log: verify, proofs, search."

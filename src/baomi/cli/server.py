@@ -11,6 +11,7 @@ from typing import Any
 
 import typer
 import uvicorn
+from rich.markup import escape
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -18,13 +19,16 @@ from baomi import logging as baomi_logging
 from baomi import migrate, runtime
 from baomi.app import create_app
 from baomi.audit import runner, store
+from baomi.audit.context import CLI_CONTEXT
 from baomi.audit.runner import startup_check
 from baomi.audit.settings import AuditSettings
 from baomi.cli.output import console, fail, user_errors
 from baomi.config import Settings
 from baomi.crypto.keys import KeyProvider, LocalKeyFileProvider, provider_from_settings
+from baomi.customers.keycheck import enforce_keys
 from baomi.customers.vault import Vault
 from baomi.errors import BaomiError, Conflict
+from baomi.keystore.checks import Finding
 from baomi.keystore.service import (
     VersionState,
     ensure_master_versions,
@@ -44,6 +48,8 @@ class InitResult:
     master_version: int
     audit_key_created: bool = False
     audit_key_file: Path | None = None
+    # Keys whose check value could not be proven yet (issue 17): said, not refused.
+    unproven: tuple[str, ...] = ()
 
 
 def schema_revisions(engine: Engine) -> tuple[str | None, str | None]:
@@ -122,6 +128,21 @@ def _sync_versions(engine: Engine, provider: KeyProvider) -> None:
         ensure_master_versions(conn, provider)
 
 
+def check_keys(engine: Engine, provider: KeyProvider) -> tuple[str, ...]:
+    """Refuse a master or index key this database was not written with (issue 17), by name.
+
+    Records the check values proven by now; returns what could not be proven yet.
+    """
+    with unit_of_work(engine) as conn:
+        found = enforce_keys(conn, provider, ctx=CLI_CONTEXT)
+    return tuple(c.detail for c in found if c.finding is Finding.UNPROVEN)
+
+
+def _say_unproven(unproven: tuple[str, ...]) -> None:
+    for detail in unproven:
+        console.print(f"  [yellow]! key check: {escape(detail)}[/yellow]")
+
+
 def initialise(settings: Settings) -> InitResult:
     """Create or check BAOMI_HOME, the key file, the schema and the master-key records."""
     home_existed = _prepare_home(settings)
@@ -131,6 +152,7 @@ def initialise(settings: Settings) -> InitResult:
     current, _ = schema_revisions(engine)
     provider, created = _provider(settings, engine)
     _sync_versions(engine, provider)
+    unproven = check_keys(engine, provider)
     audit_key_file, audit_key_created = _audit_key(settings, engine)
     baomi_logging.configure(settings)
     baomi_logging.get_logger().info(
@@ -145,6 +167,7 @@ def initialise(settings: Settings) -> InitResult:
         master_version=provider.active_version(),
         audit_key_created=audit_key_created,
         audit_key_file=audit_key_file,
+        unproven=unproven,
     )
 
 
@@ -161,6 +184,8 @@ def _report(result: InitResult, settings: Settings) -> None:
     moved = f" (upgraded from {result.migrated_from})" if result.migrated_from else ""
     console.print(f"  ✓ database schema at {result.revision}{moved}")
     console.print(f"  ✓ master key version {result.master_version} active and on record")
+    console.print("  ✓ the keys are the ones this database was written with (key check values)")
+    _say_unproven(result.unproven)
     made = "created" if result.audit_key_created else "loads"
     console.print(f"  ✓ audit log signing key {result.audit_key_file} {made} (mode 0600)")
 
@@ -228,6 +253,9 @@ def _serve(settings: Settings, host: str, port: int) -> None:
             )
         # C2.2: BAOMI_LEVELS and levels.toml are read and checked here; a bad file stops us.
         vault = Vault.from_settings(settings, runtime.get_key_provider())
+        # Issue 17: a wrong master or index key stops us here, by name, before any request.
+        unproven = check_keys(engine, vault.provider)
+    _say_unproven(unproven)
     audit_settings = AuditSettings(home=settings.home)
     # C1.3: without its key the log cannot be sealed, and a new key is never made here.
     if not runner.can_sign(audit_settings):
@@ -245,6 +273,8 @@ def _serve(settings: Settings, host: str, port: int) -> None:
         seal_in_background=True,
         # Reminders, expiry notices and mail (BAOMI_RUN_JOBS=false leaves them to cron).
         run_jobs_in_background=settings.run_jobs,
+        # Issue 19.5: the master-key versions this instance holds, for `baomi keys rotate`.
+        announce_instance=True,
     )
     refuse_a_taken_port(host, port)
     baomi_logging.configure(settings)

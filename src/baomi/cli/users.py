@@ -1,6 +1,7 @@
-"""`baomi user` and `baomi department`: the organisation, managed by named people (三员分立).
+"""`baomi user`: people, managed by named people (三员分立); departments are cli/departments.py.
 
-Adding people, changing roles, moving them and naming heads is the system administrator's work,
+Adding people, correcting them, changing roles, moving them, enabling them again is the system
+administrator's work,
 done as that person (`--as`, password and code) and audited as them (C1.3); what would let an
 account reach customer data waits for a security officer's approval (`baomi user approve`). The
 administrator never knows a working password: a new account (or a reset one) gets a one-time
@@ -27,11 +28,12 @@ from baomi.cli.identity import AS_USER, SECRETS_STDIN, acting_person, console_ac
 from baomi.cli.output import console, fail, user_errors
 from baomi.security.roles import Role
 from baomi.uow import unit_of_work
-from baomi.users import activation, changes, service
+from baomi.users import activation, changes, edits, service
 from baomi.users.activation import Activation
+from baomi.users.enable import request_enable
 from baomi.users.invite import invite_user
 from baomi.users.passwords import MIN_LENGTH
-from baomi.users.schemas import AccountChangeOut, EmploymentType, UserIn
+from baomi.users.schemas import AccountChangeOut, EmploymentType, UserEditIn, UserIn
 
 OPTIONS = {
     "display_name": "--name",
@@ -41,10 +43,10 @@ OPTIONS = {
     "email": "--email",
 }
 user_app = typer.Typer(
-    help="People: add, activate, roles, move, reset-password, changes, approve, disable.",
+    help="People: add, activate, edit, roles, move, reset-password, changes, approve, disable, "
+    "enable.",
     no_args_is_help=True,
 )
-department_app = typer.Typer(help="Departments: add, head, list.", no_args_is_help=True)
 OPTIONAL_AS = typer.Option(
     None, "--as", help="Who acts: the administrator's username (password and one-time code)."
 )
@@ -58,7 +60,7 @@ def _show_activation(username: str, code: Activation) -> None:
     )
 
 
-def _show_change(change: AccountChangeOut | None) -> None:
+def show_change(change: AccountChangeOut | None) -> None:
     if change is None:
         console.print("  in effect now.")
     else:
@@ -114,7 +116,7 @@ def add_user(
                 code, change = invitation.activation, invitation.pending_change
     roles = ", ".join(sorted(r.value for r in user_in.roles))
     console.print(f"Added {user_in.username} ({user_in.display_name}), roles {roles}:")
-    _show_change(change)
+    show_change(change)
     _show_activation(user_in.username, code)
 
 
@@ -213,17 +215,22 @@ def set_roles(
             conn, actor=admin, ctx=CLI_CONTEXT, user_id=user_id, roles=role, mail=runtime.mail_on()
         )
     console.print(f"Roles of {username}: {', '.join(sorted(r.value for r in role))}")
-    _show_change(change)
+    show_change(change)
 
 
 @user_app.command("move")
 def move_user(
     username: str = typer.Argument(...),
-    department: str = typer.Option(..., "--department", help="The new department's name."),
+    department: str | None = typer.Option(None, "--department", help="The new department's name."),
+    nowhere: bool = typer.Option(
+        False, "--no-department", help="Out of any department (not for customer work)."
+    ),
     as_user: str = AS_USER,
     password_stdin: bool = SECRETS_STDIN,
 ) -> None:
     """Move a person to another department, once the officer approves."""
+    if (department is None) == (not nowhere):
+        fail("give either --department NAME or --no-department", code=2)
     with user_errors(OPTIONS), unit_of_work(runtime.get_engine()) as conn:
         admin = acting_person(conn, as_user, password_stdin)
         change = changes.request_move(
@@ -231,11 +238,52 @@ def move_user(
             actor=admin,
             ctx=CLI_CONTEXT,
             user_id=service.user_id_by_username(conn, username),
-            department_id=service.department_id_by_name(conn, department),
+            department_id=service.department_id_by_name(conn, department) if department else None,
             mail=runtime.mail_on(),
         )
+    if department is None:
+        console.print(f"{username} is in no department now.")
+        return
     console.print(f"Move of {username} to {department}:")
-    _show_change(change)
+    show_change(change)
+
+
+@user_app.command("edit")
+def edit_user(
+    username: str = typer.Argument(...),
+    name: str | None = typer.Option(None, "--name", help="The new display name."),
+    email: str | None = typer.Option(None, "--email", help="The new address for notifications."),
+    no_email: bool = typer.Option(False, "--no-email", help="Remove the address."),
+    employment: EmploymentType | None = typer.Option(
+        None, "--employment", help="C1.2: full-time, part-time, support."
+    ),
+    as_user: str = AS_USER,
+    password_stdin: bool = SECRETS_STDIN,
+) -> None:
+    """Correct a person's name, e-mail address or employment type, at once."""
+    given: dict[str, object] = {}
+    if name is not None:
+        given["display_name"] = name
+    if email is not None and no_email:
+        fail("give --email or --no-email, not both", code=2)
+    if email is not None or no_email:
+        given["email"] = email
+    if employment is not None:
+        given["employment_type"] = employment
+    if not given:
+        fail("nothing to change: give --name, --email, --no-email or --employment", code=2)
+    with user_errors(OPTIONS):
+        edit = UserEditIn.model_validate(given)
+        with unit_of_work(runtime.get_engine()) as conn:
+            admin = acting_person(conn, as_user, password_stdin)
+            edits.edit_user(
+                conn,
+                actor=admin,
+                ctx=CLI_CONTEXT,
+                user_id=service.user_id_by_username(conn, username),
+                edit=edit,
+            )
+    console.print(f"Updated {username}: {', '.join(OPTIONS[f] for f in sorted(given))}.")
 
 
 @user_app.command("list")
@@ -273,6 +321,26 @@ def disable_user(username: str = typer.Argument(...)) -> None:
     console.print(f"Disabled {username}; their sessions are revoked.")
 
 
+@user_app.command("enable")
+def enable_user(
+    username: str = typer.Argument(...),
+    as_user: str = AS_USER,
+    password_stdin: bool = SECRETS_STDIN,
+) -> None:
+    """Enable a disabled person; with customer data, once the officer approves (C4.2.1)."""
+    with user_errors(), unit_of_work(runtime.get_engine()) as conn:
+        admin = acting_person(conn, as_user, password_stdin)
+        change = request_enable(
+            conn,
+            actor=admin,
+            ctx=CLI_CONTEXT,
+            user_id=service.user_id_by_username(conn, username),
+            mail=runtime.mail_on(),
+        )
+    console.print(f"Enable {username} (they sign in with the password they had):")
+    show_change(change)
+
+
 @user_app.command("unlock")
 def unlock_user(username: str = typer.Argument(...)) -> None:
     """Unlock a person locked out by failed logins, forgetting the failures (C4.2.4)."""
@@ -280,82 +348,3 @@ def unlock_user(username: str = typer.Argument(...)) -> None:
         user_id = service.user_id_by_username(conn, username)
         was_locked = lockout.unlock(conn, actor=console_actor(), ctx=CLI_CONTEXT, user_id=user_id)
     console.print(f"Unlocked {username}." if was_locked else f"{username} was not locked.")
-
-
-@department_app.command("add")
-def add_department(
-    name: str = typer.Argument(..., help="Department name, e.g. 华东销售部."),
-    parent: str | None = typer.Option(None, "--parent", help="Parent department name."),
-    head: str | None = typer.Option(
-        None, "--head", help="Username of the supervising head (C3.2; needs department_head)."
-    ),
-    as_user: str = AS_USER,
-    password_stdin: bool = SECRETS_STDIN,
-) -> None:
-    """Add a department, optionally under a parent; its head waits for the officer."""
-    with user_errors(), unit_of_work(runtime.get_engine()) as conn:
-        admin = acting_person(conn, as_user, password_stdin)
-        parent_id = service.department_id_by_name(conn, parent) if parent else None
-        department_id = service.create_department(
-            conn, actor=admin, ctx=CLI_CONTEXT, name=name, parent_id=parent_id
-        )
-        change = None
-        if head:
-            change = changes.request_head(
-                conn,
-                actor=admin,
-                ctx=CLI_CONTEXT,
-                department_id=department_id,
-                user_id=service.user_id_by_username(conn, head),
-                mail=runtime.mail_on(),
-            )
-    where = f" under {parent}" if parent else ""
-    console.print(f"Added department {name}{where}.")
-    if head:
-        console.print(f"Head {head}:")
-        _show_change(change)
-
-
-@department_app.command("head")
-def set_head(
-    name: str = typer.Argument(..., help="Department name."),
-    head: str = typer.Argument(..., help="Username of the new head (needs department_head)."),
-    as_user: str = AS_USER,
-    password_stdin: bool = SECRETS_STDIN,
-) -> None:
-    """Name a department's head (C1.3, C3.2), once the officer approves."""
-    with user_errors(), unit_of_work(runtime.get_engine()) as conn:
-        admin = acting_person(conn, as_user, password_stdin)
-        change = changes.request_head(
-            conn,
-            actor=admin,
-            ctx=CLI_CONTEXT,
-            department_id=service.department_id_by_name(conn, name),
-            user_id=service.user_id_by_username(conn, head),
-            mail=runtime.mail_on(),
-        )
-    console.print(f"Head of {name}: {head}")
-    _show_change(change)
-
-
-@department_app.command("list")
-def list_departments() -> None:
-    """List the departments with their parent, head and number of active people."""
-    with user_errors(), unit_of_work(runtime.get_engine()) as conn:
-        found = service.list_departments(conn)
-        people = service.list_users(conn)
-    names = {d.id: d.name for d in found}
-    usernames = {p.id: p.username for p in people}
-    members: dict[str, int] = {}
-    for person in people:
-        if person.is_active and person.department_id:
-            members[person.department_id] = members.get(person.department_id, 0) + 1
-    table = Table("department", "parent", "head", "people")
-    for department in found:
-        table.add_row(
-            department.name,
-            names.get(department.parent_id or "", ""),
-            usernames.get(department.head_user_id or "", ""),
-            str(members.get(department.id, 0)),
-        )
-    console.print(table)

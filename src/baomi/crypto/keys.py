@@ -18,7 +18,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from baomi.config import Settings
-from baomi.crypto import keyfile
+from baomi.crypto import keycheck, keyfile
 from baomi.crypto.errors import (
     DecryptionError,
     KeyFileError,
@@ -58,6 +58,13 @@ class KeyProvider(Protocol):
         """Return the 32-byte root key of the blind indexes (separate from the master keys)."""
         ...
 
+    def check_value(self, version: int) -> bytes:
+        """Return master `version`'s key check value (crypto/keycheck.py), not the key itself.
+
+        A KMS computes it where the key lives (an HMAC of a fixed label under a sub-key).
+        """
+        ...
+
     def add_version(self) -> int:
         """Create a new random master key, make it active and persist it; return its version."""
         ...
@@ -95,6 +102,15 @@ class _KeyRing:
 
     def index_root_key(self) -> bytes:
         return self._keys.index
+
+    def check_value(self, version: int) -> bytes:
+        key = self._keys.master.get(version)
+        if key is None:
+            self._refresh()
+            key = self._keys.master.get(version)
+        if key is None:
+            raise KeyUnavailable(f"master key version {version} is unknown or retired")
+        return keycheck.check_value(key, keycheck.master_name(version))
 
     def _aead_for(self, version: int) -> AESGCM:
         aead = self._aead.get(version)

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Annotated
+from typing import Annotated, Any, Literal
 from urllib.parse import quote
 
 from fastapi import Query, Request, UploadFile
 from fastapi.responses import StreamingResponse
+from pydantic import TypeAdapter
 
 from baomi.access.level_change import request_level_change
 from baomi.access.schemas import AccessRequestOut, LevelChangeIn
 from baomi.api.deps import Conn, Ctx, CurrentActor, EngineDep, VaultDep
+from baomi.api.inputs import NOT_BLANK, Id, LevelText
 from baomi.api.unit import api_router
 from baomi.customers import search, service, timeline
 from baomi.customers.reasons import LABELS
@@ -24,7 +26,9 @@ from baomi.customers.schemas import (
     CustomerOut,
     CustomerPage,
     CustomerPatch,
+    Email,
     LevelOut,
+    Phone,
     RevealIn,
     RevealOut,
     RevealReasonOut,
@@ -73,8 +77,9 @@ def list_customers(
     actor: CurrentActor,
     vault: VaultDep,
     q: Annotated[str | None, Query(max_length=100)] = None,
-    level: str | None = None,
-    handler_id: str | None = None,
+    # Empty: any level (a form's "all").
+    level: LevelText | Literal[""] | None = None,
+    handler_id: Id | None = None,
     page: Annotated[int, Query(ge=1, le=search.MAX_PAGE)] = 1,
     page_size: Annotated[int, Query(ge=1, le=search.MAX_PAGE_SIZE)] = 50,
 ) -> CustomerPage:
@@ -110,16 +115,47 @@ def create_customer(
     return service.create(conn, actor=actor, ctx=ctx, vault=vault, customer_in=body)
 
 
-@router.get("/check", response_model=CheckOut)
+def _one_term() -> dict[str, Any]:
+    """The query of 查重 as one exploded object, which OpenAPI can hold to exactly one term."""
+    terms: dict[str, Any] = {
+        "phone": {**_schema_of(Phone), "maxLength": 64},
+        "email": _schema_of(Email),
+        "id_number": {"type": "string", "maxLength": 64, "pattern": NOT_BLANK},
+        "name": {"type": "string", "maxLength": 200, "pattern": NOT_BLANK},
+    }
+    return {
+        "name": "term",
+        "in": "query",
+        "required": True,
+        "style": "form",
+        "explode": True,
+        "description": "exactly one of phone, email, id_number, name (422 `one_search_term`)",
+        "schema": {
+            "type": "object",
+            "properties": terms,
+            "minProperties": 1,
+            "maxProperties": 1,
+            "additionalProperties": False,
+        },
+    }
+
+
+def _schema_of(annotation: Any) -> dict[str, Any]:
+    schema: dict[str, Any] = TypeAdapter(annotation).json_schema()
+    return schema
+
+
+# The four terms are read as FastAPI query parameters; the document shows them as `term`.
+@router.get("/check", response_model=CheckOut, openapi_extra={"parameters": [_one_term()]})
 def check_customer(
     conn: Conn,
     ctx: Ctx,
     actor: CurrentActor,
     vault: VaultDep,
-    phone: Annotated[str | None, Query(max_length=64)] = None,
-    email: Annotated[str | None, Query(max_length=254)] = None,
-    id_number: Annotated[str | None, Query(max_length=64)] = None,
-    name: Annotated[str | None, Query(max_length=200)] = None,
+    phone: Annotated[str | None, Query(max_length=64, include_in_schema=False)] = None,
+    email: Annotated[str | None, Query(max_length=254, include_in_schema=False)] = None,
+    id_number: Annotated[str | None, Query(max_length=64, include_in_schema=False)] = None,
+    name: Annotated[str | None, Query(max_length=200, include_in_schema=False)] = None,
 ) -> CheckOut:
     """查重 (C4.1.3): exists anywhere in the company? who handles it? never its data."""
     given = {
@@ -295,7 +331,16 @@ def add_attachment(
     )
 
 
-@router.get("/{customer_id}/attachments/{attachment_id}")
+@router.get(
+    "/{customer_id}/attachments/{attachment_id}",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "the file, with the content type it was uploaded with",
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        }
+    },
+)
 def download_attachment(
     customer_id: str,
     attachment_id: str,

@@ -31,9 +31,10 @@ from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append_all
 from baomi.audit.tags import Action
 from baomi.customers.access import CUSTOMER_ROW, decide_on_row
-from baomi.customers.decrypt import cipher_for, open_fields
+from baomi.customers.decrypt import DamagedRecord, cipher_for, open_fields
 from baomi.customers.facts import facts_of
 from baomi.customers.fields import FIELDS
+from baomi.customers.integrity import alert, damage_event
 from baomi.customers.models import customers
 from baomi.customers.readout import Layout, customer_out, layout_of
 from baomi.customers.schemas import CustomerOut
@@ -70,6 +71,8 @@ class RefusalReason(StrEnum):
     EXPORT_NOT_ALLOWED = "export_not_allowed"
     # C4.5.1: the record was crypto-shredded; nothing of it can be read.
     DATA_KEY_SHREDDED = "data_key_shredded"
+    # C5: the record's stored data failed its integrity check (the security officer is told).
+    INTEGRITY_FAILURE = "integrity_failure"
 
 
 @dataclass(frozen=True, slots=True)
@@ -262,15 +265,25 @@ class _Run:
             return
         layout = self._layout(decision)
         try:
-            cipher = cipher_for(self.vault.provider, row)
+            opened = open_fields(cipher_for(self.vault.provider, row), row, row.id, layout.readable)
         except DataKeyShredded:
             reason = RefusalReason.DATA_KEY_SHREDDED
             self._refuse(customer_id, reason, reason.value)
             return
+        except DamagedRecord as damage:
+            # Issue 17 / C5: this record alone is refused; audited, the officers told.
+            reason = RefusalReason.INTEGRITY_FAILURE
+            self._refuse(customer_id, reason, reason.value)
+            during = Action.CUSTOMER_READ
+            self.events.append(
+                damage_event(ctx=self.ctx, actor=self.actor, damage=damage, during=during)
+            )
+            alert(conn, vault=self.vault, damage=damage, during=during)
+            return
         masked = decision.masked
         data = {
             name: (FIELDS[name].mask(value) if name in masked and value is not None else value)
-            for name, value in open_fields(cipher, row, row.id, layout.readable).items()
+            for name, value in opened.items()
         }
         self._event(True, decision.reason.value, row.id, layout.readable)
         self.records.append(customer_out(row, levels, decision.reason.value, data, layout))

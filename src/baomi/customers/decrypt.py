@@ -12,12 +12,28 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from baomi.crypto.envelope import FieldCipher, unwrap_data_key
+from baomi.crypto.errors import DecryptionError
 from baomi.crypto.keys import KeyProvider
 from baomi.customers.fields import FIELDS
 from baomi.keystore.errors import DataKeyShredded
 
 # The table name every customer field's AAD binds to (crypto/envelope.py).
 TABLE = "customers"
+# The part of a record named when its wrapped data key, rather than one field, fails.
+DATA_KEY = "data_key"
+
+
+class DamagedRecord(DecryptionError):
+    """A customer's stored data failed authentication: its wrapped data key, or one field.
+
+    Names the customer and the part (a field's name, or DATA_KEY), never a value, so that the
+    read can be refused or passed over, audited and reported (customers/integrity.py, issue 17).
+    """
+
+    def __init__(self, customer_id: str, part: str) -> None:
+        super().__init__(f"stored data of customer {customer_id} failed authentication: {part}")
+        self.customer_id = customer_id
+        self.part = part
 
 
 def open_cipher(
@@ -28,10 +44,14 @@ def open_cipher(
     version: int,
     wrapped: bytes | None,
 ) -> FieldCipher:
-    """Unwrap a customer's data key (bound to the customer and master version)."""
+    """Unwrap a customer's data key (bound to the customer and master version); a wrapping that
+    fails authentication raises DamagedRecord (DATA_KEY)."""
     if wrapped is None:
         raise DataKeyShredded("this customer's data was destroyed (crypto-shredded)")
-    key = unwrap_data_key(provider, owner_id=customer_id, version=version, wrapped=wrapped)
+    try:
+        key = unwrap_data_key(provider, owner_id=customer_id, version=version, wrapped=wrapped)
+    except DecryptionError:
+        raise DamagedRecord(customer_id, DATA_KEY) from None
     return FieldCipher(key, data_key_id)
 
 
@@ -65,16 +85,20 @@ _COLUMNS = {name: f"{name}_ct" for name in FIELDS}
 def open_fields(
     cipher: FieldCipher, row: Mapping[str, Any], record_id: str, fields: Iterable[str]
 ) -> dict[str, Any]:
-    """Decrypt the named fields of a customers row (only those: C4.2.1 need-to-know)."""
+    """Decrypt the named fields of a customers row (only those: C4.2.1 need-to-know).
+
+    A field that fails authentication raises DamagedRecord naming it.
+    """
     decrypt = cipher.decrypt
     values: dict[str, Any] = {}
     for name in fields:
         ciphertext = row[_COLUMNS.get(name) or f"{name}_ct"]
-        values[name] = (
-            None
-            if ciphertext is None
-            else _parse(
-                decrypt(table=TABLE, field=name, record_id=record_id, ciphertext=ciphertext)
-            )
-        )
+        if ciphertext is None:
+            values[name] = None
+            continue
+        try:
+            plaintext = decrypt(table=TABLE, field=name, record_id=record_id, ciphertext=ciphertext)
+        except DecryptionError:
+            raise DamagedRecord(record_id, name) from None
+        values[name] = _parse(plaintext)
     return values

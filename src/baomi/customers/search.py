@@ -1,46 +1,34 @@
-"""Finding customers: paged search inside what the actor may see, and company-wide 查重.
+"""Finding customers: paged search inside what the actor may see; 查重 is customers.duplicates.
 
 Search decrypts only the names, contacts and phones of customers the actor may already see
-(C4.2.1); the duplicate check (C4.1.3) looks through the blind indexes company-wide and answers
-only whether the customer exists and who handles it. Filing and editing a customer run the same
-check on the record's own identifiers (`find_duplicate`), and a match is refused with the same
-answer: the handler and department, nothing of the record.
+(C4.2.1). A record that fails its integrity check does not take the list down with it: its line
+is marked `damaged`, without values, and the failure is audited and reported (issue 17, C5).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from baomi import clock
 from baomi.audit.context import RequestContext
 from baomi.audit.tags import Action
 from baomi.crypto import normalize
-from baomi.customers.access import (
-    CUSTOMER_ROW,
-    DEPARTMENT,
-    HANDLER,
-    WRAPPED_KEY,
-    audit,
-    decide_on_row,
-    denial,
-)
-from baomi.customers.decrypt import cipher_for, open_fields
+from baomi.customers.access import CUSTOMER_ROW, audit, decide_on_row, denial
+from baomi.customers.decrypt import DamagedRecord, cipher_for, open_fields
+from baomi.customers.duplicates import DuplicateCustomer as DuplicateCustomer
+from baomi.customers.duplicates import check_duplicate as check_duplicate
 from baomi.customers.fields import FIELDS
-from baomi.customers.models import customer_index, customers
-from baomi.customers.schemas import (
-    CheckOut,
-    CustomerPage,
-    CustomerSummary,
-    DepartmentRef,
-    PersonRef,
-)
-from baomi.customers.vault import Vault, index_terms, normalized_for
-from baomi.db_direct import DirectStatement, Record
-from baomi.errors import Conflict, Forbidden, ValidationFailed
+from baomi.customers.integrity import report
+from baomi.customers.models import customers
+from baomi.customers.schemas import CustomerPage, CustomerSummary, DepartmentRef, PersonRef
+from baomi.customers.vault import Vault
+from baomi.db_direct import Record
+from baomi.errors import Forbidden, ValidationFailed
 from baomi.grants.queries import granted_customer_ids
 from baomi.ids import is_id
 from baomi.security.actor import Actor
@@ -53,7 +41,9 @@ MAX_PAGE = 100_000
 _SEARCHED_FIELDS = ("name", "contacts", "phones")
 
 
-def _summary(row: Record, levels: Levels, name: str | None, access: str) -> CustomerSummary:
+def _summary(
+    row: Record, levels: Levels, name: str | None, access: str, *, damaged: bool = False
+) -> CustomerSummary:
     return CustomerSummary(
         id=row.id,
         name=name,
@@ -67,6 +57,7 @@ def _summary(row: Record, levels: Levels, name: str | None, access: str) -> Cust
         department=DepartmentRef(id=row.department_id, name=row.department_name),
         updated_at=row.updated_at,
         access=access,
+        damaged=damaged,
     )
 
 
@@ -135,240 +126,82 @@ def list_customers(
         where.append(customers.c.handler_id == handler_id)
     ordered = CUSTOMER_ROW.where(*where).order_by(customers.c.updated_at.desc(), customers.c.id)
     needle = normalize.name(query) if query and query.strip() else None
+    reading = _Reading(conn, actor, ctx, vault, now, Action.CUSTOMER_SEARCH if needle else None)
     if needle is None:
         total = conn.execute(select(func.count()).select_from(customers).where(*where)).scalar_one()
         rows = [
             Record(r._mapping)
             for r in conn.execute(ordered.limit(page_size).offset((page - 1) * page_size))
         ]
-        items = [_visible_summary(conn, actor, vault, row, now, None) for row in rows]
-        found = [item for item, _ in items]
+        found = [reading.summary(row, None)[0] for row in rows]
     else:
         matched = []
         for row in map(Record, (r._mapping for r in conn.execute(ordered))):
-            item, values = _visible_summary(conn, actor, vault, row, now, _SEARCHED_FIELDS)
-            if values is not None and _matches(values, needle):
+            item, values = reading.summary(row, _SEARCHED_FIELDS)
+            # A damaged record cannot be searched: it is shown, marked, rather than left out as
+            # if it did not match (issue 17).
+            if values is None or _matches(values, needle):
                 matched.append(item)
         total = len(matched)
         found = matched[(page - 1) * page_size : page * page_size]
+    details: dict[str, Any] = {"total": total, "page": page, "customer_ids": [i.id for i in found]}
+    if damaged := [i.id for i in found if i.damaged]:
+        details["damaged"] = damaged
     audit(
         conn,
         ctx=ctx,
         actor=actor,
-        action=Action.CUSTOMER_SEARCH if needle else Action.CUSTOMER_LIST,
+        action=reading.during,
         reason="visible_set",
         fields=["name"],
-        details={"total": total, "page": page, "customer_ids": [i.id for i in found]},
+        details=details,
     )
     return CustomerPage(items=found, total=total, page=page, page_size=page_size)
 
 
-def _visible_summary(
-    conn: Connection,
-    actor: Actor,
-    vault: Vault,
-    row: Record,
-    now: Any,
-    searched: tuple[str, ...] | None,
-) -> tuple[CustomerSummary, dict[str, Any] | None]:
-    decision = decide_on_row(conn, actor, CustomerAction.READ, row, now, levels=vault.levels)
-    wanted = [f for f in (searched or ("name",)) if f in decision.visible]
-    cipher = cipher_for(vault.provider, row)
-    values = {
-        name: FIELDS[name].mask(value) if name in decision.masked and value is not None else value
-        for name, value in open_fields(cipher, row._mapping, row.id, wanted).items()
-    }
-    # Masked fields are searched in their masked form: a search must not become a way to
-    # guess a hidden phone number digit by digit (C4.3.2).
-    return _summary(row, vault.levels, values.get("name"), decision.reason.value), values
-
-
-CHECK_KINDS = ("phone", "email", "id_number", "name")
-# Company-wide: deliberately not filtered by visibility; only existence and handler leave here.
-_CANDIDATES = DirectStatement(
-    # Only what a re-check and the answer need: ids, the wrapped key, the indexed ciphertexts.
-    CUSTOMER_ROW.with_only_columns(
-        customers.c.id,
-        customers.c.data_key_id,
-        customers.c.name_ct,
-        customers.c.phones_ct,
-        customers.c.emails_ct,
-        customers.c.id_number_ct,
-        customers.c.contacts_ct,
-        WRAPPED_KEY.c.master_version,
-        WRAPPED_KEY.c.wrapped,
-        HANDLER.c.username.label("handler_username"),
-        DEPARTMENT.c.name.label("department_name"),
-    )
-    .join(customer_index, customer_index.c.customer_id == customers.c.id)
-    .where(
-        customer_index.c.field == bindparam("field"),
-        customer_index.c.value == bindparam("value"),
-        customers.c.deleted_at.is_(None),
-    )
-    .order_by(customers.c.created_at)
-)
-_FIELD_OF_INDEX = {"phone": "phones", "email": "emails", "id_number": "id_number", "name": "name"}
-
-
-def check_duplicate(
-    conn: Connection,
-    *,
-    actor: Actor,
-    ctx: RequestContext,
-    vault: Vault,
-    kind: str,
-    value: str,
-) -> CheckOut:
-    """C4.1.3 查重: does a customer with this exact value exist anywhere, and who handles it?"""
-    if not actor.can(Permission.CUSTOMER_CHECK):
-        raise Forbidden(
-            "your role cannot check for duplicates", code="role_without_customer_access"
-        ).with_audit(
-            denial(
-                ctx=ctx,
-                actor=actor,
-                action=Action.CUSTOMER_CHECK,
-                reason="role_without_customer_access",
-            )
-        )
-    try:
-        term = normalized_for(kind, value)
-    except ValueError:
-        # Only a phone fails to normalise today; each kind has its code all the same.
-        raise ValidationFailed(
-            [{"field": kind, "code": f"{kind}_invalid", "message": f"not a valid {kind}"}]
-        ) from None
-    if not term:
-        raise ValidationFailed([{"field": kind, "code": "blank", "message": "must not be blank"}])
-    match, candidates = _match(conn, vault, kind, term)
-    audit(
-        conn,
-        ctx=ctx,
-        actor=actor,
-        action=Action.CUSTOMER_CHECK,
-        reason="match" if match else "no_match",
-        customer_id=match.id if match else None,
-        fields=[_FIELD_OF_INDEX[kind]],
-        details={"kind": kind, "candidates": candidates},
-    )
-    if match is None:
-        return CheckOut(exists=False, handler=None)
-    return _found(match)
-
-
-def _found(match: Record) -> CheckOut:
-    return CheckOut(
-        exists=True,
-        handler={"username": match.handler_username, "department": match.department_name},
-        customer_id=match.id,
-    )
-
-
-def _match(
-    conn: Connection, vault: Vault, kind: str, term: str, exclude: str | None = None
-) -> tuple[Record | None, int]:
-    """The oldest live customer holding this normalised value (not `exclude`), and how many
-    index candidates were looked at."""
-    probe = vault.indexer.index(kind, term)
-    candidates = _CANDIDATES.all(conn, {"field": kind, "value": probe})
-    match = next(
-        (row for row in candidates if row.id != exclude and _confirms(vault, row, kind, term)),
-        None,
-    )
-    return match, len(candidates)
-
-
-# The identifiers of a record that make it the same customer, in the order they are looked up:
-# the ID number or credit code, then its own phones and e-mails. Names are not among them (two
-# people may share one), nor the record's contacts (one person may work for several customers).
-_IDENTIFIERS = (("id_number", "id_number"), ("phones", "phone"), ("emails", "email"))
-
-
 @dataclass(frozen=True, slots=True)
-class Duplicate:
-    """Another customer found by 查重 on one of a record's identifiers."""
+class _Reading:
+    """One list or search: who reads, and what its damaged records are reported under."""
 
-    field: str  # the input that matched, as an error path: "id_number", "phones[1]"
-    kind: str  # the index looked in: id_number, phone, email
-    found: CheckOut  # what 查重 itself would answer
+    conn: Connection
+    actor: Actor
+    ctx: RequestContext
+    vault: Vault
+    now: datetime
+    searching: Action | None
 
+    @property
+    def during(self) -> Action:
+        return self.searching or Action.CUSTOMER_LIST
 
-class DuplicateCustomer(Conflict):
-    """C4.1.3: the customer is already on file; the answer is what 查重 would say, no more."""
-
-    code = "duplicate_customer"
-    title = "Customer already exists"
-
-    def __init__(self, duplicate: Duplicate) -> None:
-        handler = duplicate.found.handler or {}
-        super().__init__(
-            f"a customer with this {duplicate.kind.replace('_', ' ')} is already on file, handled "
-            f"by {handler.get('username')} ({handler.get('department')}): ask for access to it "
-            "instead of filing it again (C4.1.3)",
-            field=duplicate.field,
-            kind=duplicate.kind,
-            handler=handler,
+    def summary(
+        self, row: Record, searched: tuple[str, ...] | None
+    ) -> tuple[CustomerSummary, dict[str, Any] | None]:
+        """The row's line and its searched values; a damaged record's line is marked, without
+        values (None), and reported (C5), so that the rest of the list is still shown."""
+        vault = self.vault
+        decision = decide_on_row(
+            self.conn, self.actor, CustomerAction.READ, row, self.now, levels=vault.levels
         )
-        # For the web form's one-click access request (C4.3.1), as on the 查重 page; not in the
-        # problem+json, which like GET /customers/check names the handler only.
-        self.found = duplicate.found
-
-
-def find_duplicate(
-    conn: Connection, *, vault: Vault, values: dict[str, Any], exclude: str | None = None
-) -> Duplicate | None:
-    """C4.1.3: the first other live customer that 查重 finds by one of these identifiers.
-
-    `values` are validated and normalised record fields (customers.validation); only those
-    given are looked up, so an edit checks just the identifiers it changes.
-    """
-    for name, kind in _IDENTIFIERS:
-        value = values.get(name)
-        if not value:
-            continue
-        items = value if isinstance(value, list) else [value]
-        for i, item in enumerate(items):
-            match, _ = _match(conn, vault, kind, normalized_for(kind, item), exclude)
-            if match is not None:
-                path = f"{name}[{i}]" if isinstance(value, list) else name
-                return Duplicate(field=path, kind=kind, found=_found(match))
-    return None
-
-
-def refuse_duplicate(
-    conn: Connection,
-    *,
-    actor: Actor,
-    ctx: RequestContext,
-    vault: Vault,
-    values: dict[str, Any],
-    customer_id: str | None,
-) -> None:
-    """Refuse filing a customer (or editing one into another) that 查重 finds (C4.1.3).
-
-    The deny event names the customer whose handler the refusal tells, as 查重's event does.
-    """
-    duplicate = find_duplicate(conn, vault=vault, values=values, exclude=customer_id)
-    if duplicate is None:
-        return
-    other = duplicate.found.customer_id
-    raise DuplicateCustomer(duplicate).with_audit(
-        denial(
-            ctx=ctx,
-            actor=actor,
-            action=Action.CUSTOMER_UPDATE if customer_id else Action.CUSTOMER_CREATE,
-            reason=DuplicateCustomer.code,
-            customer_id=customer_id or other,
-            fields=[duplicate.field.split("[", 1)[0]],
-            details={"kind": duplicate.kind, "duplicate_of": other},
-        )
-    )
-
-
-def _confirms(vault: Vault, row: Record, kind: str, term: str) -> bool:
-    """Re-check a truncated-index candidate against the decrypted value (never returned)."""
-    cipher = cipher_for(vault.provider, row)
-    fields = [_FIELD_OF_INDEX[kind]] + (["contacts"] if kind in ("phone", "email") else [])
-    values = open_fields(cipher, row._mapping, row.id, fields)
-    return any(index == kind and t == term for index, t in index_terms(values))
+        wanted = [f for f in (searched or ("name",)) if f in decision.visible]
+        try:
+            opened = open_fields(cipher_for(vault.provider, row), row._mapping, row.id, wanted)
+        except DamagedRecord as damage:
+            report(
+                self.conn,
+                ctx=self.ctx,
+                actor=self.actor,
+                vault=vault,
+                damage=damage,
+                during=self.during,
+            )
+            return _summary(row, vault.levels, None, decision.reason.value, damaged=True), None
+        values = {
+            name: FIELDS[name].mask(value)
+            if name in decision.masked and value is not None
+            else value
+            for name, value in opened.items()
+        }
+        # Masked fields are searched in their masked form: a search must not become a way to
+        # guess a hidden phone number digit by digit (C4.3.2).
+        return _summary(row, vault.levels, values.get("name"), decision.reason.value), values

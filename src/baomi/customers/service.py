@@ -27,15 +27,16 @@ from baomi.customers.access import audit, authorize
 from baomi.customers.batch import BatchResult as BatchResult
 from baomi.customers.batch import read_many as read_many
 from baomi.customers.decrypt import cipher_for, open_fields
+from baomi.customers.duplicates import refuse_duplicate
 from baomi.customers.edit_rules import handler_after, level_after, period_after
 from baomi.customers.fields import FIELDS, SENSITIVITY
+from baomi.customers.integrity import guarded
 from baomi.customers.models import customer_index, customers
 from baomi.customers.periods import check_period
 from baomi.customers.readout import customer_out, layout_of
 from baomi.customers.reasons import RevealReason, checked_reason
 from baomi.customers.refusals import refused
 from baomi.customers.schemas import CustomerIn, CustomerOut, CustomerPatch, RevealOut
-from baomi.customers.search import refuse_duplicate
 from baomi.customers.step_up import require_step_up
 from baomi.customers.validation import validated_fields
 from baomi.customers.vault import Vault, index_rows, reindex, seal
@@ -71,7 +72,10 @@ def get(
     )
     decision, row = auth.decision, auth.row
     layout = layout_of(decision.visible, decision.masked)
-    values = open_fields(cipher_for(vault.provider, row), row, row.id, layout.readable)
+    with guarded(
+        ctx=ctx, actor=actor, vault=vault, during=Action.CUSTOMER_READ, customer_id=row.id
+    ):
+        values = open_fields(cipher_for(vault.provider, row), row, row.id, layout.readable)
     masked = decision.masked
     data = {
         name: (FIELDS[name].mask(value) if name in masked and value is not None else value)
@@ -156,7 +160,10 @@ def reveal(
             fields=fields,
         )
     row = auth.row
-    data = open_fields(cipher_for(vault.provider, row), row._mapping, row.id, fields)
+    with guarded(
+        ctx=ctx, actor=actor, vault=vault, during=Action.CUSTOMER_REVEAL, customer_id=row.id
+    ):
+        data = open_fields(cipher_for(vault.provider, row), row._mapping, row.id, fields)
     audit(
         conn,
         ctx=ctx,
@@ -318,12 +325,15 @@ def update(
     if id_type is not None:
         changes["id_type"] = id_type
     refuse_duplicate(conn, actor=actor, ctx=ctx, vault=vault, values=values, customer_id=row.id)
-    cipher = cipher_for(vault.provider, row)
-    for name, value in values.items():
-        changes[f"{name}_ct"] = seal(cipher, record_id=row.id, field=name, value=value)
-    conn.execute(sql_update(customers).where(customers.c.id == row.id).values(**changes))
-    if any(FIELDS[name].index for name in values) or "contacts" in values:
-        reindex(conn, vault, cipher, row.id)
+    with guarded(
+        ctx=ctx, actor=actor, vault=vault, during=Action.CUSTOMER_UPDATE, customer_id=row.id
+    ):
+        cipher = cipher_for(vault.provider, row)
+        for name, value in values.items():
+            changes[f"{name}_ct"] = seal(cipher, record_id=row.id, field=name, value=value)
+        conn.execute(sql_update(customers).where(customers.c.id == row.id).values(**changes))
+        if any(FIELDS[name].index for name in values) or "contacts" in values:
+            reindex(conn, vault, cipher, row.id)
     audit(
         conn,
         ctx=ctx,

@@ -22,6 +22,7 @@ from baomi.crypto.envelope import FieldCipher
 from baomi.customers.access import audit, authorize
 from baomi.customers.decrypt import cipher_for
 from baomi.customers.fields import COMMUNICATIONS
+from baomi.customers.integrity import guarded
 from baomi.customers.models import attachment_chunks, attachments, communications, customers
 from baomi.customers.schemas import AttachmentOut, CommunicationIn, CommunicationOut
 from baomi.customers.validation import channel as valid_channel
@@ -61,7 +62,10 @@ def add_communication(
         now=clock.utcnow(),
     )
     entry_id = new_id()
-    cipher = cipher_for(vault.provider, auth.row)
+    with guarded(
+        ctx=ctx, actor=actor, vault=vault, during=Action.COMMUNICATION_ADD, customer_id=customer_id
+    ):
+        cipher = cipher_for(vault.provider, auth.row)
     body = cipher.encrypt(
         table="communications", field="body", record_id=entry_id, plaintext=entry.text.encode()
     )
@@ -106,7 +110,6 @@ def list_communications(
         now=clock.utcnow(),
         requested=[COMMUNICATIONS],
     )
-    cipher = cipher_for(vault.provider, auth.row)
     entries = conn.execute(
         select(communications, _AUTHOR.c.username)
         .join(_AUTHOR, _AUTHOR.c.id == communications.c.author_id)
@@ -114,10 +117,25 @@ def list_communications(
         .order_by(communications.c.occurred_at.desc())
     ).all()
     files: dict[str, list[AttachmentOut]] = {}
-    for a in conn.execute(
-        select(attachments).where(attachments.c.customer_id == customer_id)
-    ).all():
-        files.setdefault(a.communication_id, []).append(_attachment_out(cipher, a))
+    with guarded(
+        ctx=ctx,
+        actor=actor,
+        vault=vault,
+        during=Action.CUSTOMER_READ,
+        customer_id=customer_id,
+        part=COMMUNICATIONS,
+    ):
+        cipher = cipher_for(vault.provider, auth.row)
+        for a in conn.execute(
+            select(attachments).where(attachments.c.customer_id == customer_id)
+        ).all():
+            files.setdefault(a.communication_id, []).append(_attachment_out(cipher, a))
+        texts = {
+            e.id: cipher.decrypt(
+                table="communications", field="body", record_id=e.id, ciphertext=e.body_ct
+            ).decode()
+            for e in entries
+        }
     audit(
         conn,
         ctx=ctx,
@@ -133,9 +151,7 @@ def list_communications(
             occurred_at=e.occurred_at,
             channel=e.channel,
             author=e.username,
-            text=cipher.decrypt(
-                table="communications", field="body", record_id=e.id, ciphertext=e.body_ct
-            ).decode(),
+            text=texts[e.id],
             attachments=files.get(e.id, []),
         )
         for e in entries
@@ -190,7 +206,10 @@ def add_attachment(
     if entry is None:
         raise NotFound("no such communication record for this customer")
     attachment_id = new_id()
-    cipher = cipher_for(vault.provider, auth.row)
+    with guarded(
+        ctx=ctx, actor=actor, vault=vault, during=Action.ATTACHMENT_ADD, customer_id=customer_id
+    ):
+        cipher = cipher_for(vault.provider, auth.row)
     size, count = 0, 0
     for seq, (piece, final) in enumerate(_rechunk(chunks)):
         size += len(piece)
@@ -318,7 +337,18 @@ def open_attachment(
     ).first()
     if row is None:
         raise NotFound("no such attachment")
-    cipher = cipher_for(vault.provider, auth.row)
+    # The chunks are opened as they are sent, after this unit of work has committed: a damaged
+    # chunk ends the download there (the envelope refuses it), unreported here.
+    with guarded(
+        ctx=ctx,
+        actor=actor,
+        vault=vault,
+        during=Action.ATTACHMENT_DOWNLOAD,
+        customer_id=customer_id,
+        part=COMMUNICATIONS,
+    ):
+        cipher = cipher_for(vault.provider, auth.row)
+        meta = _attachment_out(cipher, row)
     audit(
         conn,
         ctx=ctx,
@@ -330,7 +360,7 @@ def open_attachment(
         details={"attachment_id": attachment_id},
     )
     return AttachmentDownload(
-        meta=_attachment_out(cipher, row),
+        meta=meta,
         chunks=_stream(engine, cipher, attachment_id, row.chunk_count),
     )
 

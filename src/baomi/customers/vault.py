@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
 
@@ -29,6 +29,7 @@ from baomi.crypto.keys import KeyProvider
 from baomi.customers.decrypt import TABLE, open_fields
 from baomi.customers.fields import FIELDS
 from baomi.customers.models import customer_index, customers
+from baomi.notifications.outbox import mail_enabled
 from baomi.security.levels import Levels, build_levels, load_levels
 
 __all__ = [
@@ -50,35 +51,43 @@ _DEFAULTS = Settings.model_construct()
 @dataclass(frozen=True, slots=True)
 class RevealLimits:
     """How revealing is held back (C4.3.2): reveals per person per hour, and how recent the
-    second factor must be at levels that ask for one (C4.2.4)."""
+    second factor must be at levels that ask for one (C4.2.4); and how often one person may ask
+    查重 (issue 17.4: a phone list run through 查重 maps customers to their handlers)."""
 
     per_hour: int
     step_up_window: timedelta
+    checks_per_hour: int = 60
+    checks_per_day: int = 300
 
     @classmethod
     def from_settings(cls, settings: Settings) -> RevealLimits:
         return cls(
             per_hour=settings.reveal_limit_per_hour,
             step_up_window=timedelta(minutes=settings.step_up_window_minutes),
+            checks_per_hour=settings.check_limit_per_hour,
+            checks_per_day=settings.check_limit_per_day,
         )
 
 
 @dataclass(frozen=True, slots=True)
 class Vault:
-    """What the customer door works with: keys, blind indexer, level rules and reveal limits."""
+    """What the customer door works with: keys, blind indexer, level rules and reveal limits,
+    and whether the security officers' notices of damaged records also go out by mail."""
 
     provider: KeyProvider
     indexer: BlindIndexer
     levels: Levels
     limits: RevealLimits
+    mail: bool = False
 
     @classmethod
     def from_settings(cls, settings: Settings, provider: KeyProvider) -> Vault:
         """The process's vault: BAOMI_LEVELS and BAOMI_HOME/levels.toml (a bad file is an
-        error), and the reveal limits, read from `settings` once at start."""
-        return cls.from_provider(
+        error), the reveal limits and whether mail is on, read from `settings` once at start."""
+        vault = cls.from_provider(
             provider, levels=load_levels(settings), limits=RevealLimits.from_settings(settings)
         )
+        return replace(vault, mail=mail_enabled(settings))
 
     @classmethod
     def from_provider(

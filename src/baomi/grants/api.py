@@ -25,7 +25,13 @@ def post_grant(body: GrantIn, request: Request, conn: Conn, ctx: Ctx, actor: Off
     most BAOMI_EMERGENCY_GRANT_MAX_HOURS; the customer's handler and heads are told at once."""
     max_hours = request.app.state.settings.emergency_grant_max_hours
     return create_emergency_grant(
-        conn, actor=actor, ctx=ctx, grant_in=body, max_hours=max_hours, mail=mail_on(request)
+        conn,
+        actor=actor,
+        ctx=ctx,
+        grant_in=body,
+        levels=request.app.state.vault.levels,
+        max_hours=max_hours,
+        mail=mail_on(request),
     )
 
 

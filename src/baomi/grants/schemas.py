@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated, Any
 
 from pydantic import BaseModel, Field
 
-from baomi.api.inputs import StrictInput
+from baomi.access.schemas import FieldName
+from baomi.api.inputs import Id, Moment, StrictInput
 
 
 class GrantIn(StrictInput):
@@ -17,15 +19,26 @@ class GrantIn(StrictInput):
     POST /api/v1/access-requests.
     """
 
-    user_id: str
-    customer_id: str
-    fields: list[str] | None = Field(default=None, description="null: the whole record")
-    starts_at: datetime | None = Field(default=None, description="default: now")
-    ends_at: datetime | None = None
+    user_id: Id
+    customer_id: Id
+    # Not empty (`fields_unknown`), said in the document only: the service's code stays.
+    fields: Annotated[list[FieldName], Field(json_schema_extra={"minItems": 1})] | None = Field(
+        default=None, description="null: the whole record"
+    )
+    starts_at: Moment | None = Field(default=None, description="default: now")
+    ends_at: Moment | None = None
     duration_hours: int | None = Field(default=None, ge=1, le=24 * 90)
     purpose: str = Field(
         min_length=2, max_length=1000, description="why access cannot wait for approval"
     )
+
+    @classmethod
+    def document_rules(cls, schema: dict[str, Any]) -> None:
+        # The end is `ends_at` or `duration_hours`, one of them (`end_required`, `end_given_twice`).
+        schema["oneOf"] = [
+            {"properties": {"ends_at": {"type": "string"}}, "required": ["ends_at"]},
+            {"properties": {"duration_hours": {"type": "integer"}}, "required": ["duration_hours"]},
+        ]
 
 
 class GrantReviewIn(StrictInput):

@@ -30,6 +30,7 @@ from baomi.grants.schemas import GrantIn, GrantOut
 from baomi.ids import is_id, new_id
 from baomi.notifications import triggers
 from baomi.security.actor import Actor, AnyActor
+from baomi.security.levels import Levels
 from baomi.security.policy import heads
 from baomi.security.roles import Permission, Role
 from baomi.users.actors import load_actor
@@ -45,10 +46,27 @@ def _require_officer(
     require(actor, ctx, permission, action, message, code="not_security_officer")
 
 
+# A grant may be dated a little back (clocks differ, forms take time), never into history:
+# a window in the past grants nothing and only muddies the record of who could see what.
+START_SLACK = timedelta(minutes=5)
+# ...nor far ahead, where it would sit unnoticed as a standing permission.
+START_AHEAD = timedelta(days=7)
+
+
 def _emergency_window(
     grant_in: GrantIn, now: datetime, max_hours: int
 ) -> tuple[datetime, datetime]:
     starts_at, ends_at = _window(grant_in, now)
+    if not now - START_SLACK <= starts_at <= now + START_AHEAD:
+        raise ValidationFailed(
+            [
+                {
+                    "field": "starts_at",
+                    "code": "start_out_of_range",
+                    "message": "a grant starts between five minutes ago and seven days ahead",
+                }
+            ]
+        )
     if ends_at - starts_at > timedelta(hours=max_hours):
         raise ValidationFailed(
             [
@@ -127,6 +145,7 @@ def create_emergency_grant(
     actor: Actor,
     ctx: RequestContext,
     grant_in: GrantIn,
+    levels: Levels,
     max_hours: int,
     mail: bool,
 ) -> GrantOut:
@@ -134,7 +153,7 @@ def create_emergency_grant(
 
     The security officer states the reason (`purpose`); the grant lasts at most `max_hours`; the
     customer's handler and heads are told at once (by mail too when `mail`), and it waits for a
-    head's review.
+    head's review. It may not outlast what the customer's level allows any grant (`levels`).
     """
     _require_officer(actor, ctx, Action.GRANT_CREATE, Permission.GRANT_MANAGE)
     now = clock.utcnow()
@@ -172,6 +191,17 @@ def create_emergency_grant(
     customer_exists(conn, grant_in.customer_id)
     facts = customer_facts(conn, grant_in.customer_id)
     assert facts is not None  # customer_exists has just answered 404 otherwise
+    longest = levels.rule_of(facts.level).max_grant_hours
+    if ends_at - starts_at > timedelta(hours=longest):
+        raise ValidationFailed(
+            [
+                {
+                    "field": "duration_hours" if grant_in.duration_hours else "ends_at",
+                    "code": "grant_too_long",
+                    "message": f"access to this customer lasts at most {longest} hours",
+                }
+            ]
+        )
     grant_id = insert_grant(
         conn,
         actor=actor,

@@ -6,7 +6,7 @@ database, data keys only wrapped under a master-key version (C4.2.2).
 
 from __future__ import annotations
 
-from sqlalchemy import Column, ForeignKey, Integer, LargeBinary, String, Table
+from sqlalchemy import JSON, Column, ForeignKey, Integer, LargeBinary, String, Table
 
 from baomi.db import UTCDateTime, metadata
 
@@ -47,4 +47,28 @@ key_rotations = Table(
     Column("started_at", UTCDateTime(), nullable=False),
     Column("finished_at", UTCDateTime(), nullable=True),
     Column("rewrapped", Integer, nullable=False, default=0),
+)
+
+# Issue 17: an HMAC of a fixed label under each key ("master:<version>", "index"), so that a
+# wrong key is refused by name at start and by `baomi doctor` (migration 0012).
+key_check_values = Table(
+    "key_check_values",
+    metadata,
+    Column("key_name", String(32), primary_key=True),
+    Column("check_value", LargeBinary, nullable=False),
+    Column("created_at", UTCDateTime(), nullable=False),
+)
+
+# Issue 19: each running `baomi serve` and the master-key versions it holds, refreshed while it
+# runs, so that a rotation to a version some instance lacks is refused (migration 0013).
+app_instances = Table(
+    "app_instances",
+    metadata,
+    Column("id", String(36), primary_key=True),
+    Column("host", String(255), nullable=False),
+    Column("pid", Integer, nullable=False),
+    Column("key_versions", JSON, nullable=False),
+    Column("started_at", UTCDateTime(), nullable=False),
+    Column("seen_at", UTCDateTime(), nullable=False),
+    Column("stopped_at", UTCDateTime(), nullable=True),
 )

@@ -16,11 +16,12 @@ from sqlalchemy import Subquery, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from baomi import clock
-from baomi.crypto.errors import CryptoError
+from baomi.crypto.errors import CryptoError, DecryptionError
 from baomi.crypto.keys import KeyProvider
 from baomi.crypto.wrapping import new_data_key, rewrap_data_key, wrap_data_key
 from baomi.errors import NotFound
 from baomi.ids import new_id
+from baomi.keystore.checks import record_new_version
 from baomi.keystore.models import data_keys, key_rotations, master_key_versions
 
 
@@ -46,6 +47,21 @@ class KeyStatus:
     shredded: int
     # Target version of an unfinished rotation, if one is waiting to be resumed.
     rotation_target: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class DamagedKey:
+    """A stored data key whose wrapping fails authentication (issue 17): ids, never material."""
+
+    data_key_id: str
+    owner_id: str
+    version: int
+
+    def describe(self) -> str:
+        return f"data key {self.data_key_id} (owner {self.owner_id})"
+
+    def as_detail(self) -> dict[str, str | int]:
+        return {"data_key_id": self.data_key_id, "owner_id": self.owner_id, "version": self.version}
 
 
 _EXISTS = select(data_keys.c.id).where(data_keys.c.id == bindparam("data_key_id"))
@@ -87,6 +103,10 @@ def ensure_master_versions(conn: Connection, provider: KeyProvider) -> None:
                     version=version, status=wanted, created_at=now, retired_at=retired_at
                 )
             )
+            if version in usable:
+                # Nothing is wrapped under a version before its row exists: this is its key
+                # from now on, and a different one given later is refused by name (issue 17).
+                record_new_version(conn, provider, version)
         else:
             conn.execute(
                 update(master_key_versions)
@@ -209,4 +229,34 @@ def unwrap_probe(conn: Connection, provider: KeyProvider) -> dict[int, str | Non
             found[version] = f"{type(error).__name__}: {error}"
         else:
             found[version] = None
+    return found
+
+
+# How many live keys of a version `damaged_under` tries: it names what keeps a version from
+# retirement, which is a handful of keys after a rotation, not the whole table before one.
+DAMAGE_PROBE_LIMIT = 100
+
+
+def damaged_under(
+    conn: Connection, provider: KeyProvider, *, version: int, limit: int = DAMAGE_PROBE_LIMIT
+) -> list[DamagedKey]:
+    """The live data keys under `version` that fail authentication; none tried past `limit`."""
+    rows = conn.execute(
+        select(data_keys.c.id, data_keys.c.owner_id, data_keys.c.wrapped)
+        .where(data_keys.c.master_version == version, data_keys.c.wrapped.is_not(None))
+        .order_by(data_keys.c.id)
+        .limit(limit)
+    ).all()
+    found = []
+    for row in rows:
+        try:
+            rewrap_data_key(
+                provider,
+                owner_id=row.owner_id,
+                version=version,
+                wrapped=row.wrapped,
+                to_version=version,
+            )
+        except DecryptionError:
+            found.append(DamagedKey(row.id, row.owner_id, version))
     return found

@@ -26,6 +26,11 @@ class Kind(StrEnum):
     ACCOUNT_CHANGE_TO_APPROVE = "account_change_to_approve"
     ACCOUNT_CHANGE_DECIDED = "account_change_decided"
     ACCOUNT_CHANGE_NOTICE = "account_change_notice"
+    # Issue 17 / C5: stored data that failed its integrity check, for the security officers.
+    INTEGRITY_FAILURE = "integrity_failure"
+    DAMAGED_DATA_KEYS = "damaged_data_keys"
+    # Issue 17.4 / C3.2: a person reached the 查重 limit; their heads and the officers are told.
+    CHECK_LIMIT_REACHED = "check_limit_reached"
 
 
 ALLOWED_PARAMS: dict[Kind, frozenset[str]] = {
@@ -52,17 +57,25 @@ ALLOWED_PARAMS: dict[Kind, frozenset[str]] = {
     Kind.EMERGENCY_GRANT: frozenset(
         {"grant_id", "customer_id", "grantee", "grantee_name", "by", "by_name", "hours"}
     ),
-    # 三员分立: account changes. change_kind: roles, head or department.
+    # 三员分立: account changes. change_kind: roles, head, department, enable (about the person
+    # `username`) or parent (about the `department` that moves under another).
     Kind.PASSWORD_RESET: frozenset({"by", "by_name"}),
     Kind.ACCOUNT_CHANGE_TO_APPROVE: frozenset(
-        {"change_id", "change_kind", "username", "by", "by_name"}
+        {"change_id", "change_kind", "username", "department", "by", "by_name"}
     ),
     Kind.ACCOUNT_CHANGE_DECIDED: frozenset(
-        {"change_id", "change_kind", "username", "outcome", "by", "by_name"}
+        {"change_id", "change_kind", "username", "department", "outcome", "by", "by_name"}
     ),
     Kind.ACCOUNT_CHANGE_NOTICE: frozenset(
-        {"change_id", "change_kind", "username", "by", "by_name"}
+        {"change_id", "change_kind", "username", "department", "by", "by_name"}
     ),
+    # Which record and which part of it (a field's name, or "data_key"), and during what:
+    # never a value. "during" is an audit tag (customer:read, customer:list, customer:check …).
+    Kind.INTEGRITY_FAILURE: frozenset({"customer_id", "field", "during"}),
+    # A key rotation that had to pass over damaged wrapped keys (their owners are customers).
+    Kind.DAMAGED_DATA_KEYS: frozenset({"data_key_ids", "owner_ids", "key_count", "target_version"}),
+    # Who asked 查重 too often, the limit and its period ("hour" or "day"): never a value asked.
+    Kind.CHECK_LIMIT_REACHED: frozenset({"username", "display_name", "limit", "period"}),
 }
 
 

@@ -129,42 +129,97 @@ TEMPLATES: dict[str, dict[Locale, tuple[str, str]]] = {
     "account_change_to_approve": {
         "zh_CN": (
             "账户变更待您审批",
-            "{who_zh}申请变更账户 {username}（{change_kind_zh}），生效前需要您审批。",
+            "{who_zh}申请变更{subject_zh}（{change_kind_zh}），生效前需要您审批。",
         ),
         "en": (
             "Account change awaiting your approval",
-            "{who_en} asks to change the account {username} ({change_kind_en}); it takes "
-            "effect only once you approve it.",
+            "{who_en} asks to change {subject_en} ({change_kind_en}); it takes effect only "
+            "once you approve it.",
         ),
     },
     "account_change_decided.approved": {
         "zh_CN": (
             "账户变更已批准",
-            "{who_zh}批准了账户 {username} 的变更（{change_kind_zh}），已生效。",
+            "{who_zh}批准了{subject_zh} 的变更（{change_kind_zh}），已生效。",
         ),
         "en": (
             "Account change approved",
-            "{who_en} approved the change of the account {username} ({change_kind_en}); it is "
-            "in effect now.",
+            "{who_en} approved the change of {subject_en} ({change_kind_en}); it is in effect now.",
         ),
     },
     "account_change_decided.rejected": {
-        "zh_CN": ("账户变更已驳回", "{who_zh}驳回了账户 {username} 的变更（{change_kind_zh}）。"),
+        "zh_CN": ("账户变更已驳回", "{who_zh}驳回了{subject_zh} 的变更（{change_kind_zh}）。"),
         "en": (
             "Account change rejected",
-            "{who_en} rejected the change of the account {username} ({change_kind_en}).",
+            "{who_en} rejected the change of {subject_en} ({change_kind_en}).",
         ),
     },
     "account_change_notice": {
         "zh_CN": (
             "您的部门有人员变更待审批",
-            "{who_zh}申请变更账户 {username}（{change_kind_zh}），涉及您负责的部门。"
+            "{who_zh}申请变更{subject_zh}（{change_kind_zh}），涉及您负责的部门。"
             "保密员批准后生效。",
         ),
         "en": (
             "A change in your department awaits approval",
-            "{who_en} asks to change the account {username} ({change_kind_en}), which concerns "
-            "a department you head. It takes effect once the security officer approves it.",
+            "{who_en} asks to change {subject_en} ({change_kind_en}), which concerns a "
+            "department you head. It takes effect once the security officer approves it.",
+        ),
+    },
+    "integrity_failure": {
+        "zh_CN": (
+            "客户资料未通过完整性校验",
+            "客户 {customer_id} 的存储数据（{field}）在读取（{during}）时未通过完整性校验："
+            "可能被篡改或损坏。该记录暂不可读，其他记录不受影响。请查看审计日志，"
+            "并从数据库备份中恢复这条记录。",
+        ),
+        "en": (
+            "Stored customer data failed its integrity check",
+            "Stored data of customer {customer_id} ({field}) failed its integrity check during "
+            "{during}: it was tampered with or corrupted. The record cannot be read until it is "
+            "restored; other records are not affected. See the audit log, and restore the "
+            "record from a database backup.",
+        ),
+    },
+    "check_limit_reached.hour": {
+        "zh_CN": (
+            "查重次数已达上限",
+            "{display_name}（{username}）在一小时内查重已达 {limit} 次，之后的查重被拒绝。"
+            "批量查重可能是在把客户与负责人对应起来：请了解原因，需要时报告保密员。",
+        ),
+        "en": (
+            "Duplicate-check limit reached",
+            "{display_name} ({username}) reached {limit} duplicate checks (查重) within an hour; "
+            "further checks are refused. Checking in bulk can map customers to their handlers: "
+            "find out why, and tell the security officer if needed.",
+        ),
+    },
+    "check_limit_reached.day": {
+        "zh_CN": (
+            "查重次数已达上限",
+            "{display_name}（{username}）在一天内查重已达 {limit} 次，之后的查重被拒绝。"
+            "批量查重可能是在把客户与负责人对应起来：请了解原因，需要时报告保密员。",
+        ),
+        "en": (
+            "Duplicate-check limit reached",
+            "{display_name} ({username}) reached {limit} duplicate checks (查重) within a day; "
+            "further checks are refused. Checking in bulk can map customers to their handlers: "
+            "find out why, and tell the security officer if needed.",
+        ),
+    },
+    "damaged_data_keys": {
+        "zh_CN": (
+            "密钥轮换跳过了损坏的数据密钥",
+            "轮换到主密钥版本 {target_version} 时，有 {key_count} 个数据密钥未通过完整性校验，"
+            "已跳过，轮换仍未完成。请从数据库备份中恢复这些数据密钥后再次运行 "
+            "`baomi keys rotate`；在此之前旧版本不能停用。",
+        ),
+        "en": (
+            "Key rotation passed over damaged data keys",
+            "Rotating to master key version {target_version}, {key_count} data key(s) failed "
+            "their integrity check and were left as they are; the rotation is unfinished. "
+            "Restore them from a database backup and run `baomi keys rotate` again; the old "
+            "version cannot be retired until then.",
         ),
     },
     "grant_expired": {
@@ -184,6 +239,8 @@ CHANGE_KINDS = {
     "roles": {"zh_CN": "角色", "en": "roles"},
     "head": {"zh_CN": "任命部门负责人", "en": "head of a department"},
     "department": {"zh_CN": "调动部门", "en": "move to another department"},
+    "parent": {"zh_CN": "调整上级部门", "en": "move under another department"},
+    "enable": {"zh_CN": "重新启用账户", "en": "enable the account again"},
 }
 
 # Who acted, when no person did: the local operator at the server (CLI) or the system.
@@ -232,6 +289,8 @@ def _key(kind: Kind, params: Mapping[str, Param]) -> str:
         key += ".level_change"
     if kind in (Kind.REQUEST_DECIDED, Kind.ACCOUNT_CHANGE_DECIDED):
         key += ".approved" if params.get("outcome") == "approved" else ".rejected"
+    if kind is Kind.CHECK_LIMIT_REACHED:
+        key += ".day" if params.get("period") == "day" else ".hour"
     return key
 
 
@@ -248,6 +307,15 @@ def render(kind: Kind | str, params: Mapping[str, Param], locale: Locale) -> Ren
     change_kind = str(params.get("change_kind", ""))
     filled["change_kind_zh"] = CHANGE_KINDS.get(change_kind, {}).get("zh_CN", change_kind)
     filled["change_kind_en"] = CHANGE_KINDS.get(change_kind, {}).get("en", change_kind)
+    # An account change is about a person, or (kind parent) about a department that moves.
+    if isinstance(department := params.get("department"), str):
+        filled["subject_zh"], filled["subject_en"] = (
+            f"部门 {department}",
+            f"the department {department}",
+        )
+    else:
+        filled["subject_zh"] = f"账户 {filled['username']}"
+        filled["subject_en"] = f"the account {filled['username']}"
     return Rendered(title=title.format_map(filled), body=body.format_map(filled))
 
 

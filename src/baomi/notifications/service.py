@@ -66,6 +66,28 @@ def notify(
     return list(ids.values())
 
 
+def told_since(conn: Connection, *, kind: Kind, customer_id: str, since: datetime) -> bool:
+    """Whether anyone got a `kind` notification about this customer at or after `since`."""
+    return told_about_since(conn, kind=kind, param="customer_id", value=customer_id, since=since)
+
+
+def told_about_since(
+    conn: Connection, *, kind: Kind, param: str, value: str, since: datetime
+) -> bool:
+    """Whether anyone got a `kind` notification whose `param` is `value` at or after `since`."""
+    n = notifications.c
+    found = conn.execute(
+        select(n.id)
+        .where(
+            n.kind == kind.value,
+            n.created_at >= since,
+            n.params[param].as_string() == value,
+        )
+        .limit(1)
+    ).first()
+    return found is not None
+
+
 def _out(row: Any, locale: Locale) -> NotificationOut:
     text = render(row.kind, row.params, locale)
     return NotificationOut(

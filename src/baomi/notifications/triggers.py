@@ -8,15 +8,15 @@ notices also go out by mail: the caller's edge knows (outbox.mail_enabled of its
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.engine import Connection
 
 from baomi.notifications.kinds import Kind, Param, time_param
-from baomi.notifications.service import notify
+from baomi.notifications.service import notify, told_about_since, told_since
 from baomi.security.actor import Actor
 from baomi.security.roles import Role
-from baomi.users.service import active_user_ids_with_role
+from baomi.users.service import active_user_ids_with_role, heads_of
 
 # Where a head reviews the emergency grants given in their departments (the web UI's /access).
 EMERGENCY_REVIEW_LINK = "/access#emergency-grants"
@@ -214,19 +214,21 @@ def account_change_filed(
     *,
     change_id: str,
     kind: str,
-    username: str,
+    username: str | None,
     requester: Actor,
     heads: Iterable[str],
     now: datetime,
     mail: bool,
+    department: str | None = None,
 ) -> None:
-    """Tell every security officer (who decides) and the heads of the departments concerned."""
+    """Tell every security officer (who decides) and the heads of the departments concerned.
+    The change is about a person (`username`) or, when a department moves, the `department`."""
     params: dict[str, Param] = {
         "change_id": change_id,
         "change_kind": kind,
-        "username": username,
         "by": requester.username,
         "by_name": requester.display_name,
+        **_subject(username, department),
     }
     officers = set(active_user_ids_with_role(conn, Role.SECURITY_OFFICER))
     notify(
@@ -249,17 +251,23 @@ def account_change_filed(
     )
 
 
+def _subject(username: str | None, department: str | None) -> dict[str, Param]:
+    """Whom an account change is about: a person, or a department that moves (kind parent)."""
+    return {"department": department} if department is not None else {"username": username or ""}
+
+
 def account_change_decided(
     conn: Connection,
     *,
     change_id: str,
     kind: str,
-    username: str,
+    username: str | None,
     requester_id: str | None,
     decider: Actor,
     approved: bool,
     now: datetime,
     mail: bool,
+    department: str | None = None,
 ) -> None:
     """Tell the administrator who asked how the officer decided."""
     if requester_id is None:
@@ -271,10 +279,101 @@ def account_change_decided(
         params={
             "change_id": change_id,
             "change_kind": kind,
-            "username": username,
             "outcome": "approved" if approved else "rejected",
             "by": decider.username,
             "by_name": decider.display_name,
+            **_subject(username, department),
+        },
+        link=None,
+        now=now,
+        mail=mail,
+    )
+
+
+# Where a security officer looks at keys, data keys and rotations (the web UI's /security/keys).
+KEYS_LINK = "/security/keys"
+# One notice per damaged record per hour: one broken record read a thousand times is one thing
+# to repair, not a thousand notices (every read is in the audit log all the same).
+INTEGRITY_NOTICE_INTERVAL = timedelta(hours=1)
+
+
+def integrity_failure(
+    conn: Connection,
+    *,
+    customer_id: str,
+    field: str,
+    during: str,
+    now: datetime,
+    mail: bool,
+) -> bool:
+    """Tell the active security officers that a customer's stored data failed its integrity
+    check (C5), at most once per record per hour; return whether they were told now."""
+    since = now - INTEGRITY_NOTICE_INTERVAL
+    if told_since(conn, kind=Kind.INTEGRITY_FAILURE, customer_id=customer_id, since=since):
+        return False
+    notify(
+        conn,
+        user_ids=active_user_ids_with_role(conn, Role.SECURITY_OFFICER),
+        kind=Kind.INTEGRITY_FAILURE,
+        params={"customer_id": customer_id, "field": field, "during": during},
+        link=KEYS_LINK,
+        now=now,
+        mail=mail,
+    )
+    return True
+
+
+def damaged_data_keys(
+    conn: Connection,
+    *,
+    data_key_ids: list[str],
+    owner_ids: list[str],
+    target_version: int,
+    now: datetime,
+    mail: bool,
+) -> None:
+    """Tell the active security officers that a key rotation passed over damaged data keys."""
+    notify(
+        conn,
+        user_ids=active_user_ids_with_role(conn, Role.SECURITY_OFFICER),
+        kind=Kind.DAMAGED_DATA_KEYS,
+        params={
+            "data_key_ids": sorted(data_key_ids),
+            "owner_ids": sorted(owner_ids),
+            "key_count": len(data_key_ids),
+            "target_version": target_version,
+        },
+        link=KEYS_LINK,
+        now=now,
+        mail=mail,
+    )
+
+
+def check_limit_reached(
+    conn: Connection,
+    *,
+    person: Actor,
+    limit: int,
+    period: str,
+    since: datetime,
+    now: datetime,
+    mail: bool,
+) -> None:
+    """Tell a person's heads and the security officers that they reached the 查重 limit of the
+    `period` ("hour" or "day") that began at `since`; once per period (issue 17.4, C3.2)."""
+    kind = Kind.CHECK_LIMIT_REACHED
+    if told_about_since(conn, kind=kind, param="username", value=person.username, since=since):
+        return
+    heads = [h for h in heads_of(conn, person.department_id) if h != person.user_id]
+    notify(
+        conn,
+        user_ids={*heads, *active_user_ids_with_role(conn, Role.SECURITY_OFFICER)},
+        kind=kind,
+        params={
+            "username": person.username,
+            "display_name": person.display_name,
+            "limit": limit,
+            "period": period,
         },
         link=None,
         now=now,

@@ -13,6 +13,7 @@ may override any rule in one file, BAOMI_HOME/levels.toml, checked when the appl
     export_allowed = false
     reveal_requires_mfa = true
     retention_days = 1095
+    max_grant_hours = 168
     lapses_to = "secret"
 
 Everything that behaves by level reads its rule from one `Levels` value, built when the process
@@ -65,6 +66,8 @@ class LevelRule:
     reveal_requires_mfa: bool
     # C4.5.1: days a record is kept once no longer needed; None: no level-specific limit.
     retention_days: int | None
+    # C4.2.1 / C4.3.1: the longest a grant of access to a customer at this level may last.
+    max_grant_hours: int
     # C2.2: the level an ended confidentiality period lowers to; None: nowhere lower.
     lapses_to: str | None
 
@@ -113,13 +116,27 @@ class LevelConfigError(ValidationFailed):
     title = "Invalid level configuration"
 
 
+_D = 24  # hours in a day
 _O, _CH, _RH = Approver.SECURITY_OFFICER, Approver.CUSTOMER_HEAD, Approver.REQUESTER_HEAD
-# code, 中文, English, rank, access approvers, lowering approvers, contacts masked, export, MFA.
+# code, 中文, English, rank, access approvers, lowering approvers, contacts masked, export, MFA,
+# longest grant in hours (90, 30, 7 and 3 days: the higher the level, the sooner access is
+# asked for again).
 _TEMPLATE = (
-    ("normal", "普通", "Normal", 0, {_CH}, {_CH}, False, True, False),
-    ("secret", "秘密", "Secret", 1, {_CH, _RH}, {_CH}, False, True, False),
-    ("confidential", "机密", "Confidential", 2, {_CH, _RH, _O}, {_CH, _O}, True, False, True),
-    ("top_secret", "绝密", "Top secret", 3, {_CH, _RH, _O}, {_CH, _O}, True, False, True),
+    ("normal", "普通", "Normal", 0, {_CH}, {_CH}, False, True, False, 90 * _D),
+    ("secret", "秘密", "Secret", 1, {_CH, _RH}, {_CH}, False, True, False, 30 * _D),
+    (
+        "confidential",
+        "机密",
+        "Confidential",
+        2,
+        {_CH, _RH, _O},
+        {_CH, _O},
+        True,
+        False,
+        True,
+        24 * 7,
+    ),
+    ("top_secret", "绝密", "Top secret", 3, {_CH, _RH, _O}, {_CH, _O}, True, False, True, 3 * _D),
 )
 RANKS = {code: rank for code, _, _, rank, *_ in _TEMPLATE}
 DEFAULT_ENABLED = ("normal", "secret", "confidential")
@@ -132,9 +149,12 @@ _KEYS = (
     "export_allowed",
     "reveal_requires_mfa",
     "retention_days",
+    "max_grant_hours",
     "lapses_to",
 )
 MAX_RETENTION_DAYS = 100 * 366
+# A grant longer than a year is a standing permission, which is what a handler is for.
+MAX_GRANT_HOURS = 24 * 366
 
 
 # The customer record's fields and their sensitivity. security/ knows no domain, so the field
@@ -181,7 +201,7 @@ def _parse_enabled(configured: str) -> tuple[str, ...]:
 def _defaults(enabled: tuple[str, ...]) -> dict[str, LevelRule]:
     _, always, contact = _field_catalog()
     rules = {}
-    for code, zh, en, rank, access, lowering, contacts_masked, export, mfa in _TEMPLATE:
+    for code, zh, en, rank, access, lowering, contacts_masked, export, mfa, hours in _TEMPLATE:
         below = [c for c in enabled if RANKS[c] < rank]
         rules[code] = LevelRule(
             code=code,
@@ -194,6 +214,7 @@ def _defaults(enabled: tuple[str, ...]) -> dict[str, LevelRule]:
             export_allowed=export,
             reveal_requires_mfa=mfa,
             retention_days=None,
+            max_grant_hours=hours,
             # A lapsed period steps down one level in use, never straight to the bottom.
             lapses_to=below[-1] if below else None,
         )
@@ -267,6 +288,19 @@ class _Checker:
             return None
         return value
 
+    def grant_hours(self, key: str, value: Any) -> int | None:
+        if isinstance(value, bool) or not isinstance(value, int):
+            self.add(key, "max_grant_hours_invalid", "must be a whole number of hours")
+            return None
+        if not 1 <= value <= MAX_GRANT_HOURS:
+            self.add(
+                key,
+                "max_grant_hours_out_of_range",
+                f"must be between 1 and {MAX_GRANT_HOURS} hours",
+            )
+            return None
+        return value
+
 
 def _override(
     rule: LevelRule, table: Mapping[str, Any], enabled: tuple[str, ...], check: _Checker
@@ -288,6 +322,8 @@ def _override(
             parsed = check.flag(name, value)
         elif key == "retention_days":
             parsed = check.retention(name, value)
+        elif key == "max_grant_hours":
+            parsed = check.grant_hours(name, value)
         else:
             lower = [c for c in enabled if RANKS[c] < rule.rank]
             if value not in lower:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import Depends, Request, Response
+from fastapi.responses import JSONResponse
 
 from baomi.api.deps import Conn, Ctx, CurrentActor, require_permission
 from baomi.api.unit import api_router
@@ -14,7 +15,8 @@ from baomi.auth import lockout
 from baomi.notifications.api import mail_on
 from baomi.security.actor import Actor
 from baomi.security.roles import Permission
-from baomi.users import activation, changes, service
+from baomi.users import activation, changes, department_moves, departments, edits, service
+from baomi.users.enable import request_enable
 from baomi.users.invite import invite_user
 from baomi.users.schemas import (
     AccountChangeOut,
@@ -23,10 +25,13 @@ from baomi.users.schemas import (
     ChangeStatus,
     DepartmentIn,
     DepartmentOut,
+    DepartmentRenameIn,
     HeadIn,
     InvitationOut,
     MoveIn,
+    ParentIn,
     RolesIn,
+    UserEditIn,
     UserIn,
     UserOut,
 )
@@ -74,6 +79,28 @@ def post_disable(user_id: str, conn: Conn, ctx: Ctx, actor: Admin) -> None:
     service.disable_user(conn, actor=actor, ctx=ctx, user_id=user_id)
 
 
+@router.patch("/users/{user_id}", response_model=UserOut)
+def patch_user(user_id: str, body: UserEditIn, conn: Conn, ctx: Ctx, actor: Admin) -> UserOut:
+    """Correct a person's display name, e-mail address (null removes it) or employment type
+    (C1.2): at once, audited; a field left out stays as it is."""
+    edits.edit_user(conn, actor=actor, ctx=ctx, user_id=user_id, edit=body)
+    return _user(conn, user_id)
+
+
+@router.post(
+    "/users/{user_id}/enable",
+    status_code=204,
+    responses={202: {"model": AccountChangeOut, "description": "waits for the security officer"}},
+)
+def post_enable(user_id: str, request: Request, conn: Conn, ctx: Ctx, actor: Admin) -> Response:
+    """Enable a disabled account. One with a role that works with customers gets its access
+    back once the security officer approves (202, the pending change); any other at once (204)."""
+    change = request_enable(conn, actor=actor, ctx=ctx, user_id=user_id, mail=mail_on(request))
+    if change is None:
+        return Response(status_code=204)
+    return JSONResponse(change.model_dump(mode="json"), status_code=202)
+
+
 @router.post("/users/{user_id}/reset-password", response_model=ActivationOut)
 def post_reset_password(
     user_id: str, request: Request, conn: Conn, ctx: Ctx, actor: Admin
@@ -112,12 +139,19 @@ def put_roles(
     return change
 
 
-@router.put("/users/{user_id}/department", response_model=AccountChangeOut, status_code=202)
+@router.put(
+    "/users/{user_id}/department",
+    response_model=AccountChangeOut,
+    status_code=202,
+    responses={200: {"model": UserOut, "description": "out of any department, at once"}},
+)
 def put_department(
     user_id: str, body: MoveIn, request: Request, conn: Conn, ctx: Ctx, actor: Admin
-) -> AccountChangeOut:
-    """Move a person to another department, once the security officer approves."""
-    return changes.request_move(
+) -> AccountChangeOut | JSONResponse:
+    """Move a person to another department, once the security officer approves (202). With
+    `department_id` null, out of any department at once (200, the user): refused with
+    `department_required` for whoever works with customers."""
+    change = changes.request_move(
         conn,
         actor=actor,
         ctx=ctx,
@@ -125,6 +159,9 @@ def put_department(
         department_id=body.department_id,
         mail=mail_on(request),
     )
+    if change is None:
+        return JSONResponse(_user(conn, user_id).model_dump(mode="json"))
+    return change
 
 
 @router.post("/users/{user_id}/unlock", status_code=204)
@@ -156,6 +193,33 @@ def post_department(
             mail=mail_on(request),
         )
     return next(d for d in service.list_departments(conn) if d.id == department_id)
+
+
+@router.patch("/departments/{department_id}", response_model=DepartmentOut)
+def patch_department(
+    department_id: str, body: DepartmentRenameIn, conn: Conn, ctx: Ctx, actor: Admin
+) -> DepartmentOut:
+    """Rename a department: at once, audited; blank names and another's name are refused."""
+    return departments.rename_department(
+        conn, actor=actor, ctx=ctx, department_id=department_id, name=body.name
+    )
+
+
+@router.put("/departments/{department_id}/parent", response_model=AccountChangeOut, status_code=202)
+def put_parent(
+    department_id: str, body: ParentIn, request: Request, conn: Conn, ctx: Ctx, actor: Admin
+) -> AccountChangeOut:
+    """Move a department under another (`parent_id`), or to the top level (null), once the
+    security officer approves (C1.3: the heads above it supervise its people). Refused when the
+    department would end up below itself (`department_cycle`) or is already there."""
+    return department_moves.request_parent(
+        conn,
+        actor=actor,
+        ctx=ctx,
+        department_id=department_id,
+        parent_id=body.parent_id,
+        mail=mail_on(request),
+    )
 
 
 @router.put("/departments/{department_id}/head", response_model=AccountChangeOut, status_code=202)

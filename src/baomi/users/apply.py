@@ -1,6 +1,8 @@
 """Carry out an account change once it may take effect (三员分立, C1.3): the roles, the head of
-a department or the department, audited naming the user, before and after, and the approver;
-the person's sessions end so that every next request runs under the new account.
+a department, the department, a department's parent, or an account enabled again; audited naming
+the user (or department), before and after, and the approver. The person's sessions end so that
+every next request runs under the new account. What the request checked is checked again: the
+organisation may have changed while the change waited.
 """
 
 from __future__ import annotations
@@ -18,19 +20,36 @@ from baomi.errors import Conflict, ValidationFailed
 from baomi.security.actor import Actor
 from baomi.security.roles import Role, separation_violation
 from baomi.users.actors import roles_of
+from baomi.users.department_moves import move_department
+from baomi.users.enable import enable_account
 from baomi.users.guard import separation_refusal
 from baomi.users.models import departments, user_roles, users
+from baomi.users.placement import require_department
 from baomi.users.schemas import AccountChangeOut, ChangeKind
 
 
 def apply_change(
-    conn: Connection,
-    *,
-    ctx: RequestContext,
-    change: AccountChangeOut,
-    subject: Any,
-    approver: Actor,
+    conn: Connection, *, ctx: RequestContext, change: AccountChangeOut, approver: Actor
 ) -> None:
+    if change.kind == ChangeKind.PARENT:
+        assert change.department_id is not None
+        move_department(
+            conn,
+            ctx=ctx,
+            department_id=change.department_id,
+            parent_id=change.department_after,
+            approver=approver,
+            change_id=change.id,
+        )
+        return
+    subject = conn.execute(
+        select(users.c.id, users.c.username, users.c.department_id).where(
+            users.c.id == change.user_id
+        )
+    ).one()
+    if change.kind == ChangeKind.ENABLE:
+        enable_account(conn, ctx=ctx, user=subject, by=approver, change_id=change.id)
+        return
     if change.kind == ChangeKind.ROLES:
         roles = {Role(r) for r in change.roles_after or []}
         # The account may have changed since the request: 三员分立 is checked again, and the
@@ -43,6 +62,11 @@ def apply_change(
                 approver, ctx, Action.ACCOUNT_CHANGE_APPROVE, roles, object_id=change.id
             )
             raise error.with_audit(refusal) if refusal else error
+        added = roles - roles_of(conn, subject.id)
+        require_department(
+            approver, ctx, Action.ACCOUNT_CHANGE_APPROVE, roles=added,
+            department_id=subject.department_id, object_id=change.id,
+        )  # fmt: skip
         apply_roles(conn, ctx=ctx, user=subject, roles=roles, by=approver, approver=approver)
         return
     target = change.department_after
@@ -69,6 +93,23 @@ def apply_change(
     )
     sessions.end_all(
         conn, ctx=ctx, user_id=subject.id, reason=sessions.EndReason.ACCOUNT_CHANGED, by=approver
+    )
+
+
+def apply_move_out(conn: Connection, *, ctx: RequestContext, user: Any, by: Actor) -> None:
+    """Take a person out of any department at once (nothing opens; placement.py says who may)."""
+    conn.execute(update(users).where(users.c.id == user.id).values(department_id=None))
+    details = {
+        "user": user.username,
+        "department_before": user.department_id,
+        "department_after": None,
+    }
+    append(
+        conn,
+        actor_event(ctx=ctx, actor=by, action=Action.USER_MOVE, object_id=user.id, details=details),
+    )
+    sessions.end_all(
+        conn, ctx=ctx, user_id=user.id, reason=sessions.EndReason.ACCOUNT_CHANGED, by=by
     )
 
 

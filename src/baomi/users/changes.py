@@ -2,9 +2,11 @@
 
 The administrator manages accounts but must never end up holding customer data through them.
 So what would let an account reach more (a role added, a head of department named, a move to
-another department) is a request that takes effect only when a security officer approves it;
-the department's current head is told. What takes access away (a role removed) applies at once.
-Every step is audited naming the user, the roles before and after, and who approved.
+another department; a department moved under another parent, users/department_moves.py; a
+disabled account enabled again, users/enable.py) is a request that takes effect only when a
+security officer approves it; the department's current head is told. What takes access away (a
+role removed) applies at once. Every step is audited naming the user, the roles before and
+after, and who approved. Filing is users/filing.py, carrying out users/apply.py.
 
 Before any security officer exists (a fresh installation), the roles without customer data
 (administrator, security officer, auditor) apply at once so that the company can be set up;
@@ -14,88 +16,34 @@ roles with customer data always wait for an officer.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from datetime import datetime
-from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import select, update
 from sqlalchemy.engine import Connection
 
 from baomi import clock
 from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append
 from baomi.audit.tags import Action
-from baomi.errors import Conflict, FieldError, Forbidden, NotFound, ValidationFailed
-from baomi.ids import is_id, new_id
+from baomi.errors import Conflict, FieldError, Forbidden, ValidationFailed
 from baomi.notifications import triggers
 from baomi.security.actor import Actor
 from baomi.security.roles import CUSTOMER_ROLES, Permission, Role, separation_violation
 from baomi.users.actors import roles_of
-from baomi.users.apply import apply_change, apply_roles
+from baomi.users.apply import apply_change, apply_move_out, apply_roles
+from baomi.users.filing import (
+    active_user,
+    change_details,
+    change_out,
+    file_change,
+    get_change,
+    known_department,
+    subject_name,
+)
 from baomi.users.guard import require_approver, require_manager, separation_refusal
-from baomi.users.models import account_changes, departments, users
+from baomi.users.models import account_changes
+from baomi.users.placement import require_department
 from baomi.users.schemas import AccountChangeOut, ChangeKind, ChangeStatus
 from baomi.users.service import active_user_ids_with_role
-
-
-def _user(conn: Connection, user_id: str) -> Any:
-    row = None
-    if is_id(user_id):
-        row = conn.execute(
-            select(users.c.id, users.c.username, users.c.department_id).where(
-                users.c.id == user_id, users.c.is_active.is_(True)
-            )
-        ).first()
-    if row is None:
-        raise NotFound("no active user with that id")
-    return row
-
-
-def _department(conn: Connection, department_id: str) -> Any:
-    row = None
-    if is_id(department_id):
-        row = conn.execute(
-            select(departments.c.id, departments.c.name, departments.c.head_user_id).where(
-                departments.c.id == department_id
-            )
-        ).first()
-    if row is None:
-        raise ValidationFailed(
-            [
-                {
-                    "field": "department_id",
-                    "code": "department_unknown",
-                    "message": "no such department",
-                }
-            ]
-        )
-    return row
-
-
-def _out(row: Any) -> AccountChangeOut:
-    return AccountChangeOut(
-        id=row.id,
-        user_id=row.user_id,
-        kind=row.kind,
-        roles_before=row.roles_before,
-        roles_after=row.roles_after,
-        department_before=row.department_before,
-        department_after=row.department_after,
-        status=row.status,
-        requested_by=row.requested_by,
-        requested_at=row.requested_at,
-        decided_by=row.decided_by,
-        decided_at=row.decided_at,
-        comment=row.comment,
-    )
-
-
-def get_change(conn: Connection, change_id: str) -> AccountChangeOut:
-    row = None
-    if is_id(change_id):
-        row = conn.execute(select(account_changes).where(account_changes.c.id == change_id)).first()
-    if row is None:
-        raise NotFound("no such account change")
-    return _out(row)
 
 
 def list_changes(
@@ -107,94 +55,11 @@ def list_changes(
     query = select(account_changes).order_by(account_changes.c.requested_at.desc())
     if status is not None:
         query = query.where(account_changes.c.status == status.value)
-    return [_out(r) for r in conn.execute(query)]
+    return [change_out(r) for r in conn.execute(query)]
 
 
 def officer_exists(conn: Connection) -> bool:
     return bool(active_user_ids_with_role(conn, Role.SECURITY_OFFICER))
-
-
-def _file(
-    conn: Connection,
-    *,
-    actor: Actor,
-    ctx: RequestContext,
-    user: Any,
-    kind: ChangeKind,
-    now: datetime,
-    mail: bool,
-    **values: Any,
-) -> AccountChangeOut:
-    """Record a pending change (withdrawing an older pending one of the same kind), audit it,
-    and tell the officers and the heads concerned (by mail too when `mail`)."""
-    conn.execute(
-        update(account_changes)
-        .where(
-            account_changes.c.user_id == user.id,
-            account_changes.c.kind == kind.value,
-            account_changes.c.status == ChangeStatus.PENDING.value,
-        )
-        .values(status=ChangeStatus.WITHDRAWN.value, decided_at=now)
-    )
-    change_id = new_id()
-    conn.execute(
-        insert(account_changes).values(
-            id=change_id,
-            user_id=user.id,
-            kind=kind.value,
-            status=ChangeStatus.PENDING.value,
-            requested_by=actor.user_id,
-            requested_at=now,
-            **values,
-        )
-    )
-    change = get_change(conn, change_id)
-    append(
-        conn,
-        actor_event(
-            ctx=ctx,
-            actor=actor,
-            action=Action.ACCOUNT_CHANGE_REQUEST,
-            object_id=change_id,
-            details=_details(change, user.username),
-        ),
-    )
-    triggers.account_change_filed(
-        conn,
-        change_id=change_id,
-        kind=kind.value,
-        username=user.username,
-        requester=actor,
-        heads=_heads_concerned(conn, change),
-        now=now,
-        mail=mail,
-    )
-    return change
-
-
-def _details(change: AccountChangeOut, username: str) -> dict[str, Any]:
-    """What the audit log says of a change: who, and what before and after (ids and codes)."""
-    details: dict[str, Any] = {"user": username, "kind": change.kind}
-    if change.roles_after is not None:
-        details.update(roles_before=change.roles_before, roles_after=change.roles_after)
-    if change.department_after is not None:
-        details.update(
-            department_before=change.department_before, department_after=change.department_after
-        )
-    return details
-
-
-def _heads_concerned(conn: Connection, change: AccountChangeOut) -> list[str]:
-    """The current heads of the departments a head change or a move touches."""
-    ids = [change.department_before, change.department_after]
-    if change.kind == ChangeKind.HEAD:
-        ids = [change.department_after]
-    heads = conn.execute(
-        select(departments.c.head_user_id).where(
-            departments.c.id.in_([i for i in ids if i]), departments.c.head_user_id.is_not(None)
-        )
-    )
-    return [str(h) for (h,) in heads if h != change.user_id]
 
 
 def request_roles(
@@ -213,7 +78,7 @@ def request_roles(
     require_manager(actor, ctx, Action.ACCOUNT_CHANGE_REQUEST)
     wanted = set(roles)
     check_roles(actor, ctx, wanted)
-    user = _user(conn, user_id)
+    user = active_user(conn, user_id)
     if user.id == actor.user_id:
         refusal = actor_event(
             ctx=ctx, actor=actor, action=Action.ACCOUNT_CHANGE_REQUEST, allowed=False,
@@ -226,6 +91,10 @@ def request_roles(
         if wanted != before:
             apply_roles(conn, ctx=ctx, user=user, roles=wanted, by=actor, approver=None)
         return None
+    require_department(
+        actor, ctx, Action.ACCOUNT_CHANGE_REQUEST, roles=added,
+        department_id=user.department_id, object_id=user.id,
+    )  # fmt: skip
     return submit_roles(conn, actor=actor, ctx=ctx, user_id=user.id, roles=wanted, mail=mail)
 
 
@@ -257,13 +126,13 @@ def submit_roles(
     mail: bool,
 ) -> AccountChangeOut | None:
     """File roles that add to an account (a new one too); apply at once only at bootstrap."""
-    user = _user(conn, user_id)
+    user = active_user(conn, user_id)
     before = sorted(r.value for r in roles_of(conn, user.id))
     if not (roles & CUSTOMER_ROLES) and not officer_exists(conn):
         # A fresh installation: nobody could approve yet, and these roles hold no customer data.
         apply_roles(conn, ctx=ctx, user=user, roles=roles, by=actor, approver=None)
         return None
-    return _file(
+    return file_change(
         conn,
         actor=actor,
         ctx=ctx,
@@ -287,8 +156,8 @@ def request_head(
 ) -> AccountChangeOut:
     """Name a department's head (C1.3, C3.2): it takes effect when the officer approves."""
     require_manager(actor, ctx, Action.ACCOUNT_CHANGE_REQUEST)
-    user = _user(conn, user_id)
-    dept = _department(conn, department_id)
+    user = active_user(conn, user_id)
+    dept = known_department(conn, department_id)
     if Role.DEPARTMENT_HEAD not in roles_of(conn, user.id):
         raise ValidationFailed(
             [
@@ -301,7 +170,7 @@ def request_head(
         )
     if dept.head_user_id == user.id:
         raise Conflict("this person already heads the department", code="already_head")
-    return _file(
+    return file_change(
         conn,
         actor=actor,
         ctx=ctx,
@@ -319,16 +188,29 @@ def request_move(
     actor: Actor,
     ctx: RequestContext,
     user_id: str,
-    department_id: str,
+    department_id: str | None,
     mail: bool,
-) -> AccountChangeOut:
-    """Move a person to another department: it takes effect when the officer approves."""
+) -> AccountChangeOut | None:
+    """Move a person to another department: it takes effect when the officer approves.
+
+    Out of any department (`department_id` None) applies at once, since it opens nothing, and
+    only for someone who does not work with customers (`department_required`); returns None.
+    """
     require_manager(actor, ctx, Action.ACCOUNT_CHANGE_REQUEST)
-    user = _user(conn, user_id)
-    dept = _department(conn, department_id)
+    user = active_user(conn, user_id)
+    if department_id is None:
+        if user.department_id is None:
+            raise Conflict("the person is in no department", code="already_there")
+        require_department(
+            actor, ctx, Action.ACCOUNT_CHANGE_REQUEST, roles=roles_of(conn, user.id),
+            department_id=None, object_id=user.id,
+        )  # fmt: skip
+        apply_move_out(conn, ctx=ctx, user=user, by=actor)
+        return None
+    dept = known_department(conn, department_id)
     if user.department_id == dept.id:
         raise Conflict("the person is already in that department", code="already_there")
-    return _file(
+    return file_change(
         conn,
         actor=actor,
         ctx=ctx,
@@ -356,8 +238,7 @@ def decide(
     action = Action.ACCOUNT_CHANGE_APPROVE if approve else Action.ACCOUNT_CHANGE_REJECT
     require_approver(actor, ctx, action)
     change = get_change(conn, change_id)
-    user = conn.execute(select(users.c.id, users.c.username).where(users.c.id == change.user_id))
-    subject = user.one()
+    name = subject_name(conn, change)
     if change.user_id == actor.user_id or change.requested_by == actor.user_id:
         refusal = actor_event(
             ctx=ctx, actor=actor, action=action, allowed=False, reason="own_change",
@@ -376,18 +257,19 @@ def decide(
         .where(account_changes.c.id == change.id)
         .values(status=status.value, decided_by=actor.user_id, decided_at=now, comment=comment)
     )
-    details = {**_details(change, subject.username), "approved_by": actor.username}
+    details = {**change_details(change, name), "approved_by": actor.username}
     append(
         conn,
         actor_event(ctx=ctx, actor=actor, action=action, object_id=change.id, details=details),
     )
     if approve:
-        apply_change(conn, ctx=ctx, change=change, subject=subject, approver=actor)
+        apply_change(conn, ctx=ctx, change=change, approver=actor)
     triggers.account_change_decided(
         conn,
         change_id=change.id,
         kind=change.kind,
-        username=subject.username,
+        username=name if change.user_id is not None else None,
+        department=name if change.user_id is None else None,
         requester_id=change.requested_by,
         decider=actor,
         approved=approve,

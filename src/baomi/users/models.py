@@ -81,9 +81,12 @@ account_changes = Table(
     "account_changes",
     metadata,
     Column("id", String(36), primary_key=True),
-    Column("user_id", String(36), ForeignKey("users.id"), nullable=False, index=True),
-    # "roles" (roles_before → roles_after), "head" (to head department_after) or "department"
-    # (a move from department_before to department_after).
+    # The person the change is about; NULL for a change about a department (`department_id`).
+    Column("user_id", String(36), ForeignKey("users.id"), nullable=True, index=True),
+    Column("department_id", String(36), ForeignKey("departments.id"), nullable=True),
+    # "roles" (roles_before → roles_after), "head" (to head department_after), "department"
+    # (a move from department_before to department_after) or "parent" (department_id moves
+    # from under department_before to under department_after; migration 0012).
     Column("kind", String(16), nullable=False),
     Column("roles_before", JSON, nullable=True),
     Column("roles_after", JSON, nullable=True),

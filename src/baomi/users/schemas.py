@@ -10,7 +10,7 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
-from baomi.api.inputs import StrictInput
+from baomi.api.inputs import NOT_BLANK, StrictInput, rule
 from baomi.security.roles import Role
 
 # A plain address: no spaces or line breaks (nothing can be smuggled into a mail header).
@@ -56,6 +56,11 @@ class ChangeKind(StrEnum):
     ROLES = "roles"
     HEAD = "head"
     DEPARTMENT = "department"
+    # A department moves under another parent (C1.3: the heads above it change); about
+    # `department_id`, with no user. department_before/after are the parents, NULL the top.
+    PARENT = "parent"
+    # A disabled account with customer data gets its access back (C4.2.1).
+    ENABLE = "enable"
 
 
 class ChangeStatus(StrEnum):
@@ -95,11 +100,24 @@ class UserOut(BaseModel):
 
 
 class AccountChangeOut(BaseModel):
-    """A change that would let an account reach more, and the officer's decision on it."""
+    """A change that would let an account reach more, and the officer's decision on it.
+
+    Kind "parent" is about a department, not a person: `user_id` is null, `department_id` names
+    the department, and `department_before` / `department_after` are its old and new parent,
+    null meaning the top level. Every parent change moves somewhere, so a null there is never
+    "unknown": it is the top.
+    """
 
     id: str
-    user_id: str
-    kind: str = Field(description="roles, head (of department_after) or department (a move)")
+    user_id: str | None = Field(description="the person; null for a change of kind parent")
+    department_id: str | None = Field(
+        default=None, description="kind parent: the department that moves"
+    )
+    kind: str = Field(
+        description="roles, head (of department_after), department (a person's move), parent "
+        "(a department's move under department_after; null: to the top level) or enable (a "
+        "disabled account with customer data, enabled again)"
+    )
     roles_before: list[str] | None
     roles_after: list[str] | None
     department_before: str | None
@@ -133,7 +151,20 @@ class RolesIn(StrictInput):
 
 
 class MoveIn(StrictInput):
-    department_id: str
+    # null: out of any department (refused, `department_required`, for whoever works with
+    # customers).
+    department_id: str | None
+
+
+class UserEditIn(StrictInput):
+    """What the administrator corrects on an account at once: nothing here reaches customer data.
+    A field left out stays as it is; `email: null` removes the address."""
+
+    display_name: str | None = Field(
+        default=None, min_length=1, max_length=100, json_schema_extra=rule(NOT_BLANK)
+    )
+    email: Email | None = None
+    employment_type: EmploymentType | None = None
 
 
 class HeadIn(StrictInput):
@@ -152,9 +183,20 @@ class ActivateIn(StrictInput):
 
 
 class DepartmentIn(StrictInput):
-    name: str = Field(min_length=1, max_length=100)
+    # The service refuses a blank name (`name_blank`); the document says so too.
+    name: str = Field(min_length=1, max_length=100, json_schema_extra=rule(NOT_BLANK))
     parent_id: str | None = None
     head_user_id: str | None = None
+
+
+class DepartmentRenameIn(StrictInput):
+    name: str = Field(min_length=1, max_length=100, json_schema_extra=rule(NOT_BLANK))
+
+
+class ParentIn(StrictInput):
+    """Where a department goes: under `parent_id`, or to the top level with null."""
+
+    parent_id: str | None
 
 
 class DepartmentOut(BaseModel):

@@ -18,9 +18,11 @@ from baomi.ids import new_id
 from baomi.security.actor import Actor, AnyActor, SystemActor
 from baomi.security.roles import Permission, Role, permissions_of, separation_violation
 from baomi.users.actors import roles_of
+from baomi.users.departments import checked_name
 from baomi.users.guard import require_manager, separation_refusal
 from baomi.users.models import departments, user_roles, users
 from baomi.users.passwords import NO_PASSWORD, hash_password, password_problem, verify_password
+from baomi.users.placement import DEPARTMENT_REQUIRED, department_refusal, works_with_customers
 from baomi.users.schemas import DepartmentOut, EmploymentType, UserOut
 
 # 三员分立: each duty needs at least one active holder.
@@ -52,13 +54,7 @@ def create_department(
 ) -> str:
     """Create a department under an optional parent; return its id."""
     require_manager(actor, ctx, Action.DEPARTMENT_CREATE)
-    name = name.strip()
-    if not name:  # issue 19: a blank name was accepted
-        raise ValidationFailed(
-            [{"field": "name", "code": "name_blank", "message": "a department needs a name"}]
-        )
-    if conn.execute(select(departments.c.id).where(departments.c.name == name)).first():
-        raise Conflict(f"department {name!r} already exists")
+    name = checked_name(conn, name)
     if parent_id is not None:
         _department_row(conn, parent_id)
     department_id = new_id()
@@ -157,11 +153,16 @@ def create_user(
         errors.append(
             {"field": "roles", "code": "role_required", "message": "a user needs at least one role"}
         )
+    homeless = department_id is None and works_with_customers(role_set)
+    if homeless:
+        errors.append(DEPARTMENT_REQUIRED)
     if errors:
         error = ValidationFailed(errors)
-        # 三员分立 refusals are on record (C1.3), as in users/changes.check_roles.
+        # 三员分立 and placement refusals are on record (C1.3), as in users/changes.check_roles.
         if refusal := separation_refusal(actor, ctx, Action.USER_CREATE, role_set):
             error.with_audit(refusal)
+        elif homeless:
+            error.with_audit(department_refusal(actor, ctx, Action.USER_CREATE))
         raise error
     if department_id is not None:
         _department_row(conn, department_id)

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 
 from baomi.errors import BaomiError, Conflict, NotFound, ValidationFailed
 from baomi.security.roles import SEPARATED_ROLES, Permission, Role, separation_violation
+from baomi.users.placement import works_with_customers
 from baomi.users.schemas import EmploymentType, UserIn
 from baomi.web.i18n import N_
 
@@ -52,6 +53,10 @@ MESSAGES = {
     "email": N_("One e-mail address, like name@example.com, or leave it empty."),
     "employment_type": N_("Choose the employment type."),
     "department_id": N_("Choose a department from the list."),
+    "department_required": N_(
+        "Whoever works with customers (salesperson, department head) belongs to a department: "
+        "choose one."
+    ),
     "roles": N_("Choose at least one role."),
     "separation": N_(
         "三员分立: the system administrator, the security officer and the auditor must be three "
@@ -109,6 +114,8 @@ def read(form: UserForm) -> UserIn | None:
     # form without other problems goes to the users service, which refuses it by the same rule.)
     if roles and separation_violation({Role(r) for r in roles}):
         form.errors["roles"] = MESSAGES["separation"]
+    if not form.department_id and works_with_customers(roles):
+        form.errors.setdefault("department_id", MESSAGES["department_required"])
     return None
 
 
@@ -120,6 +127,8 @@ def refused(form: UserForm, error: BaomiError) -> bool:
             if name == "roles":
                 separation = item.get("code") == "separation_of_duties"
                 form.errors["roles"] = MESSAGES["separation" if separation else "roles"]
+            elif item.get("code") == "department_required":
+                form.errors["department_id"] = MESSAGES["department_required"]
             elif name in MESSAGES:
                 form.errors[name] = MESSAGES[name]
             else:

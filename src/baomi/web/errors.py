@@ -16,6 +16,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from baomi import faults
+from baomi.api import allow
 from baomi.api.problem import fault_of
 from baomi.errors import BaomiError
 from baomi.web import templating
@@ -54,6 +55,11 @@ MESSAGES = {
     "key_unavailable": N_(
         "A key the server needs cannot be loaded. Nothing was changed. "
         "The system administrator has been told."
+    ),
+    # Issue 17: stored data that failed its integrity check (customers/integrity.py).
+    "integrity_failure": N_(
+        "The stored data of this customer failed its integrity check: it may have been "
+        "tampered with or damaged. Nothing of it is shown. The security officer has been told."
     ),
 }
 TITLES = {
@@ -132,7 +138,9 @@ def install(app: FastAPI) -> None:
         if not (_is_page(request) or _looks_like_page(request)):
             return await api_http(request, exc)
         code = "not_found" if exc.status_code == 404 else f"http_{exc.status_code}"
-        return error_page(request, status=exc.status_code, code=code)
+        page = error_page(request, status=exc.status_code, code=code)
+        page.headers.update(allow.headers_of(request, exc))  # a page's 405 names its methods too
+        return page
 
     async def page_redirect(request: Request, exc: PageRedirect) -> Response:
         return redirect(request, exc.location)

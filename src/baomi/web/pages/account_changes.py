@@ -1,5 +1,6 @@
 """The security officer's account changes (三员分立, C4.2.1): what the administrator asked for
-that would let an account reach customer data, approved or rejected here (dual control).
+that would let an account reach customer data, approved or rejected here (dual control). A
+department's move under another parent is one too (C1.3: its heads change).
 
 /security/account-changes   pending changes first, with approve and reject; decided ones below
 """
@@ -38,12 +39,23 @@ ERRORS = {
     "change_not_pending": N_("This change has already been decided."),
     "not_found": N_("There is no such account change."),
     "validation_failed": N_("三员分立: the roles asked for may not be held together."),
+    "department_cycle": N_(
+        "Approving would put the department under itself: the tree has changed since the "
+        "request. Reject it."
+    ),
+    "department_required": N_(
+        "Whoever works with customers (salesperson, department head) belongs to a department: "
+        "the account has none now. Reject it."
+    ),
+    "already_active": N_("The account is already enabled."),
 }
 OTHER_ERROR = N_("The action was refused (code %(code)s).")
 KIND_LABELS = {
     "roles": N_("Roles"),
     "head": N_("Head of department"),
     "department": N_("Move to another department"),
+    "parent": N_("Department moved under another"),
+    "enable": N_("Account enabled again"),
 }
 STATUS_LABELS = {
     "pending": N_("Waiting"),

@@ -1,6 +1,7 @@
 """The system administrator's pages: users, departments, roles. No customer data (C4.2.1).
 
-/admin               users: list, add (employment type, department, roles), disable (C4.5.3)
+/admin               users: list, add (employment type, department, roles), edit, disable
+                     (C4.5.3), enable again (with customer data: once the officer approves)
 /admin/departments   the department tree (admin_departments.py, on this page's layout)
 /admin/roles         what each role may do and who holds it (三员分立, MLPS 2.0)
 """
@@ -11,15 +12,17 @@ from typing import Annotated, Any
 
 from fastapi import Form, Request
 from fastapi.responses import Response
+from pydantic import ValidationError
 
 from baomi.api.deps import Conn, Ctx
 from baomi.audit.context import RequestContext
 from baomi.errors import BaomiError
 from baomi.notifications.api import mail_on
 from baomi.security.roles import ROLE_PERMISSIONS, Role
-from baomi.users import activation, changes, service
+from baomi.users import activation, changes, edits, service
+from baomi.users.enable import request_enable
 from baomi.users.invite import Invitation, invite_user
-from baomi.users.schemas import ChangeStatus, UserOut
+from baomi.users.schemas import ChangeStatus, UserEditIn, UserOut
 from baomi.web import admin_forms
 from baomi.web.admin_forms import UserForm
 from baomi.web.forms import attempt
@@ -49,11 +52,23 @@ NOTICES = {
         "The account is disabled and all its sessions have ended. It stays on record for the "
         "audit log."
     ),
+    "edited": N_("The changes have been saved."),
+    "enabled": N_("The account is enabled again: the person signs in with the password they had."),
+    "enable_pending": N_(
+        "This account works with customer data: enabling it has been put to the security "
+        "officer and takes effect once approved."
+    ),
+    "left": N_("The person is in no department now."),
 }
 ERRORS = {
     "not_found": N_("There is no such user or department, or it is already disabled."),
     "conflict": N_("A department with this name already exists."),
     "validation_failed": N_("Some of the form is not right; see the messages below."),
+    "department_required": N_(
+        "Whoever works with customers (salesperson, department head) belongs to a department."
+    ),
+    "already_there": N_("The person is already there."),
+    "already_active": N_("The account is not disabled."),
 }
 OTHER_ERROR = N_("The action was refused (code %(code)s).")
 
@@ -250,7 +265,8 @@ def post_move(
     user_id: str,
     department_id: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
-    """Move a person to another department, once the security officer approves."""
+    """Move a person to another department, once the security officer approves; "" takes them
+    out of any department at once (refused for whoever works with customers)."""
     outcome = attempt(
         conn,
         lambda: changes.request_move(
@@ -258,12 +274,12 @@ def post_move(
             actor=viewer.actor,
             ctx=ctx,
             user_id=user_id,
-            department_id=department_id,
+            department_id=department_id or None,
             mail=mail_on(request),
         ),
     )
     if outcome.error is None:
-        return redirect(request, "/admin?done=moved")
+        return redirect(request, "/admin?done=" + ("left" if not department_id else "moved"))
     error = outcome.error
     return _users_page(request, conn, viewer, status=error.status, **admin_error(error))
 
@@ -278,6 +294,57 @@ def post_disable(
     )
     if outcome.error is None:
         return redirect(request, "/admin?done=disabled")
+    return _users_page(
+        request, conn, viewer, status=outcome.error.status, **admin_error(outcome.error)
+    )
+
+
+@router.post("/admin/users/{user_id}/edit")
+def post_edit(
+    request: Request,
+    conn: Conn,
+    ctx: Ctx,
+    viewer: AdminViewer,
+    user_id: str,
+    display_name: Annotated[str, Form(max_length=400)] = "",
+    email: Annotated[str, Form(max_length=400)] = "",
+    employment_type: Annotated[str, Form(max_length=32)] = "",
+) -> Response:
+    """Correct a person's name, e-mail address (empty removes it) and employment type, at once."""
+    try:
+        edit = UserEditIn(
+            display_name=display_name.strip(),
+            email=email.strip() or None,
+            employment_type=employment_type,
+        )
+    except ValidationError as invalid:
+        field = str(invalid.errors()[0]["loc"][0])
+        message = admin_forms.MESSAGES.get(field, ERRORS["validation_failed"])
+        return _users_page(request, conn, viewer, status=422, error=message, error_code=field)
+    outcome = attempt(
+        conn, lambda: edits.edit_user(conn, actor=viewer.actor, ctx=ctx, user_id=user_id, edit=edit)
+    )
+    if outcome.error is None:
+        return redirect(request, "/admin?done=edited")
+    return _users_page(
+        request, conn, viewer, status=outcome.error.status, **admin_error(outcome.error)
+    )
+
+
+@router.post("/admin/users/{user_id}/enable")
+def post_enable(
+    request: Request, conn: Conn, ctx: Ctx, viewer: AdminViewer, user_id: str
+) -> Response:
+    """Enable a disabled account: at once, or (with customer data) once the officer approves."""
+    outcome = attempt(
+        conn,
+        lambda: request_enable(
+            conn, actor=viewer.actor, ctx=ctx, user_id=user_id, mail=mail_on(request)
+        ),
+    )
+    if outcome.error is None:
+        done = "enabled" if outcome.value is None else "enable_pending"
+        return redirect(request, f"/admin?done={done}")
     return _users_page(
         request, conn, viewer, status=outcome.error.status, **admin_error(outcome.error)
     )

@@ -1,5 +1,10 @@
 """Logging in and out of the web UI: /login (password, then the one-time code for MFA
-accounts), /logout, /session-expired, and the language switch before login.
+accounts), /login/unlock (an account locked by failures from unknown devices, unlocked by its
+owner with password and code at once: issue 17.7, C4.2.4), /logout, /session-expired, and the
+language switch before login.
+
+A login that passed every factor leaves a device cookie (auth/devices.py): from then on, failed
+logins by others never hold this browser back.
 
 The public pages of the UI. Their forms carry a pre-login CSRF token (a random value in a
 SameSite=Strict cookie, repeated in the form) and must come from this site, so that no other
@@ -10,6 +15,7 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import Form, Request
@@ -17,7 +23,8 @@ from fastapi.responses import Response
 
 from baomi import clock
 from baomi.api.deps import Conn, Ctx, VaultDep
-from baomi.auth import browser, lockout, sessions
+from baomi.auth import browser, devices, sessions
+from baomi.auth.holds import standing
 from baomi.auth.lockout import Policy
 from baomi.auth.service import IssuedToken, complete_login, login
 from baomi.auth.sessions import EndReason, Kind, Lifetimes
@@ -38,8 +45,9 @@ LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 ERRORS = {
     "invalid_credentials": N_("Wrong username or password."),
     "locked": N_(
-        "This account is locked after too many failed attempts. "
-        "Ask the security officer (保密员) to unlock it."
+        "This account is locked after too many failed attempts from devices it does not know. "
+        "If it is yours and you use an authenticator app, unlock it below; otherwise ask the "
+        "security officer (保密员) to unlock it."
     ),
     "throttled": N_("Too many failed attempts. Try again in %(seconds)s seconds."),
     "bad_otp": N_(
@@ -105,6 +113,8 @@ def _login_page(
         error_args=error_args or {},
         pending=pending,
         notice=notice,
+        # Issue 17.7: a locked account's owner unlocks it with password and code (login.html).
+        unlock=error == "locked",
     )
     return with_prelogin_cookie(response, request, token)
 
@@ -120,20 +130,22 @@ def get_login(
 
 
 def _failure(
-    request: Request, conn: Conn, ctx: Ctx, settings_policy: Policy, username: str, exc: BaomiError
+    request: Request, conn: Conn, ctx: Ctx, vault: VaultDep, username: str, exc: BaomiError
 ) -> tuple[str, dict[str, object]]:
     """Which message a refused login shows. Locked is told apart from wrong only by the
-    counters, which unknown names have too, so it reveals nothing about who exists."""
+    counters, which unknown names have too, so it reveals nothing about who exists; a known
+    device is never told "locked" (others' failures do not hold it back)."""
     if exc.code == "throttled":
         return "throttled", {"seconds": exc.headers.get("Retry-After", "60")}
-    standing = lockout.state(
+    now_standing = standing(
         conn,
-        policy=settings_policy,
+        policy=Policy.from_settings(request.app.state.settings),
+        provider=vault.provider,
         username=username,
         client_addr=ctx.client_addr,
-        now=clock.utcnow(),
+        device_token=devices.from_cookie(request),
     )
-    return ("locked" if standing.locked else "invalid_credentials"), {}
+    return ("locked" if now_standing.locked else "invalid_credentials"), {}
 
 
 def _attempt_login(
@@ -144,6 +156,7 @@ def _attempt_login(
     *,
     username: str,
     password: str,
+    otp: str | None = None,
 ) -> Outcome[IssuedToken]:
     settings = request.app.state.settings
     return attempt(
@@ -153,11 +166,13 @@ def _attempt_login(
             ctx=ctx,
             username=username,
             password=password,
+            otp=otp,
             lifetimes=Lifetimes.from_settings(settings),
             provider=vault.provider,
             policy=Policy.from_settings(settings),
             kind=Kind.BROWSER,
             user_agent=request.headers.get("user-agent"),
+            device_token=devices.from_cookie(request),
         ),
     )
 
@@ -173,6 +188,8 @@ def _logged_in(
     target = MFA_ENROL_PATH if issued.mfa_enrolment_required else safe_next(next_path)
     response = redirect(request, target)
     browser.set_session_cookie(response, request, issued.access_token)
+    days = Policy.from_settings(request.app.state.settings).device_days
+    devices.keep(response, request, issued.device_token, lifetime=timedelta(days=days))
     response.delete_cookie(_prelogin_name(request), path="/")
     return response
 
@@ -220,8 +237,49 @@ def post_login(
             template="login_otp.html",
             pending=pending,
         )
-    policy = Policy.from_settings(request.app.state.settings)
-    error, args = _failure(request, conn, ctx, policy, username, outcome.error)
+    error, args = _failure(request, conn, ctx, vault, username, outcome.error)
+    status = 429 if error == "throttled" else 401
+    return _login_page(
+        request,
+        next_path=next_path,
+        username=username,
+        error=error,
+        error_args=args,
+        status=status,
+    )
+
+
+@router.post("/login/unlock")
+def post_login_unlock(
+    request: Request,
+    conn: Conn,
+    ctx: Ctx,
+    vault: VaultDep,
+    username: Annotated[str, Form(max_length=64)] = "",
+    password: Annotated[str, Form(max_length=256)] = "",
+    otp: Annotated[str, Form(max_length=32)] = "",
+    csrf_token: Annotated[str, Form(max_length=128)] = "",
+    next: Annotated[str, Form(max_length=2000)] = "/",
+) -> Response:
+    """Unlock one's own account, locked by failures from unknown devices, and sign in: the
+    password and a code from the authenticator app at once (issue 17.7, C4.2.4). The code is
+    checked first; the unlock is audited as the person's own."""
+    next_path = safe_next(next)
+    username = username.strip()
+    if not prelogin_ok(request, csrf_token):
+        return _login_page(
+            request, next_path=next_path, username=username, error="csrf_failed", status=403
+        )
+    outcome = None
+    if username and password and otp.strip():
+        outcome = _attempt_login(
+            request, conn, ctx, vault, username=username, password=password, otp=otp.strip()
+        )
+        if outcome.value is not None:
+            return _logged_in(request, conn, ctx, outcome.value, next_path)
+    error, args = "locked", dict[str, object]()
+    if outcome is not None and outcome.error is not None:
+        error, args = _failure(request, conn, ctx, vault, username, outcome.error)
     status = 429 if error == "throttled" else 401
     return _login_page(
         request,
@@ -272,13 +330,13 @@ def post_login_otp(
             policy=Policy.from_settings(settings),
             kind=Kind.BROWSER,
             user_agent=request.headers.get("user-agent"),
+            device_token=devices.from_cookie(request),
         ),
     )
     if outcome.value is not None:
         return _logged_in(request, conn, ctx, outcome.value, opened.next)
     assert outcome.error is not None
-    policy = Policy.from_settings(request.app.state.settings)
-    error, args = _failure(request, conn, ctx, policy, opened.username, outcome.error)
+    error, args = _failure(request, conn, ctx, vault, opened.username, outcome.error)
     if error == "invalid_credentials":
         # The password was right a moment ago: only the code can be wrong. Ask again.
         return _login_page(

@@ -82,6 +82,8 @@ class Row:
     department: str
     why: str
     updated: str
+    # Issue 17: the record failed its integrity check; the line says so instead of its name.
+    damaged: bool = False
 
 
 def _rows(levels: Levels, locale: str, items: list[CustomerSummary]) -> list[Row]:
@@ -98,6 +100,7 @@ def _rows(levels: Levels, locale: str, items: list[CustomerSummary]) -> list[Row
             department=c.department.name,
             why=why.get(c.access, c.access),
             updated=_short_day(locale, c.updated_at.astimezone(DISPLAY_TIMEZONE).date()),
+            damaged=c.damaged,
         )
         for c in items
     ]

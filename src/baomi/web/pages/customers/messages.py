@@ -115,6 +115,14 @@ CODES = {
     "reveal_rate_limited": N_(
         "You have revealed many fields this hour. Wait a while, or ask your head."
     ),
+    "check_rate_limited": N_(
+        "You have run many duplicate checks. Your head has been told; ask them if your work "
+        "needs more."
+    ),
+    "approvers_unavailable": N_(
+        "This request needs more security officers to approve it than the company has. "
+        "Ask the security officer."
+    ),
     "mfa_enrolment_required": N_(
         "Revealing this customer's fields needs two-step verification. "
         "Turn it on in My account first."
