@@ -16,12 +16,11 @@ from stdnum.cn import ric, uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from baomi.crypto import normalize
-from baomi.customers.schemas import CustomerData
+from baomi.customers.schemas import CHANNELS, PAYMENT_TYPES, CustomerData
 from baomi.errors import FieldError, ValidationFailed
 
+# CHANNELS and PAYMENT_TYPES live with the shapes, whose JSON schema lists them (schemas.py).
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
-PAYMENT_TYPES = frozenset({"bank_card", "bank_transfer", "alipay", "wechat_pay", "cash", "other"})
-CHANNELS = frozenset({"phone", "visit", "meeting", "email", "wechat", "other"})
 
 
 class _Errors:
