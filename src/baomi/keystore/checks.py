@@ -21,12 +21,13 @@ When a value is recorded:
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import Any
 
 from sqlalchemy import insert, select
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Row
 
 from baomi import clock
 from baomi.crypto.errors import DecryptionError
@@ -122,27 +123,12 @@ def check_master_keys(conn: Connection, provider: KeyProvider) -> list[KeyCheck]
 
 def _prove_master(conn: Connection, provider: KeyProvider, version: int, value: bytes) -> KeyCheck:
     name = master_name(version)
-    rows = conn.execute(
-        select(data_keys.c.id, data_keys.c.owner_id, data_keys.c.wrapped)
-        .where(data_keys.c.master_version == version, data_keys.c.wrapped.is_not(None))
-        .order_by(data_keys.c.id)
-        .limit(PROOF_TRIES)
-    ).all()
+    rows = wrapped_under(conn, version=version, limit=PROOF_TRIES)
     if not rows:
         return KeyCheck(name, Finding.FIRST_USE, "no data key under it yet", value)
     for row in rows:
-        try:
-            # Unwrapped and wrapped again inside crypto/: the data key never reaches this module.
-            rewrap_data_key(
-                provider,
-                owner_id=row.owner_id,
-                version=version,
-                wrapped=row.wrapped,
-                to_version=version,
-            )
-        except DecryptionError:
-            continue
-        return KeyCheck(name, Finding.PROVEN, f"opens data key {row.id}", value, (row.id,))
+        if opens(provider, row, version=version):
+            return KeyCheck(name, Finding.PROVEN, f"opens data key {row.id}", value, (row.id,))
     return KeyCheck(
         name,
         Finding.DIFFERS,
@@ -188,3 +174,29 @@ def mismatch(checks: Iterable[KeyCheck]) -> KeyMismatch | None:
         "查重 would miss customers on file, so nothing is started with it",
         keys=[c.name for c in wrong],
     )
+
+
+def wrapped_under(conn: Connection, *, version: int, limit: int) -> Sequence[Row[Any, Any, Any]]:
+    """The first `limit` live data keys wrapped under `version` (id, owner_id, wrapped)."""
+    return conn.execute(
+        select(data_keys.c.id, data_keys.c.owner_id, data_keys.c.wrapped)
+        .where(data_keys.c.master_version == version, data_keys.c.wrapped.is_not(None))
+        .order_by(data_keys.c.id)
+        .limit(limit)
+    ).all()
+
+
+def opens(provider: KeyProvider, row: Row[Any, Any, Any], *, version: int) -> bool:
+    """Whether master key `version` opens this wrapped data key. It is unwrapped and wrapped
+    again inside crypto/: the data key never reaches this module."""
+    try:
+        rewrap_data_key(
+            provider,
+            owner_id=row.owner_id,
+            version=version,
+            wrapped=row.wrapped,
+            to_version=version,
+        )
+    except DecryptionError:
+        return False
+    return True

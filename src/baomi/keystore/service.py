@@ -16,12 +16,12 @@ from sqlalchemy import Subquery, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from baomi import clock
-from baomi.crypto.errors import CryptoError, DecryptionError
+from baomi.crypto.errors import CryptoError
 from baomi.crypto.keys import KeyProvider
 from baomi.crypto.wrapping import new_data_key, rewrap_data_key, wrap_data_key
 from baomi.errors import NotFound
 from baomi.ids import new_id
-from baomi.keystore.checks import record_new_version
+from baomi.keystore.checks import opens, record_new_version, wrapped_under
 from baomi.keystore.models import data_keys, key_rotations, master_key_versions
 
 
@@ -241,22 +241,8 @@ def damaged_under(
     conn: Connection, provider: KeyProvider, *, version: int, limit: int = DAMAGE_PROBE_LIMIT
 ) -> list[DamagedKey]:
     """The live data keys under `version` that fail authentication; none tried past `limit`."""
-    rows = conn.execute(
-        select(data_keys.c.id, data_keys.c.owner_id, data_keys.c.wrapped)
-        .where(data_keys.c.master_version == version, data_keys.c.wrapped.is_not(None))
-        .order_by(data_keys.c.id)
-        .limit(limit)
-    ).all()
-    found = []
-    for row in rows:
-        try:
-            rewrap_data_key(
-                provider,
-                owner_id=row.owner_id,
-                version=version,
-                wrapped=row.wrapped,
-                to_version=version,
-            )
-        except DecryptionError:
-            found.append(DamagedKey(row.id, row.owner_id, version))
-    return found
+    return [
+        DamagedKey(row.id, row.owner_id, version)
+        for row in wrapped_under(conn, version=version, limit=limit)
+        if not opens(provider, row, version=version)
+    ]
