@@ -27,6 +27,7 @@ from baomi.customers.service import exists as customer_exists
 from baomi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from baomi.grants.models import access_grants
 from baomi.grants.schemas import GrantIn, GrantOut
+from baomi.grants.windows import emergency_window
 from baomi.ids import is_id, new_id
 from baomi.notifications import triggers
 from baomi.security.actor import Actor, AnyActor
@@ -44,41 +45,6 @@ def _require_officer(
     """Refuse, on record with the permission lacked (C1.3), anyone but the security officer."""
     message = "only the security officer manages grants"
     require(actor, ctx, permission, action, message, code="not_security_officer")
-
-
-# A grant may be dated a little back (clocks differ, forms take time), never into history:
-# a window in the past grants nothing and only muddies the record of who could see what.
-START_SLACK = timedelta(minutes=5)
-# ...nor far ahead, where it would sit unnoticed as a standing permission.
-START_AHEAD = timedelta(days=7)
-
-
-def _emergency_window(
-    grant_in: GrantIn, now: datetime, max_hours: int
-) -> tuple[datetime, datetime]:
-    starts_at, ends_at = _window(grant_in, now)
-    if not now - START_SLACK <= starts_at <= now + START_AHEAD:
-        raise ValidationFailed(
-            [
-                {
-                    "field": "starts_at",
-                    "code": "start_out_of_range",
-                    "message": "a grant starts between five minutes ago and seven days ahead",
-                }
-            ]
-        )
-    if ends_at - starts_at > timedelta(hours=max_hours):
-        raise ValidationFailed(
-            [
-                {
-                    "field": "duration_hours" if grant_in.duration_hours else "ends_at",
-                    "code": "emergency_grant_too_long",
-                    "message": f"an emergency grant lasts at most {max_hours} hours: "
-                    "longer access goes through an access request",
-                }
-            ]
-        )
-    return starts_at, ends_at
 
 
 def _out(row: Any, now: datetime) -> GrantOut:
@@ -102,43 +68,6 @@ def _out(row: Any, now: datetime) -> GrantOut:
     )
 
 
-def _window(grant_in: GrantIn, now: datetime) -> tuple[datetime, datetime]:
-    starts_at = grant_in.starts_at or now
-    if grant_in.ends_at is not None and grant_in.duration_hours is not None:
-        raise ValidationFailed(
-            [
-                {
-                    "field": "ends_at",
-                    "code": "end_given_twice",
-                    "message": "give ends_at or duration_hours, not both",
-                }
-            ]
-        )
-    if grant_in.ends_at is not None:
-        ends_at = grant_in.ends_at
-    elif grant_in.duration_hours is not None:
-        ends_at = starts_at + timedelta(hours=grant_in.duration_hours)
-    else:
-        raise ValidationFailed(
-            [{"field": "ends_at", "code": "end_required", "message": "a grant must have an end"}]
-        )
-    if starts_at.tzinfo is None or ends_at.tzinfo is None:
-        raise ValidationFailed(
-            [
-                {
-                    "field": "starts_at",
-                    "code": "utc_offset_required",
-                    "message": "times need a UTC offset, e.g. 2026-01-01T09:00Z",
-                }
-            ]
-        )
-    if ends_at <= starts_at:
-        raise ValidationFailed(
-            [{"field": "ends_at", "code": "end_before_start", "message": "must be after starts_at"}]
-        )
-    return starts_at, ends_at
-
-
 def create_emergency_grant(
     conn: Connection,
     *,
@@ -157,7 +86,7 @@ def create_emergency_grant(
     """
     _require_officer(actor, ctx, Action.GRANT_CREATE, Permission.GRANT_MANAGE)
     now = clock.utcnow()
-    starts_at, ends_at = _emergency_window(grant_in, now, max_hours)
+    starts_at, ends_at = emergency_window(grant_in, now, max_hours)
     if grant_in.fields is not None:
         unknown = sorted(set(grant_in.fields) - set(SENSITIVITY))
         if unknown or not grant_in.fields:
