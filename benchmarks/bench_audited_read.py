@@ -22,7 +22,16 @@ from baomi.customers import service
 from baomi.customers.models import ENCRYPTED_COLUMNS
 from baomi.customers.schemas import CustomerIn, LawfulBasis
 from baomi.uow import unit_of_work
-from benchmarks.setup_vault import BenchVault, bare_aad, make_vault
+from benchmarks.setup_vault import (
+    TAG_SQL,
+    TAG_WIDTH,
+    BenchVault,
+    bare_aad,
+    field_aad,
+    floor_tag_holds,
+    floor_tag_key,
+    make_vault,
+)
 
 CUSTOMERS = 500
 READS = 3000
@@ -76,11 +85,14 @@ def _floor_reads(bench: BenchVault, ids: list[str]) -> float:
     conn = sqlite3.connect(bench.db_path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
-    columns = ", ".join(f"c.{name}_ct" for name in ENCRYPTED_COLUMNS)
+    # The fields and the source, which every read opens with them (issue 17.9).
+    opened = (*ENCRYPTED_COLUMNS, "source")
+    columns = ", ".join(f"c.{name}_ct" for name in opened)
     select = (
-        f"SELECT c.id, c.data_key_id, k.master_version, k.wrapped, {columns} "
+        f"SELECT {TAG_SQL}, k.master_version, k.wrapped, {columns} "
         "FROM customers c JOIN data_keys k ON k.id = c.data_key_id WHERE c.id = ?"
     )
+    tag_key = floor_tag_key(bench.key_path)
     insert = (
         "INSERT INTO audit_events (occurred_at, actor_id, actor_username, action, customer_id, "
         "fields, decision, reason, request_id, client_addr) VALUES (?,?,?,?,?,?,?,?,?,?)"
@@ -91,14 +103,15 @@ def _floor_reads(bench: BenchVault, ids: list[str]) -> float:
         customer_id = ids[i % len(ids)]
         conn.execute("BEGIN IMMEDIATE")
         row = conn.execute(select, (customer_id,)).fetchone()
-        version, wrapped = row[2], row[3]
-        key_aad = bare_aad(b"baomi:data-key:v1", row[0].encode(), struct.pack(">I", version))
+        assert floor_tag_holds(tag_key, row[:TAG_WIDTH])
+        record_id, data_key_id, revision = row[0], row[6], row[7]
+        version, wrapped = row[TAG_WIDTH], row[TAG_WIDTH + 1]
+        key_aad = bare_aad(b"baomi:data-key:v1", record_id.encode(), struct.pack(">I", version))
         data_key = masters[version].decrypt(wrapped[1:13], wrapped[13:], key_aad)
         aead = AESGCM(data_key)
-        prefix = bare_aad(b"baomi:field", b"\x01", row[1].encode())
-        for name, ct in zip(ENCRYPTED_COLUMNS, row[4:], strict=True):
+        for name, ct in zip(opened, row[TAG_WIDTH + 2 :], strict=True):
             if ct is not None:
-                aad = prefix + bare_aad(b"customers", name.encode(), row[0].encode())
+                aad = field_aad(data_key_id, name, record_id, revision)
                 json.loads(aead.decrypt(ct[1:13], ct[13:], aad))
         now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
         conn.execute(

@@ -29,7 +29,16 @@ from baomi.customers.models import ENCRYPTED_COLUMNS
 from baomi.customers.schemas import CustomerIn, LawfulBasis
 from baomi.security.purposes import Purpose
 from baomi.uow import unit_of_work
-from benchmarks.setup_vault import BenchVault, bare_aad, make_vault
+from benchmarks.setup_vault import (
+    TAG_SQL,
+    TAG_WIDTH,
+    BenchVault,
+    bare_aad,
+    field_aad,
+    floor_tag_holds,
+    floor_tag_key,
+    make_vault,
+)
 
 CUSTOMERS = 1000
 CHUNK = 500
@@ -88,7 +97,9 @@ def _singles(bench: BenchVault, ids: list[str]) -> None:
 def _floor(bench: BenchVault) -> Callable[[list[str]], None]:
     keys, _ = keyfile.read(bench.key_path, passphrase=None)
     masters = {v: AESGCM(k) for v, k in keys.master.items()}
-    columns = ", ".join(f"c.{name}_ct" for name in ENCRYPTED_COLUMNS)
+    # The fields and the source, which every read opens with them (issue 17.9).
+    opened = (*ENCRYPTED_COLUMNS, "source")
+    columns = ", ".join(f"c.{name}_ct" for name in opened)
     insert = (
         "INSERT INTO audit_events (occurred_at, actor_id, actor_username, action, customer_id, "
         "fields, decision, reason, request_id, client_addr, details) "
@@ -96,6 +107,7 @@ def _floor(bench: BenchVault) -> Callable[[list[str]], None]:
     )
     fields_json = json.dumps(sorted(ENCRYPTED_COLUMNS))
     details = json.dumps({"purpose": "export", "batch_id": "bench"})
+    tag_key = floor_tag_key(bench.key_path)
 
     def read(ids: list[str]) -> None:
         conn = sqlite3.connect(bench.db_path, isolation_level=None)
@@ -105,20 +117,21 @@ def _floor(bench: BenchVault) -> Callable[[list[str]], None]:
         for start in range(0, len(ids), CHUNK):
             chunk = ids[start : start + CHUNK]
             select = (
-                f"SELECT c.id, c.data_key_id, k.master_version, k.wrapped, {columns} "
+                f"SELECT {TAG_SQL}, k.master_version, k.wrapped, {columns} "
                 "FROM customers c JOIN data_keys k ON k.id = c.data_key_id "
                 f"WHERE c.id IN ({', '.join('?' * len(chunk))})"
             )
             for row in conn.execute(select, chunk).fetchall():
-                version, wrapped = row[2], row[3]
+                assert floor_tag_holds(tag_key, row[:TAG_WIDTH])
+                record_id, data_key_id, revision = row[0], row[6], row[7]
+                version, wrapped = row[TAG_WIDTH], row[TAG_WIDTH + 1]
                 key_aad = bare_aad(
-                    b"baomi:data-key:v1", row[0].encode(), struct.pack(">I", version)
+                    b"baomi:data-key:v1", record_id.encode(), struct.pack(">I", version)
                 )
                 aead = AESGCM(masters[version].decrypt(wrapped[1:13], wrapped[13:], key_aad))
-                prefix = bare_aad(b"baomi:field", b"\x01", row[1].encode())
-                for name, ct in zip(ENCRYPTED_COLUMNS, row[4:], strict=True):
+                for name, ct in zip(opened, row[TAG_WIDTH + 2 :], strict=True):
                     if ct is not None:
-                        aad = prefix + bare_aad(b"customers", name.encode(), row[0].encode())
+                        aad = field_aad(data_key_id, name, record_id, revision)
                         json.loads(aead.decrypt(ct[1:13], ct[13:], aad))
                 now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
                 who = (now, bench.actor.user_id, "bench", "customer:read", row[0])

@@ -24,7 +24,16 @@ from baomi.crypto import keyfile, normalize
 from baomi.customers import search, service
 from baomi.customers.schemas import CustomerIn, LawfulBasis
 from baomi.uow import unit_of_work
-from benchmarks.setup_vault import BenchVault, bare_aad, make_vault
+from benchmarks.setup_vault import (
+    TAG_SQL,
+    TAG_WIDTH,
+    BenchVault,
+    bare_aad,
+    field_aad,
+    floor_tag_holds,
+    floor_tag_key,
+    make_vault,
+)
 
 CUSTOMERS = int(sys.argv[1]) if len(sys.argv) > 1 and sys.argv[1].isdigit() else 100_000
 LOOKUPS = 2000
@@ -67,11 +76,12 @@ def _ours(bench: BenchVault, probes: list[str]) -> float:
 def _floor_same_work(bench: BenchVault, probes: list[str]) -> float:
     keys, _ = keyfile.read(bench.key_path, passphrase=None)
     masters = {v: AESGCM(k) for v, k in keys.master.items()}
+    tag_key = floor_tag_key(bench.key_path)
     conn = sqlite3.connect(bench.db_path, isolation_level=None)
     conn.execute("PRAGMA journal_mode=WAL")
     conn.execute("PRAGMA synchronous=NORMAL")
     query = (
-        "SELECT c.id, c.data_key_id, k.master_version, k.wrapped, c.phones_ct, u.username, "
+        f"SELECT {TAG_SQL}, k.master_version, k.wrapped, c.phones_ct, u.username, "
         "d.name FROM customer_index i JOIN customers c ON c.id = i.customer_id "
         "JOIN data_keys k ON k.id = c.data_key_id JOIN users u ON u.id = c.handler_id "
         "JOIN departments d ON d.id = c.department_id "
@@ -98,14 +108,14 @@ def _floor_same_work(bench: BenchVault, probes: list[str]) -> float:
             assert conn.execute(count, (bench.actor.user_id, since)).fetchone()[0] >= 0
         match = None
         for row in conn.execute(query, (probe,)).fetchall():
-            version, wrapped = row[2], row[3]
-            aad = bare_aad(b"baomi:data-key:v1", row[0].encode(), struct.pack(">I", version))
+            assert floor_tag_holds(tag_key, row[:TAG_WIDTH])
+            record_id, data_key_id, revision = row[0], row[6], row[7]
+            version, wrapped = row[TAG_WIDTH], row[TAG_WIDTH + 1]
+            aad = bare_aad(b"baomi:data-key:v1", record_id.encode(), struct.pack(">I", version))
             aead = AESGCM(masters[version].decrypt(wrapped[1:13], wrapped[13:], aad))
-            field_aad = bare_aad(b"baomi:field", b"\x01", row[1].encode()) + bare_aad(
-                b"customers", b"phones", row[0].encode()
-            )
-            ct = row[4]
-            if term in json.loads(aead.decrypt(ct[1:13], ct[13:], field_aad)):
+            phones_aad = field_aad(data_key_id, "phones", record_id, revision)
+            ct = row[TAG_WIDTH + 2]
+            if term in json.loads(aead.decrypt(ct[1:13], ct[13:], phones_aad)):
                 match = row
                 break
         now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")

@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import struct
 import tempfile
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from cryptography.hazmat.primitives import constant_time, hashes
+from cryptography.hazmat.primitives.hmac import HMAC
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from sqlalchemy import Engine
 
 from baomi.audit.context import CLI_CONTEXT, RequestContext
 from baomi.audit.runner import create_log_key
 from baomi.audit.settings import AuditSettings
+from baomi.crypto import keyfile
 from baomi.crypto.keys import LocalKeyFileProvider
 from baomi.customers.vault import Vault
 from baomi.db import make_engine
@@ -84,3 +89,50 @@ def bare_aad(*parts: bytes) -> bytes:
     """The floors' own AAD encoding (length-prefixed parts, the layout of crypto/aad.py), so
     that a floor measures bare sqlite3 + cryptography, not our helpers."""
     return b"".join(struct.pack(">I", len(p)) + p for p in parts)
+
+
+# The columns a customer's row tag covers (customers/row_tag.py), then the tag, as floors select
+# them: the door checks the tag before believing them (issue 17.5), so the floors do too.
+TAG_SQL = (
+    "c.id, c.level, c.handler_id, c.department_id, c.confidential_until, c.deleted_at, "
+    "c.data_key_id, c.revision, c.row_tag"
+)
+TAG_WIDTH = 9
+
+
+def floor_tag_key(key_path: Path) -> HMAC:
+    """The row-tag HMAC (crypto/row_tags.py's key derivation) from the key file, for floors."""
+    keys, _ = keyfile.read(key_path, passphrase=None)
+    key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"baomi:row-tag:v1").derive(
+        keys.index
+    )
+    return HMAC(key, hashes.SHA256())
+
+
+def _tag_part(value: object) -> bytes:
+    if value is None:
+        return b"n"
+    if isinstance(value, int):
+        return b"i" + str(value).encode()
+    return b"s" + str(value).encode()
+
+
+def floor_tag_holds(keyed: HMAC, tagged: Sequence[object]) -> bool:
+    """Check a row tag as bare cryptography would: `tagged` is the TAG_SQL columns of a row
+    with no period and not deleted (the benchmarks' customers)."""
+    mac = keyed.copy()
+    mac.update(bare_aad(b"customers", *(_tag_part(v) for v in tagged[:-1])))
+    return constant_time.bytes_eq(mac.finalize(), bytes(tagged[-1]))  # type: ignore[arg-type]
+
+
+def field_aad(data_key_id: str, field: str, record_id: str, revision: int) -> bytes:
+    """A customer field's AAD (crypto/envelope.py's layout), for floors."""
+    return bare_aad(
+        b"baomi:field",
+        b"\x01",
+        data_key_id.encode(),
+        b"customers",
+        field.encode(),
+        record_id.encode(),
+        struct.pack(">Q", revision),
+    )

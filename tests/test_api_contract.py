@@ -23,11 +23,19 @@ from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 from schemathesis.python.asgi import shutdown_lifespans
 
+from baomi.api.refusals import REFUSALS
 from baomi.app import create_app
 from baomi.config import Settings
+from baomi.consent.purposes import DEFAULT_PURPOSES
 from tests.support import contract_formats  # noqa: F401  (registers the custom formats)
 from tests.support.api import login
-from tests.support.contract import CurrentApp, caller, session_headers, validate
+from tests.support.contract import (
+    KNOWN_REFUSALS,
+    CurrentApp,
+    caller,
+    session_headers,
+    validate,
+)
 from tests.support.levels import DEFAULT_LEVELS
 from tests.support.org import Org
 
@@ -41,7 +49,7 @@ QUIET = [HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.
 _SPEC = create_app(
     settings=Settings(home=Path("/nonexistent")),
     engine=None,
-    vault=SimpleNamespace(levels=DEFAULT_LEVELS),  # type: ignore[arg-type]
+    vault=SimpleNamespace(levels=DEFAULT_LEVELS, purposes=DEFAULT_PURPOSES),  # type: ignore[arg-type]
 ).openapi()
 CURRENT = CurrentApp()
 
@@ -130,25 +138,57 @@ _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
 def _served(path: str) -> set[str]:
-    """The methods the document gives any template that `path` fits (a method another template
-    serves at that URL is not unsupported there, as schemathesis reckons)."""
-    return {
-        method.upper()
+    """The methods of the resource at `path`, as OpenAPI resolves a URL: of the templates that
+    fit it, the one with the fewest parameters (`/customers/check`, not `/customers/{id}`)."""
+    fitting = [
+        (template.count("{"), item)
         for template, item in _SPEC["paths"].items()
         if re.fullmatch(re.sub(r"\\\{[^}]+\\\}", "[^/]+", re.escape(template)), path)
-        for method in item
-    }
+    ]
+    fewest = min(count for count, _ in fitting)
+    return {method.upper() for count, item in fitting if count == fewest for method in item}
 
 
 def test_every_405_names_the_methods_of_its_path(client: TestClient) -> None:
     """RFC 9110 section 15.5.6: a 405 carries `Allow`, the methods the document gives the path
-    (schemathesis's `unsupported_method` and `allow_header_conformance`, for every path)."""
+    (schemathesis's `unsupported_method` and `allow_header_conformance`, for every path). A
+    fixed path is its own resource: `DELETE /customers/check` is a 405 there, not a request
+    for a customer "check" (api/allow.py)."""
     for template, item in _SPEC["paths"].items():
         declared = {method.upper() for method in item if method.upper() in _METHODS}
         path = re.sub(r"\{[^}]+\}", "0", template)
-        for method in ("OPTIONS", *sorted(set(_METHODS) - _served(path))):
+        assert _served(path) == declared, template
+        for method in ("OPTIONS", *sorted(set(_METHODS) - declared)):
             response = client.request(method, path)
             assert response.status_code == 405, (method, path, response.text)
             assert response.headers["content-type"] == "application/problem+json"
             allowed = {m.strip() for m in response.headers.get("allow", "").split(",")}
             assert allowed - {"HEAD"} == declared, (method, path, response.headers.get("allow"))
+
+
+def test_every_refusal_let_through_is_documented() -> None:
+    """The refusals the contract lets through (tests/support/contract.py) are the operation's
+    own, named in its 422 response (api/refusals.py); and the document's operations are the
+    ones api/refusals.py names."""
+    for label, codes in KNOWN_REFUSALS.items():
+        method, path = label.split(" ", 1)
+        response = _SPEC["paths"][path][method.lower()]["responses"]["422"]
+        assert codes <= set(response["x-problem-codes"]), label
+        assert all(f"`{code}`" in response["description"] for code in codes), label
+    for label, statuses in REFUSALS.items():
+        method, path = label.split(" ", 1)
+        responses = _SPEC["paths"][path][method.lower()]["responses"]
+        for status, codes in statuses.items():
+            assert responses[str(status)]["x-problem-codes"] == sorted(codes), label
+
+
+def test_every_body_may_meet_the_limits_of_intake() -> None:
+    """api/intake.py cuts off a body that is too large (413) or too slow (408): the document
+    says so wherever a request has a body."""
+    for path, item in _SPEC["paths"].items():
+        for method, operation in item.items():
+            if path.startswith("/api/") and "requestBody" in operation:
+                responses = operation["responses"]
+                assert {"408", "413", "415"} <= set(responses), (method, path)
+                assert "`body_timeout`" in responses["408"]["description"]
+                assert "`payload_too_large`" in responses["413"]["description"]

@@ -14,6 +14,7 @@ from hypothesis import HealthCheck, settings
 
 from baomi.app import create_app
 from baomi.config import Settings
+from baomi.consent.purposes import DEFAULT_PURPOSES
 from tests.support.api import create_customer, login
 from tests.support.levels import DEFAULT_LEVELS
 
@@ -22,7 +23,7 @@ from tests.support.levels import DEFAULT_LEVELS
 _SPEC = create_app(
     settings=Settings(home=Path("/nonexistent")),
     engine=None,
-    vault=SimpleNamespace(levels=DEFAULT_LEVELS),  # type: ignore[arg-type]
+    vault=SimpleNamespace(levels=DEFAULT_LEVELS, purposes=DEFAULT_PURPOSES),  # type: ignore[arg-type]
 ).openapi()
 schema = schemathesis.openapi.from_dict(_SPEC)
 _SESSIONS: dict[int, dict[str, str]] = {}

@@ -1,7 +1,8 @@
 """Issue 11 §8: one way to run a unit of work. Transactions begin in `baomi.uow.unit_of_work`
 (and a request's in api/deps.py through it), which records a refusal's audit events after the
 rollback (C1.3); a bare `engine.begin()` would lose them. The exceptions are named here with
-their reason, and the web form's SAVEPOINT is the one sanctioned nesting (uow.py)."""
+their reason; the sanctioned nestings are the web form's SAVEPOINT (uow.py) and, on SQLite,
+the savepoint of each request unit in a group commit (db_group.py, issued on the driver)."""
 
 from __future__ import annotations
 

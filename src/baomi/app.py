@@ -14,6 +14,7 @@ from baomi.access.api import router as access_router
 from baomi.api import openapi, problem
 from baomi.api.docs import router as docs_router
 from baomi.api.envelope import Envelope
+from baomi.api.include import include
 from baomi.api.intake import Intake, Limits
 from baomi.audit.api import router as audit_router
 from baomi.audit.runner import BackgroundSealer, seal_waiting
@@ -21,6 +22,7 @@ from baomi.audit.settings import AuditSettings
 from baomi.auth.api import router as auth_router
 from baomi.auth.sessions import Lifetimes
 from baomi.config import Settings
+from baomi.consent.api import router as consent_router
 from baomi.customers.api import reference_router
 from baomi.customers.api import router as customers_router
 from baomi.customers.vault import Vault
@@ -30,7 +32,8 @@ from baomi.jobs.catalog import default_registry
 from baomi.jobs.runner import BackgroundJobs, JobRunner
 from baomi.keystore.instances import Heartbeat
 from baomi.notifications.api import router as notifications_router
-from baomi.security import levels
+from baomi.security import level_file
+from baomi.subject_requests.api import router as subject_requests_router
 from baomi.users.api import router as users_router
 from baomi.web.mount import install as install_web_ui
 
@@ -77,7 +80,7 @@ def create_app(
         jobs = None
         if run_jobs_in_background:
             runner = JobRunner(
-                engine, default_registry(settings), lease_seconds=settings.job_lease_seconds
+                engine, default_registry(settings, vault), lease_seconds=settings.job_lease_seconds
             )
             jobs = BackgroundJobs(runner, poll_seconds=settings.job_poll_seconds)
             jobs.start()
@@ -108,7 +111,7 @@ def create_app(
     )
     app.state.settings = settings
     # C2.2: the per-level rules (BAOMI_LEVELS, BAOMI_HOME/levels.toml), checked at start.
-    levels.check_in_force(settings, vault.levels)
+    level_file.check_in_force(settings, vault.levels)
     app.state.engine = engine
     app.state.vault = vault
     problem.install(app)
@@ -136,9 +139,11 @@ def create_app(
         access_router,
         notifications_router,
         reference_router,
+        consent_router,
+        subject_requests_router,
     )
     for router in (*routers, docs_router):
-        app.include_router(router)
+        include(app, router)  # route by route: FastAPI's wrapper costs every request (issue 9)
     # The web UI's pages, error pages and /static/web (before /static, which would shadow it).
     install_web_ui(app)
     # The more specific mount first: /static/vendor/… is served from the vendored assets.

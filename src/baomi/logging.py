@@ -154,14 +154,15 @@ class RequestLog:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        seen: dict[str, Any] = {"status": 500, "request_id": None}
+        # The request id, as the envelope (api/envelope.py) puts it in the request's state; the
+        # response's X-Request-ID header is read only when it did not.
+        state = scope.setdefault("state", {})
+        seen: dict[str, Any] = {"status": 500, "headers": ()}
 
         async def capture(message: dict[str, Any]) -> None:
             if message["type"] == "http.response.start":
                 seen["status"] = message["status"]
-                for name, value in message.get("headers", []):
-                    if name.lower() == b"x-request-id":
-                        seen["request_id"] = value.decode("latin-1")
+                seen["headers"] = message.get("headers", ())
             await send(message)
 
         try:
@@ -172,6 +173,13 @@ class RequestLog:
                 method=scope.get("method"),
                 path=scope.get("path"),
                 status=seen["status"],
-                request_id=seen["request_id"],
+                request_id=state.get("request_id") or _request_id_of(seen["headers"]),
                 duration_ms=round((time.perf_counter() - started) * 1000, 1),
             )
+
+
+def _request_id_of(headers: Any) -> str | None:
+    for name, value in headers:
+        if name.lower() == b"x-request-id":
+            return str(value.decode("latin-1"))
+    return None

@@ -9,9 +9,11 @@ services that keep their transactions short on purpose (mail delivery, key rotat
 with `unit_of_work`. Nothing else begins a transaction on an engine; the exceptions are named in
 tests/test_one_unit_of_work.py, each with its reason beside it in the code.
 
-The one sanctioned nesting is the web form's SAVEPOINT (web/forms.py `attempt`): a page that
+Two nestings are sanctioned. The web form's SAVEPOINT (web/forms.py `attempt`): a page that
 shows a refused form again runs the service in a savepoint inside the request's unit, rolls
 back only that, and writes the refusal's audit events in the unit, which the request commits.
+And on SQLite, the API's units committed in groups (db_group.py): each unit in a savepoint of
+the group's transaction, rolled back alone, its refusal then written in the group.
 """
 
 from __future__ import annotations
@@ -61,7 +63,13 @@ def record_refusal(engine: Engine, exc: BaomiError) -> None:
     """Write the audit events and effects a refusal carries, in a transaction of their own."""
     if exc.audit_events or exc.effects:
         with connection(engine) as conn, conn.begin():
-            if exc.audit_events:
-                append_all(conn, exc.audit_events)
-            for effect in exc.effects:
-                effect(conn)
+            write_refusal(conn, exc)
+
+
+def write_refusal(conn: Connection, exc: BaomiError) -> None:
+    """Write a refusal's audit events and effects in the caller's transaction (after the
+    refused work was rolled back: here, or in a group of units, db_group.py)."""
+    if exc.audit_events:
+        append_all(conn, exc.audit_events)
+    for effect in exc.effects:
+        effect(conn)

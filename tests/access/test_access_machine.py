@@ -123,7 +123,10 @@ def machine(engine: Engine, org: Org, vault: Vault) -> type[RuleBasedStateMachin
         )
         def ask(self, requester: str, customer: int, hours: int) -> None:
             body = AccessRequestIn(
-                customer_ids=[self.customers[customer]], purpose="工作需要", duration_hours=hours
+                purpose_code="contract",
+                customer_ids=[self.customers[customer]],
+                purpose="工作需要",
+                duration_hours=hours,
             )
             try:
                 with unit_of_work(engine) as conn:
@@ -134,7 +137,7 @@ def machine(engine: Engine, org: Org, vault: Vault) -> type[RuleBasedStateMachin
                         request_in=body,
                         now=self.now,
                         mail=False,
-                        levels=vault.levels,
+                        vault=vault,
                     )
             except Conflict as refused:
                 heads, officers = expected_approvers(requester, customer)
@@ -173,7 +176,7 @@ def machine(engine: Engine, org: Org, vault: Vault) -> type[RuleBasedStateMachin
                         approve=approve,
                         now=self.now,
                         mail=False,
-                        levels=vault.levels,
+                        vault=vault,
                     )
             except Forbidden:
                 assert who == model.requester or who not in model.pending | model.decided
@@ -227,6 +230,7 @@ def machine(engine: Engine, org: Org, vault: Vault) -> type[RuleBasedStateMachin
                         grant_id=model.grant_id,
                         now=self.now,
                         mail=False,
+                        tags=vault.tags,
                     )
             except Forbidden:
                 assert who not in {OFFICER, model.requester, *model.decided}
@@ -252,7 +256,7 @@ def machine(engine: Engine, org: Org, vault: Vault) -> type[RuleBasedStateMachin
                             CustomerAction.READ,
                             row,
                             self.now,
-                            levels=vault.levels,
+                            vault=vault,
                         ).allowed
                         expected = any(
                             m.window[0] <= self.now < m.window[1] and not m.revoked

@@ -35,7 +35,13 @@ def people(client: TestClient) -> People:
 
 
 def _ask(client: TestClient, headers: dict[str, str], customer_ids: list[str], **extra: Any) -> Any:
-    body = {"customer_ids": customer_ids, "purpose": "跟进合作", "duration_hours": 2, **extra}
+    body = {
+        "purpose_code": "contract",
+        "customer_ids": customer_ids,
+        "purpose": "跟进合作",
+        "duration_hours": 2,
+        **extra,
+    }
     return client.post(URL, json=body, headers=headers)
 
 

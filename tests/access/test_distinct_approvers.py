@@ -62,7 +62,12 @@ def test_a_request_no_set_of_distinct_officers_can_approve_is_refused(
 ) -> None:
     """The test company has one security officer: a head's 机密 request would wait for ever."""
     customer = create_customer(client, login(client, "zhaoliu"), level="confidential")
-    body = {"customer_ids": [customer["id"]], "purpose": "跟进合作", "duration_hours": 2}
+    body = {
+        "purpose_code": "contract",
+        "customer_ids": [customer["id"]],
+        "purpose": "跟进合作",
+        "duration_hours": 2,
+    }
     refused = client.post(URL, json=body, headers=login(client, "wangwu"))
     assert refused.status_code == 409, refused.text
     assert refused.json()["code"] == "approvers_unavailable"
@@ -85,7 +90,12 @@ def test_one_officer_does_not_approve_twice(client: TestClient, org: Org) -> Non
         roles=[Role.SECURITY_OFFICER.value],
     )
     customer = create_customer(client, login(client, "zhaoliu"), level="confidential")
-    body = {"customer_ids": [customer["id"]], "purpose": "跟进合作", "duration_hours": 2}
+    body = {
+        "purpose_code": "contract",
+        "customer_ids": [customer["id"]],
+        "purpose": "跟进合作",
+        "duration_hours": 2,
+    }
     filed = client.post(URL, json=body, headers=login(client, "wangwu"))
     assert filed.status_code == 201, filed.text
     request = filed.json()

@@ -26,12 +26,12 @@ from baomi.access.service import submit
 from baomi.audit.context import CLI_CONTEXT, RequestContext
 from baomi.audit.models import audit_events
 from baomi.customers.facts import customer_facts
+from baomi.customers.vault import Vault
 from baomi.errors import NotFound, ValidationFailed
 from baomi.security.actor import Actor
-from baomi.security.levels import Approver, LevelRule, Levels
+from baomi.security.levels import Approver, LevelRule
 from baomi.uow import unit_of_work
 from tests.support.api import create_customer, login
-from tests.support.levels import DEFAULT_LEVELS
 from tests.support.org import Org
 from tests.support.org import actor as load
 
@@ -62,7 +62,7 @@ class PinKind:
         *,
         actor: Actor,
         ctx: RequestContext,
-        levels: Levels,
+        vault: Vault,
         request_in: PinIn,
         now: datetime,
     ) -> Filing:
@@ -87,7 +87,7 @@ class PinKind:
         *,
         actor: Actor,
         ctx: RequestContext,
-        levels: Levels,
+        vault: Vault,
         request: Filed,
         now: datetime,
     ) -> Effect:
@@ -113,7 +113,9 @@ def pin(monkeypatch: pytest.MonkeyPatch) -> PinKind:
     return catalog.register(PinKind())
 
 
-def _file(engine: Engine, org: Org, pin: PinKind, customer_ids: list[str]) -> AccessRequestOut:
+def _file(
+    engine: Engine, vault: Vault, org: Org, pin: PinKind, customer_ids: list[str]
+) -> AccessRequestOut:
     zhangsan = load(engine, org, "zhangsan")
     with unit_of_work(engine) as conn:
         return submit(
@@ -123,7 +125,7 @@ def _file(engine: Engine, org: Org, pin: PinKind, customer_ids: list[str]) -> Ac
             ctx=CLI_CONTEXT,
             request_in=PinIn(customer_ids=customer_ids, note="重点客户，请勿外传"),
             mail=False,
-            levels=DEFAULT_LEVELS,
+            vault=vault,
         )
 
 
@@ -138,13 +140,13 @@ def _events(engine: Engine, request_id: str) -> list[tuple[str, str, Any]]:
 
 
 def test_a_registered_kind_runs_through_the_one_machine(
-    client: TestClient, engine: Engine, org: Org, pin: PinKind
+    client: TestClient, engine: Engine, vault: Vault, org: Org, pin: PinKind
 ) -> None:
     zhangsan, wangwu = login(client, "zhangsan"), login(client, "wangwu")
     officer = login(client, "baomiyuan")
     customer = create_customer(client, zhangsan, level="secret")
 
-    filed = _file(engine, org, pin, [customer["id"]])
+    filed = _file(engine, vault, org, pin, [customer["id"]])
     # Routed by the kind's rule: the officer only, where an access request needs two heads.
     assert (filed.kind, filed.status, filed.purpose) == (
         "test_pin",
@@ -186,16 +188,18 @@ def test_a_registered_kind_runs_through_the_one_machine(
 
 
 def test_a_rejection_runs_the_kinds_own_release(
-    client: TestClient, engine: Engine, org: Org, pin: PinKind
+    client: TestClient, engine: Engine, vault: Vault, org: Org, pin: PinKind
 ) -> None:
     customer = create_customer(client, login(client, "zhangsan"), level="normal")
-    filed = _file(engine, org, pin, [customer["id"]])
+    filed = _file(engine, vault, org, pin, [customer["id"]])
     rejected = client.post(f"{URL}/{filed.id}/reject", headers=login(client, "baomiyuan"))
     assert rejected.status_code == 200 and rejected.json()["status"] == "rejected"
     assert (pin.released, pin.pinned) == ([filed.id], [])
 
 
-def test_the_kind_checks_what_a_request_must_be(engine: Engine, org: Org, pin: PinKind) -> None:
+def test_the_kind_checks_what_a_request_must_be(
+    engine: Engine, vault: Vault, org: Org, pin: PinKind
+) -> None:
     zhangsan = load(engine, org, "zhangsan")
     with pytest.raises(ValidationFailed), unit_of_work(engine) as conn:
         submit(
@@ -205,7 +209,7 @@ def test_the_kind_checks_what_a_request_must_be(engine: Engine, org: Org, pin: P
             ctx=CLI_CONTEXT,
             request_in=PinIn(customer_ids=[], note=" "),
             mail=False,
-            levels=DEFAULT_LEVELS,
+            vault=vault,
         )
 
 

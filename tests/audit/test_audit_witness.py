@@ -27,6 +27,7 @@ from baomi.audit.runner import external_checkpoints, seal_now
 from baomi.audit.settings import AuditSettings
 from baomi.audit.verify import verify
 from baomi.audit.witness import Witness, format_request
+from baomi.audit.witness_client import HttpWitness
 from baomi.cli.witness import create_witness_app
 from tests.audit.conftest import add_events, attacker
 
@@ -90,6 +91,15 @@ def test_witness_protocol(sqlite_engine: Engine, signer: Ed25519Signer, tmp_path
         .get("/checkpoint", params={"origin": signer.verifier.name})
         .text.startswith(notes[1])
     )
+    # Back only at its operator's word, keeping the high-water mark and a record (issue 17.6).
+    origin = signer.verifier.name
+    record = again.accept_restore(notes[0])
+    assert (record["superseded_size"], record["restored_size"]) == (7, 4)
+    state = again.state(origin)
+    assert state is not None and (state["size"], state["high_water"]) == (4, 7)
+    served = TestClient(create_witness_app(again)).get("/restores", params={"origin": origin})
+    assert [r["restored_size"] for r in served.json()] == [4]
+    assert post(format_request(4, good, notes[1])).status_code == 200  # forward again, proven
 
 
 @pytest.fixture
@@ -155,5 +165,5 @@ def test_restored_database_is_caught_by_the_witness(
 
             sealed = seal(conn, signer)
             assert sealed is not None
-            send(conn, open_checkpoint(sealed.note, signer.verifier), url, None)
+            send(conn, open_checkpoint(sealed.note, signer.verifier), HttpWitness(url, None))
     assert isinstance(Verifier.parse(witness.signer.verifier.vkey), Verifier)

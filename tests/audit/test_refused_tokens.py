@@ -45,6 +45,20 @@ def test_a_role_refusal_over_the_api_is_on_record(client: TestClient, engine: En
     assert reasons == ["role_lacks_permission"]
 
 
+def test_role_refusals_are_sampled_per_person(client: TestClient, engine: Engine) -> None:
+    """A script looping over a forbidden route: ten on record, the rest counted in the next."""
+    headers = login(client, "zhangsan")
+    for _ in range(14):
+        assert client.get("/api/v1/users", headers=headers).status_code == 403
+    recorded = _refusals(engine, "api:call")
+    assert len(recorded) == 10
+    assert {reason for reason, _ in recorded} == {"role_lacks_permission"}
+    assert all("suppressed" not in (details or {}) for _, details in recorded)
+    # Another person has a window of their own.
+    assert client.get("/api/v1/users", headers=login(client, "lisi")).status_code == 403
+    assert len(_refusals(engine, "api:call")) == 11
+
+
 def test_the_sampler_carries_what_it_left_out_into_the_next_window() -> None:
     now = [0.0]
     sampler = RefusalSampler(burst=2, window_seconds=60, monotonic=lambda: now[0])

@@ -34,17 +34,26 @@ def flip(data: bytes, position: int, mask: int) -> bytes:
 @given(plaintext=st.binary(max_size=256), place=places)
 def test_round_trip(plaintext: bytes, place: Place) -> None:
     table, field, record = place
-    ct = CIPHER.encrypt(table=table, field=field, record_id=record, plaintext=plaintext)
+    ct = CIPHER.encrypt(
+        revision=None, table=table, field=field, record_id=record, plaintext=plaintext
+    )
     assert ct[0] == 1 and len(ct) == 1 + 12 + len(plaintext) + 16
-    assert CIPHER.decrypt(table=table, field=field, record_id=record, ciphertext=ct) == plaintext
+    assert (
+        CIPHER.decrypt(revision=None, table=table, field=field, record_id=record, ciphertext=ct)
+        == plaintext
+    )
 
 
 @given(plaintext=st.binary(max_size=64), data=st.data())
 def test_any_flipped_byte_is_rejected(plaintext: bytes, data: st.DataObject) -> None:
-    ct = CIPHER.encrypt(table="customers", field="phones", record_id="r1", plaintext=plaintext)
+    ct = CIPHER.encrypt(
+        revision=None, table="customers", field="phones", record_id="r1", plaintext=plaintext
+    )
     tampered = flip(ct, data.draw(st.integers(0, len(ct) - 1)), data.draw(st.integers(1, 255)))
     with pytest.raises(DecryptionError):
-        CIPHER.decrypt(table="customers", field="phones", record_id="r1", ciphertext=tampered)
+        CIPHER.decrypt(
+            revision=None, table="customers", field="phones", record_id="r1", ciphertext=tampered
+        )
 
 
 @given(source=places, target=places)
@@ -54,53 +63,78 @@ def test_a_ciphertext_moved_to_another_table_field_or_record_is_rejected(
     if source == target:
         return
     ct = CIPHER.encrypt(
-        table=source[0], field=source[1], record_id=source[2], plaintext=b"13800138000"
+        revision=None,
+        table=source[0],
+        field=source[1],
+        record_id=source[2],
+        plaintext=b"13800138000",
     )
     with pytest.raises(DecryptionError):
-        CIPHER.decrypt(table=target[0], field=target[1], record_id=target[2], ciphertext=ct)
+        CIPHER.decrypt(
+            revision=None, table=target[0], field=target[1], record_id=target[2], ciphertext=ct
+        )
 
 
 def test_length_prefixes_keep_contexts_apart() -> None:
     # Without length prefixes ("ab", "c") and ("a", "bc") would be the same AAD.
-    ct = CIPHER.encrypt(table="ab", field="c", record_id="r", plaintext=b"x")
+    ct = CIPHER.encrypt(revision=None, table="ab", field="c", record_id="r", plaintext=b"x")
     with pytest.raises(DecryptionError):
-        CIPHER.decrypt(table="a", field="bc", record_id="r", ciphertext=ct)
+        CIPHER.decrypt(revision=None, table="a", field="bc", record_id="r", ciphertext=ct)
     assert encode_aad(b"ab", b"c") != encode_aad(b"a", b"bc")
 
 
 def test_a_ciphertext_under_another_data_key_or_key_id_is_rejected() -> None:
-    ct = CIPHER.encrypt(table="customers", field="name", record_id="r1", plaintext=b"x")
+    ct = CIPHER.encrypt(
+        revision=None, table="customers", field="name", record_id="r1", plaintext=b"x"
+    )
     for other in (FieldCipher(KEY, "dk-2"), FieldCipher(new_data_key(), "dk-1")):
         with pytest.raises(DecryptionError):
-            other.decrypt(table="customers", field="name", record_id="r1", ciphertext=ct)
+            other.decrypt(
+                revision=None, table="customers", field="name", record_id="r1", ciphertext=ct
+            )
 
 
 def test_field_aad_is_the_documented_layout() -> None:
     """The AAD is table, field, record and data-key id, length-prefixed (C4.2.2)."""
     for record in ("r1", "r2", "r1"):  # the last record's part is remembered: check it is right
-        ct = CIPHER.encrypt(table="customers", field="name", record_id=record, plaintext=b"x")
+        ct = CIPHER.encrypt(
+            revision=None, table="customers", field="name", record_id=record, plaintext=b"x"
+        )
         aad = encode_aad(b"baomi:field", b"\x01", b"dk-1", b"customers", b"name", record.encode())
         assert AESGCM(KEY).decrypt(ct[1:13], ct[13:], aad) == b"x"
+    # With a revision (issue 17.9) the record part is the id and the revision, 8 bytes big-endian.
+    ct = CIPHER.encrypt(table="customers", field="name", record_id="r1", plaintext=b"x", revision=3)
+    record = encode_aad(b"r1", (3).to_bytes(8, "big"))
+    aad = encode_aad(b"baomi:field", b"\x01", b"dk-1", b"customers", b"name") + record
+    assert AESGCM(KEY).decrypt(ct[1:13], ct[13:], aad) == b"x"
 
 
 def test_interleaved_records_on_one_cipher_stay_bound_to_their_own() -> None:
     cipher = FieldCipher(new_data_key(), "dk-3")
     records = ["r1", "r2", "r10", ""]
     cts = {
-        r: cipher.encrypt(table="customers", field="name", record_id=r, plaintext=r.encode())
+        r: cipher.encrypt(
+            revision=None, table="customers", field="name", record_id=r, plaintext=r.encode()
+        )
         for r in records
     }
     for record in ["r1", "r2", "r2", "r1", "r10", "", "r1"]:
         ct = cts[record]
         assert (
-            cipher.decrypt(table="customers", field="name", record_id=record, ciphertext=ct)
+            cipher.decrypt(
+                revision=None, table="customers", field="name", record_id=record, ciphertext=ct
+            )
             == record.encode()
         )
         for other in records:
             if other != record:  # right after a success on `record`, a moved ciphertext fails
                 with pytest.raises(DecryptionError):
                     cipher.decrypt(
-                        table="customers", field="name", record_id=record, ciphertext=cts[other]
+                        revision=None,
+                        table="customers",
+                        field="name",
+                        record_id=record,
+                        ciphertext=cts[other],
                     )
 
 
@@ -108,7 +142,9 @@ def test_threads_sharing_a_cipher_never_open_another_records_ciphertext() -> Non
     cipher = FieldCipher(new_data_key(), "dk-4")
     records = [f"record-{n}" for n in range(6)]
     cts = {
-        r: cipher.encrypt(table="customers", field="notes", record_id=r, plaintext=r.encode())
+        r: cipher.encrypt(
+            revision=None, table="customers", field="notes", record_id=r, plaintext=r.encode()
+        )
         for r in records
     }
     failures: list[str] = []
@@ -119,12 +155,22 @@ def test_threads_sharing_a_cipher_never_open_another_records_ciphertext() -> Non
         other = cts[records[(records.index(record) + 1) % len(records)]]
         for _ in range(2_000):
             got = cipher.decrypt(
-                table="customers", field="notes", record_id=record, ciphertext=cts[record]
+                revision=None,
+                table="customers",
+                field="notes",
+                record_id=record,
+                ciphertext=cts[record],
             )
             if got != record.encode():
                 failures.append(f"{record} read {got!r}")
             try:
-                cipher.decrypt(table="customers", field="notes", record_id=record, ciphertext=other)
+                cipher.decrypt(
+                    revision=None,
+                    table="customers",
+                    field="notes",
+                    record_id=record,
+                    ciphertext=other,
+                )
                 failures.append(f"{record} opened a moved ciphertext")
             except DecryptionError:
                 pass
@@ -140,12 +186,16 @@ def test_threads_sharing_a_cipher_never_open_another_records_ciphertext() -> Non
 @pytest.mark.parametrize("ct", [b"", b"\x01", b"\x01" + bytes(27), b"\x02" + bytes(40)])
 def test_malformed_ciphertexts_are_rejected(ct: bytes) -> None:
     with pytest.raises(DecryptionError):
-        CIPHER.decrypt(table="customers", field="name", record_id="r1", ciphertext=ct)
+        CIPHER.decrypt(
+            revision=None, table="customers", field="name", record_id="r1", ciphertext=ct
+        )
 
 
 def test_nonces_never_repeat() -> None:
     cts = [
-        CIPHER.encrypt(table="customers", field="name", record_id="r1", plaintext=b"same")
+        CIPHER.encrypt(
+            revision=None, table="customers", field="name", record_id="r1", plaintext=b"same"
+        )
         for _ in range(20_000)
     ]
     assert len({ct[1:13] for ct in cts}) == len(cts)
@@ -251,3 +301,23 @@ def test_chunks_of_another_attachment_are_rejected() -> None:
         open_all(cts, attachment_id="att-2")
     with pytest.raises(DecryptionError):
         CIPHER.decrypt_chunk(attachment_id="att-1", seq=1, final=False, ciphertext=cts[1])
+
+
+def test_an_older_revision_of_a_field_fails() -> None:
+    """Issue 17.9: a field's ciphertext is bound to the record's revision, so putting back an
+    older ciphertext of the same field of the same record fails once the record moved on."""
+    old = CIPHER.encrypt(
+        table="customers", field="phones", record_id="r1", plaintext=b"old", revision=1
+    )
+    new = CIPHER.encrypt(
+        table="customers", field="phones", record_id="r1", plaintext=b"new", revision=2
+    )
+    opened = CIPHER.decrypt(
+        table="customers", field="phones", record_id="r1", ciphertext=new, revision=2
+    )
+    assert opened == b"new"
+    for revision in (2, None):
+        with pytest.raises(DecryptionError):
+            CIPHER.decrypt(
+                table="customers", field="phones", record_id="r1", ciphertext=old, revision=revision
+            )

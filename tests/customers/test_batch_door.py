@@ -86,7 +86,12 @@ def _events(engine: Engine, batch_id: str) -> list[Any]:
 
 
 def _grant(
-    engine: Engine, org: Org, grantee: str, customer_id: str, fields: list[str] | None
+    engine: Engine,
+    vault: Vault,
+    org: Org,
+    grantee: str,
+    customer_id: str,
+    fields: list[str] | None,
 ) -> None:
     now, officer = clock.utcnow(), actor(engine, org, "baomiyuan")
     with unit_of_work(engine) as conn:
@@ -101,6 +106,7 @@ def _grant(
             ends_at=now + timedelta(hours=1),
             purpose="批量读取测试",
             now=now,
+            tags=vault.tags,
         )
 
 
@@ -205,8 +211,8 @@ def test_a_grant_limited_to_fields_opens_those_fields_only(
 ) -> None:
     """C4.3.1: a grant covers its fields for its window; the rest of the record is withheld."""
     limited, whole, ungranted = filed["zhangsan"]
-    _grant(engine, org, "zhaoliu", limited, ["name", "phones"])
-    _grant(engine, org, "zhaoliu", whole, None)
+    _grant(engine, vault, org, "zhaoliu", limited, ["name", "phones"])
+    _grant(engine, vault, org, "zhaoliu", whole, None)
     result = _read(engine, vault, people["zhaoliu"], [limited, whole, ungranted])
     by_id = {r.id: r for r in result.records}
     assert set(by_id) == {limited, whole}
@@ -334,7 +340,7 @@ def test_the_same_answers_as_one_single_read_each(
     filed: dict[str, list[str]],
 ) -> None:
     """Whatever the mix of ids and reader, the batch answers what `service.get` answers."""
-    _grant(engine, org, "zhaoliu", filed["zhangsan"][0], ["name", "emails", "notes"])
+    _grant(engine, vault, org, "zhaoliu", filed["zhangsan"][0], ["name", "emails", "notes"])
     pool = [*_all(filed), new_id(), "bad-id"]
     rng = random.Random(11)
     for _ in range(6):
@@ -412,7 +418,7 @@ def test_a_strangers_probe_costs_one_grant_query_per_chunk(
     statements: list[str],
 ) -> None:
     """Grants are looked up customer by customer only where an active grant covers one."""
-    _grant(engine, org, "sunqi", filed["zhangsan"][0], ["name"])
+    _grant(engine, vault, org, "sunqi", filed["zhangsan"][0], ["name"])
     monkeypatch.setattr(batch, "CHUNK", 4)
     statements.clear()
     result = _read(engine, vault, people["sunqi"], _all(filed))

@@ -57,6 +57,7 @@ def test_full_record_round_trip_with_masks(client: TestClient) -> None:
         f"/api/v1/customers/{created['id']}/reveal",
         json={
             "fields": ["id_number", "payment_methods", "notes"],
+            "purpose": "contract",
             "reason_code": "contract_work",
             "reason": "签合同核对",
         },
@@ -185,7 +186,12 @@ def test_reveal_is_rate_limited_and_denials_are_audited(
     created = create_customer(client, headers, notes="n")
     limit = vault.limits.per_hour
     url = f"/api/v1/customers/{created['id']}/reveal"
-    body = {"fields": ["notes"], "reason_code": "customer_contact", "reason": "核对"}
+    body = {
+        "fields": ["notes"],
+        "purpose": "contract",
+        "reason_code": "customer_contact",
+        "reason": "核对",
+    }
     with engine.begin() as conn:  # pretend the limit is almost used up
         rows = [
             {

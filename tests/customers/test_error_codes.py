@@ -144,7 +144,12 @@ def test_duplicate_check_and_reveal_inputs_have_codes(client: TestClient) -> Non
     customer = create_customer(client, headers)
     reveal = client.post(
         f"/api/v1/customers/{customer['id']}/reveal",
-        json={"fields": ["nope"], "reason_code": "contract_work", "reason": "核对"},
+        json={
+            "fields": ["nope"],
+            "purpose": "contract",
+            "reason_code": "contract_work",
+            "reason": "核对",
+        },
         headers=headers,
     )
     assert [(e["field"], e["code"]) for e in reveal.json()["errors"]] == [

@@ -17,7 +17,8 @@ from baomi.config import Settings
 from baomi.crypto.keys import KeyProvider
 from baomi.customers.fields import FIELDS
 from baomi.customers.vault import Vault
-from baomi.security.levels import Approver, LevelConfigError, build_levels, load_levels
+from baomi.security.level_file import load_levels
+from baomi.security.levels import Approver, LevelConfigError, build_levels
 from baomi.security.policy import Sensitivity
 from tests.support.api import create_customer, login
 from tests.support.org import Org

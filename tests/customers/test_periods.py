@@ -24,7 +24,7 @@ from baomi.customers.models import customers
 from baomi.customers.periods import lapse_confidentiality_periods
 from baomi.customers.schemas import CustomerIn, CustomerPatch
 from baomi.customers.vault import Vault
-from baomi.security.levels import Levels, build_levels
+from baomi.security.levels import build_levels
 from baomi.uow import unit_of_work
 from tests.support.api import PROVENANCE, create_customer, login
 from tests.support.levels import DEFAULT_LEVELS
@@ -187,12 +187,10 @@ def _file(engine: Engine, vault: Vault, org: Org, level: str, until: int | None,
     return customer_id
 
 
-def _lapse(
-    engine: Engine, day: date, at: time = time(0, 0), levels: Levels = DEFAULT_LEVELS
-) -> int:
+def _lapse(engine: Engine, vault: Vault, day: date, at: time = time(0, 0)) -> int:
     with unit_of_work(engine) as conn:
         now = datetime.combine(day, at, tzinfo=UTC)
-        return lapse_confidentiality_periods(conn, now=now, levels=levels)
+        return lapse_confidentiality_periods(conn, now=now, vault=vault)
 
 
 def _state(engine: Engine) -> dict[str, tuple[str, date | None]]:
@@ -230,9 +228,9 @@ def test_lapse_lowers_exactly_the_ended_periods_once(
             .values(deleted_at=datetime.now(UTC))
         )
     last_day = TODAY + timedelta(days=5)
-    assert _lapse(engine, last_day, time(23, 59, 59)) == 0  # the last day the level holds
+    assert _lapse(engine, vault, last_day, time(23, 59, 59)) == 0  # the last day the level holds
 
-    assert _lapse(engine, last_day + timedelta(days=1)) == 2
+    assert _lapse(engine, vault, last_day + timedelta(days=1)) == 2
     state = _state(engine)
     assert state[ends_soon] == ("secret", None)
     assert state[secret_soon] == ("normal", None)
@@ -253,9 +251,9 @@ def test_lapse_lowers_exactly_the_ended_periods_once(
         (None, "allow", "confidentiality_period_ended")
     }
 
-    assert _lapse(engine, last_day + timedelta(days=1)) == 0  # run twice: nothing more
+    assert _lapse(engine, vault, last_day + timedelta(days=1)) == 0  # run twice: nothing more
     assert _state(engine) == state and len(_lapse_events(engine)) == 2
-    assert _lapse(engine, TODAY + timedelta(days=11)) == 1
+    assert _lapse(engine, vault, TODAY + timedelta(days=11)) == 1
     assert _state(engine)[ends_later] == ("secret", None)
 
 
@@ -273,5 +271,5 @@ def test_lapse_goes_where_the_rule_says(
 ) -> None:
     own = confidential_lapses_to_normal
     customer_id = _file(engine, own, org, "confidential", 1, "一天机密")
-    assert _lapse(engine, TODAY + timedelta(days=2), levels=own.levels) == 1
+    assert _lapse(engine, own, TODAY + timedelta(days=2)) == 1
     assert _state(engine)[customer_id] == ("normal", None)

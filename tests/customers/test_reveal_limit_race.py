@@ -52,6 +52,7 @@ def test_simultaneous_reveals_never_pass_the_limit(engine: Engine, org: Org, vau
                     vault=limited,
                     customer_id=customer.id,
                     fields=["notes"],
+                    purpose="contract",
                     reason_code="customer_contact",
                     reason="核对",
                 )

@@ -56,6 +56,7 @@ def _reveal(
             vault=vault,
             customer_id=customer_id,
             fields=["notes"],
+            purpose="contract",
             reason_code=code,
             reason=text,
         )
@@ -153,12 +154,22 @@ def test_reason_code_and_text_are_checked_and_audited(
     _reveal(engine, vault, handler, customer_id, code="complaint", text="  处理投诉 #123 \n")
     [event] = _reveal_events(engine, customer_id)
     # The person's statement, trimmed; never the revealed value itself.
-    assert event.details == {"reason_code": "complaint", "reason_text": "处理投诉 #123"}
+    assert event.details == {
+        "purpose": "contract",
+        "reason_code": "complaint",
+        "reason_text": "处理投诉 #123",
+    }
     assert SECRET_NOTE not in repr(tuple(event))
 
 
 def _reveal_api(client: TestClient, headers: dict[str, str], customer_id: str, **body: Any) -> Any:
-    payload = {"fields": ["notes"], "reason_code": "customer_contact", "reason": "回访客户", **body}
+    payload = {
+        "fields": ["notes"],
+        "purpose": "contract",
+        "reason_code": "customer_contact",
+        "reason": "回访客户",
+        **body,
+    }
     return client.post(f"/api/v1/customers/{customer_id}/reveal", json=payload, headers=headers)
 
 
@@ -168,9 +179,10 @@ def test_reveal_body_through_the_api(client: TestClient, engine: Engine) -> None
     url = f"/api/v1/customers/{created['id']}/reveal"
     old_body = client.post(url, json={"fields": ["notes"], "reason": "核对"}, headers=headers)
     assert old_body.status_code == 422
-    assert [e["field"] for e in old_body.json()["errors"]] == ["reason_code"]
+    # A body from before reason codes (and purposes, issue 12) names what it lacks.
+    assert [e["field"] for e in old_body.json()["errors"]] == ["reason_code", "purpose"]
     for body, field in (
-        ({"reason_code": "nope"}, "reason_code"),
+        ({"purpose": "contract", "reason_code": "nope"}, "reason_code"),
         ({"reason": "   "}, "reason"),
         ({"reason": "x" * 501}, "reason"),
     ):
@@ -180,7 +192,11 @@ def test_reveal_body_through_the_api(client: TestClient, engine: Engine) -> None
     shown = _reveal_api(client, headers, created["id"], reason="  回访客户  ")
     assert shown.status_code == 200 and shown.json()["data"] == {"notes": SECRET_NOTE}
     [event] = _reveal_events(engine, created["id"])
-    assert event.details == {"reason_code": "customer_contact", "reason_text": "回访客户"}
+    assert event.details == {
+        "purpose": "contract",
+        "reason_code": "customer_contact",
+        "reason_text": "回访客户",
+    }
 
 
 def test_step_up_through_the_api(client: TestClient, clock: FakeClock) -> None:

@@ -159,6 +159,7 @@ def test_every_record_is_valid_and_complete(demo: Demo) -> None:
                     vault=demo.vault,
                     customer_id=item.id,
                     fields=["id_number", "phones", "emails", "contacts", "payment_methods"],
+                    purpose="contract",
                     reason_code="compliance_check",
                     reason="演示数据校验",
                 )

@@ -89,7 +89,12 @@ def test_access_lasts_no_longer_than_the_level_allows(
     lisi = login(client, "lisi")
 
     def ask(hours: int) -> Any:
-        body = {"customer_ids": [customer["id"]], "purpose": "跟进合作", "duration_hours": hours}
+        body = {
+            "purpose_code": "contract",
+            "customer_ids": [customer["id"]],
+            "purpose": "跟进合作",
+            "duration_hours": hours,
+        }
         return client.post("/api/v1/access-requests", json=body, headers=lisi)
 
     too_long = ask(longest + 1)
@@ -102,7 +107,12 @@ def test_access_lasts_no_longer_than_the_level_allows(
 def test_a_request_for_several_levels_is_bounded_by_the_highest(client: TestClient) -> None:
     zhaoliu = login(client, "zhaoliu")
     ids = [create_customer(client, zhaoliu, level=lv)["id"] for lv in ("normal", "confidential")]
-    body = {"customer_ids": ids, "purpose": "跟进合作", "duration_hours": 8 * 24}
+    body = {
+        "purpose_code": "contract",
+        "customer_ids": ids,
+        "purpose": "跟进合作",
+        "duration_hours": 8 * 24,
+    }
     refused = client.post("/api/v1/access-requests", json=body, headers=login(client, "lisi"))
     assert refused.status_code == 422, refused.text
     assert _codes(refused) == ["grant_too_long"]

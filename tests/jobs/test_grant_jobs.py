@@ -13,6 +13,7 @@ from baomi.audit.models import audit_events
 from baomi.auth import lockout
 from baomi.auth.models import login_throttles
 from baomi.config import Settings
+from baomi.customers.vault import Vault
 from baomi.jobs.catalog import default_registry
 from baomi.jobs.runner import JobRunner
 from baomi.notifications.models import notifications
@@ -21,8 +22,8 @@ from tests.support.api import create_customer, login
 from tests.support.org import Org
 
 
-def _runner(engine: Engine) -> JobRunner:
-    return JobRunner(engine, default_registry(Settings()))
+def _runner(engine: Engine, vault: Vault) -> JobRunner:
+    return JobRunner(engine, default_registry(Settings(), vault))
 
 
 def _notes(engine: Engine, kind: str) -> list[Any]:
@@ -49,12 +50,12 @@ def _grant(client: TestClient, officer: dict[str, str], org: Org, hours: int) ->
 
 
 def test_reminder_a_day_before_the_end_and_only_once(
-    client: TestClient, engine: Engine, org: Org
+    client: TestClient, engine: Engine, vault: Vault, org: Org
 ) -> None:
     officer = login(client, "baomiyuan")
     grant = _grant(client, officer, org, hours=24)
     ends_at = datetime.fromisoformat(grant["ends_at"])
-    runner = _runner(engine)
+    runner = _runner(engine, vault)
     assert runner.run_one("grants.remind", now=ends_at - timedelta(hours=25)).counts == {
         "grants": 0,
         "notifications": 0,
@@ -74,13 +75,15 @@ def test_reminder_a_day_before_the_end_and_only_once(
     assert len(_notes(engine, "grant_expiring")) == 1
 
 
-def test_expiry_is_told_once_and_audited(client: TestClient, engine: Engine, org: Org) -> None:
+def test_expiry_is_told_once_and_audited(
+    client: TestClient, engine: Engine, vault: Vault, org: Org
+) -> None:
     officer = login(client, "baomiyuan")
     grant = _grant(client, officer, org, hours=2)
     revoked = _grant(client, officer, org, hours=2)
     assert client.post(f"/api/v1/grants/{revoked['id']}/revoke", headers=officer).status_code == 200
     ends_at = datetime.fromisoformat(grant["ends_at"])
-    runner = _runner(engine)
+    runner = _runner(engine, vault)
     assert runner.run_one("grants.expire", now=ends_at - timedelta(seconds=1)).counts == {
         "grants": 0,
         "notifications": 0,
@@ -105,13 +108,18 @@ def test_expiry_is_told_once_and_audited(client: TestClient, engine: Engine, org
 
 
 def test_grants_of_one_request_are_told_together(
-    client: TestClient, engine: Engine, org: Org
+    client: TestClient, engine: Engine, vault: Vault, org: Org
 ) -> None:
     zhangsan = login(client, "zhangsan")
     customers = [create_customer(client, zhangsan)["id"] for _ in range(3)]
     filed = client.post(
         "/api/v1/access-requests",
-        json={"customer_ids": customers, "purpose": "季度回访", "duration_hours": 48},
+        json={
+            "purpose_code": "contract",
+            "customer_ids": customers,
+            "purpose": "季度回访",
+            "duration_hours": 48,
+        },
         headers=login(client, "zhaoliu"),
     ).json()
     approved = client.post(
@@ -119,7 +127,7 @@ def test_grants_of_one_request_are_told_together(
     ).json()
     decided = next(n for n in _notes(engine, "request_decided"))
     ends_at = datetime.fromisoformat(decided.params["ends_at"])
-    runner = _runner(engine)
+    runner = _runner(engine, vault)
     runner.run_one("grants.remind", now=ends_at - timedelta(hours=12))
     runner.run_one("grants.expire", now=ends_at + timedelta(minutes=5))
     for kind in ("grant_expiring", "grant_expired"):
@@ -129,7 +137,7 @@ def test_grants_of_one_request_are_told_together(
         assert note.link == f"/access-requests/{filed['id']}"
 
 
-def test_purge_forgets_old_addresses_but_keeps_account_counts(engine: Engine) -> None:
+def test_purge_forgets_old_addresses_but_keeps_account_counts(engine: Engine, vault: Vault) -> None:
     policy = lockout.Policy()
     start = datetime.fromisoformat("2026-03-02T09:00:00+00:00")
     with unit_of_work(engine) as conn:
@@ -144,7 +152,7 @@ def test_purge_forgets_old_addresses_but_keeps_account_counts(engine: Engine) ->
             now=start + timedelta(minutes=50),
         )
     now = start + timedelta(seconds=policy.address_window_seconds + 60)
-    outcome = _runner(engine).run_one("auth.purge_throttles", now=now)
+    outcome = _runner(engine, vault).run_one("auth.purge_throttles", now=now)
     assert outcome.counts == {"deleted": 1}
     with engine.connect() as conn:
         keys = set(conn.execute(select(login_throttles.c.key)).scalars())

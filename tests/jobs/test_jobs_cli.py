@@ -9,17 +9,30 @@ from sqlalchemy import select
 
 from baomi import runtime
 from baomi.audit.models import audit_events
+from baomi.customers.vault import Vault
 from baomi.jobs.catalog import default_registry
 from baomi.jobs.models import job_runs
 from tests.jobs.conftest import FakeClock, Invoke
 
-JOBS = ["grants.remind", "grants.expire", "mail.send", "levels.lapse", "auth.purge_throttles"]
+JOBS = [
+    "grants.remind",
+    "grants.expire",
+    "mail.send",
+    "levels.lapse",
+    "subject_requests.remind",
+    "auth.purge_throttles",
+]
 
 
 def test_run_once_runs_what_is_due_then_nothing(
     cli_home: Path, cli: Invoke, clock: FakeClock
 ) -> None:
-    assert default_registry(runtime.get_settings()).names == JOBS
+    assert (
+        default_registry(
+            runtime.get_settings(), Vault.from_provider(runtime.get_key_provider())
+        ).names
+        == JOBS
+    )
     first = cli("jobs", "run", "--once")
     assert first.exit_code == 0, first.output
     for name in JOBS:

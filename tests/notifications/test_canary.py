@@ -27,6 +27,7 @@ from baomi.grants import expiry
 from baomi.notifications import outbox, triggers
 from baomi.notifications.kinds import Kind
 from baomi.notifications.models import mail_outbox, notifications
+from baomi.subject_requests import reminders
 from baomi.uow import unit_of_work
 from tests.notifications.conftest import People, Sink
 from tests.support.api import create_customer, login
@@ -86,6 +87,7 @@ def test_no_customer_data_in_notifications_or_mail(
     filed = client.post(
         "/api/v1/access-requests",
         json={
+            "purpose_code": "contract",
             "customer_ids": [customer["id"], revoked_customer["id"]],
             "purpose": f"跟进{record['name']}的续约",
             "duration_hours": 30,
@@ -166,6 +168,19 @@ def test_no_customer_data_in_notifications_or_mail(
             now=clock.utcnow(),
             mail=outbox.mail_enabled(mail_settings),
         )
+    # Issue 12 item 4: a data-subject request left past its due date (handler and officer).
+    asked = client.post(
+        "/api/v1/subject-requests",
+        json={
+            "customer_id": revoked_customer["id"],
+            "kind": "access",
+            "channel": "phone",
+            "identity_method": "known_contact",
+            "due_days": 1,
+        },
+        headers=people["sunqi"],
+    )
+    assert asked.status_code == 201, asked.text
     ends_at = datetime.fromisoformat(
         client.get(f"/api/v1/access-requests/{request_id}", headers=zhouba).json()["created_at"]
     ) + timedelta(hours=30)
@@ -173,6 +188,7 @@ def test_no_customer_data_in_notifications_or_mail(
         mail = outbox.mail_enabled(mail_settings)
         expiry.remind_expiring(conn, now=ends_at - timedelta(hours=1), mail=mail)
         expiry.notify_expired(conn, now=ends_at + timedelta(minutes=1), mail=mail)
+        reminders.remind_overdue(conn, now=ends_at + timedelta(minutes=1), mail=mail)
     outbox.send_due(engine, now=ends_at + timedelta(hours=1), settings=mail_settings)
 
     with engine.connect() as conn:

@@ -42,6 +42,10 @@ FULL = {
     "target_version": 2,
     "display_name": "张三",
     "limit": 60,
+    # Issue 12 item 4: an overdue data-subject request.
+    "subject_kind": "access",
+    "due_on": "2026-03-03",
+    "days": 2,
 }
 VARIANTS = [
     (kind, extra)

@@ -21,7 +21,12 @@ URL = "/api/v1/access-requests"
 
 
 def _ask(client: TestClient, people: People, customer_ids: list[str], by: str = "zhaoliu") -> Any:
-    body = {"customer_ids": customer_ids, "purpose": "跟进合作", "duration_hours": 30}
+    body = {
+        "purpose_code": "contract",
+        "customer_ids": customer_ids,
+        "purpose": "跟进合作",
+        "duration_hours": 30,
+    }
     response = client.post(URL, json=body, headers=people[by])
     assert response.status_code == 201, response.text
     return response.json()
@@ -140,7 +145,12 @@ def test_refused_actions_notify_nobody(
     customer = create_customer(client, people["zhangsan"])
     own = client.post(
         URL,
-        json={"customer_ids": [customer["id"]], "purpose": "自己的", "duration_hours": 1},
+        json={
+            "purpose_code": "contract",
+            "customer_ids": [customer["id"]],
+            "purpose": "自己的",
+            "duration_hours": 1,
+        },
         headers=people["zhangsan"],
     )
     assert own.status_code == 409

@@ -19,6 +19,8 @@ from sqlalchemy import Engine, select, update
 
 from baomi.audit.models import audit_events
 from baomi.customers.models import customers
+from baomi.customers.vault import Vault
+from baomi.grants import tags as grant_tags
 from baomi.grants.models import access_grants
 from baomi.keystore.models import data_keys
 from tests.support.api import create_customer, login
@@ -40,7 +42,12 @@ def _status(client: TestClient, headers: dict[str, str], customer_id: str) -> di
         "read": client.get(base, headers=headers).status_code,
         "reveal": client.post(
             f"{base}/reveal",
-            json={"fields": ["notes"], "reason_code": "other", "reason": "matrix check"},
+            json={
+                "fields": ["notes"],
+                "purpose": "contract",
+                "reason_code": "other",
+                "reason": "matrix check",
+            },
             headers=headers,
         ).status_code,
         "update": client.patch(
@@ -55,7 +62,7 @@ READ_ONLY = {"read": 200, "reveal": 200, "update": 403}
 
 
 @pytest.mark.parametrize("level", LEVELS)
-def test_matrix(client: TestClient, org: Org, engine: Engine, level: str) -> None:
+def test_matrix(client: TestClient, org: Org, engine: Engine, vault: Vault, level: str) -> None:
     people = {u: login(client, u) for u in org.user_ids}
     officer = people["baomiyuan"]
     # zhangsan (华东销售部) handles one customer; lisi (上海组, under 华东) another.
@@ -85,12 +92,18 @@ def test_matrix(client: TestClient, org: Org, engine: Engine, level: str) -> Non
         duration_hours=2,
         purpose="已过期",
     )
-    # Three hours pass for this grant (a grant may not be dated back: issue 17.8).
+    # Three hours pass for this grant (a grant may not be dated back: issue 17.8); the row is
+    # moved with its tag, as the clock would have moved it (issue 17.5).
     with engine.begin() as conn:
+        stored = conn.execute(
+            select(access_grants).where(access_grants.c.id == expired["id"])
+        ).one()
+        window = {"starts_at": now - timedelta(hours=3), "ends_at": now - timedelta(hours=1)}
+        tag = grant_tags.tag_of(vault.tags, {**stored._mapping, **window})
         conn.execute(
             update(access_grants)
             .where(access_grants.c.id == expired["id"])
-            .values(starts_at=now - timedelta(hours=3), ends_at=now - timedelta(hours=1))
+            .values(**window, row_tag=tag)
         )
     revoked = _grant(
         client,

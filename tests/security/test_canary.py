@@ -52,7 +52,12 @@ def _exercise(client: TestClient, record: dict[str, Any]) -> None:
     created = create_customer(client, headers, **record)
     url = f"/api/v1/customers/{created['id']}"
     client.get(url, headers=headers)
-    reveal = {"fields": ["notes"], "reason_code": "contract_work", "reason": "核对"}
+    reveal = {
+        "fields": ["notes"],
+        "purpose": "contract",
+        "reason_code": "contract_work",
+        "reason": "核对",
+    }
     client.post(f"{url}/reveal", json=reveal, headers=headers)
     client.get("/api/v1/customers", params={"q": record["name"]}, headers=headers)
     client.get("/api/v1/customers/check", params={"phone": record["phones"][0]}, headers=headers)

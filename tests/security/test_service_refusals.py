@@ -19,6 +19,7 @@ from sqlalchemy.engine import Connection
 from baomi.audit.context import CLI_CONTEXT
 from baomi.audit.models import audit_events
 from baomi.auth import lockout
+from baomi.crypto.row_tags import RowTagger
 from baomi.errors import BaomiError, Forbidden, ValidationFailed
 from baomi.grants import service as grants
 from baomi.grants.schemas import GrantIn
@@ -97,6 +98,7 @@ def test_the_officers_and_administrators_services_refuse_a_salesperson_on_record
                 ctx=ctx,
                 grant_in=grant_in,
                 levels=DEFAULT_LEVELS,
+                tags=RowTagger(bytes(32)),
                 max_hours=24,
                 mail=False,
             ),
@@ -104,7 +106,9 @@ def test_the_officers_and_administrators_services_refuse_a_salesperson_on_record
             "grant:manage",
         ),
         (
-            lambda c: grants.revoke_grant(c, actor=seller, ctx=ctx, grant_id=new_id(), mail=False),
+            lambda c: grants.revoke_grant(
+                c, actor=seller, ctx=ctx, grant_id=new_id(), mail=False, tags=RowTagger(bytes(32))
+            ),
             "grant:revoke",
             "grant:manage",
         ),

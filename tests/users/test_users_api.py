@@ -104,7 +104,9 @@ def test_the_administrators_puppet_head_reaches_nothing(
         json={"user_id": fakehead},
         headers=admin,
     )
-    assert head.status_code == 422  # not a head (yet): the role waits for the officer
+    # Not a head (yet): the role waits for the officer. The account's state, not the request,
+    # is what conflicts (issue 18 item 9).
+    assert head.status_code == 409 and head.json()["code"] == "head_role_required"
 
     # No password works before the person sets one; admin can only use the activation code...
     assert _password_login(client, "fakehead", "baomi-test-2026-pw").status_code == 401

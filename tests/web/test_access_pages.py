@@ -48,6 +48,7 @@ def _request_form(token: str, customer_id: str, **changes: str) -> dict[str, str
         "customer_ids": customer_id,
         "scope": "record",
         "purpose_code": "contract",
+        "processing_purpose": "contract",
         "purpose_text": "续签年度框架合同的报价",
         "duration_hours": "24",
         **changes,
@@ -238,7 +239,7 @@ def test_level_change_request_shows_from_and_to(
             customer_id=customer_id,
             change_in=LevelChangeIn(level="secret", reason="合同已结束，降为秘密"),
             mail=False,
-            levels=vault.levels,
+            vault=vault,
         )
     for approver in ("sunqi", "baomiyuan"):
         with browser(app) as client:
@@ -297,6 +298,7 @@ def test_request_and_approval_in_the_browser(
         page.goto(f"/access?customer={customer_id}")
         expect(page.locator("#customer-ids")).to_have_value(customer_id)
         page.locator("#purpose-code").select_option("contract")
+        page.locator("#processing-purpose").select_option("contract")
         page.locator("#purpose-text").fill(text)
         page.locator("#duration-hours").select_option("72")
         page.locator("form[action='/access/requests'] button[type=submit]").click()

@@ -97,6 +97,7 @@ def test_salesperson_pages(page: Page, live_server: LiveServer, vault: Vault) ->
         check(page, path)
     page.goto(f"/access?customer={other}")
     page.locator("#purpose-code").select_option("follow_up")
+    page.locator("#processing-purpose").select_option("contract")
     page.locator("#purpose-text").fill("回访")
     page.locator("form[action='/access/requests'] button[type=submit]").click()
     expect(page.locator(".notice")).to_be_visible()
@@ -117,13 +118,14 @@ def test_approver_access_page(page: Page, live_server: LiveServer, vault: Vault)
             actor=zhangsan,
             ctx=CLI_CONTEXT,
             request_in=AccessRequestIn(
+                purpose_code="contract",
                 customer_ids=[customer],
                 fields=["phones", "purchases"],
                 purpose="[contract] 年度合同报价",
                 duration_hours=72,
             ),
             mail=False,
-            levels=vault.levels,
+            vault=vault,
         )
     web_login(page, live_server, "sunqi")
     check(page, "/access")

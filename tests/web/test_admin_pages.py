@@ -284,7 +284,7 @@ def test_departments_tree_add_and_set_head(app: FastAPI, engine: Engine, org: Or
             "/admin/departments",
             data={"csrf_token": token, "name": "  ", "parent_id": "", "head_user_id": ""},
         )
-    assert not_a_head.status_code == 422 and "负责人必须具有部门负责人角色" in not_a_head.text
+    assert not_a_head.status_code == 409 and "负责人必须具有部门负责人角色" in not_a_head.text
     assert duplicate.status_code == 409 and "已有同名部门" in duplicate.text
     assert blank.status_code == 422 and "请填写部门名称" in blank.text
     with engine.connect() as conn:

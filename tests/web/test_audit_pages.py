@@ -148,6 +148,7 @@ def test_no_customer_data_on_the_page_or_in_the_proofs(
             vault=vault,
             customer_id=customer_id,
             fields=["phones"],
+            purpose="contract",
             reason_code=RevealReason.CUSTOMER_CONTACT,
             reason="回电确认交货时间",
         )

@@ -77,6 +77,7 @@ def test_confidential_reveal_dialog_asks_for_the_code_and_retries(
     notes.get_by_role("link", name="查看").click()
     dialog = page.locator("#reveal-dialog")
     expect(dialog).to_be_visible()
+    dialog.locator("#reveal-purpose").select_option("contract")
     dialog.locator("#reveal-reason-code").select_option("complaint")
     dialog.locator("#reveal-reason").fill("处理投诉")
     dialog.get_by_role("button", name="查看").click()

@@ -173,6 +173,7 @@ def test_edit_changes_only_what_changed_and_keeps_masked_values(
             vault=vault,
             customer_id=customer_id,
             fields=["notes", "id_number", "name", "payment_methods"],
+            purpose="contract",
             reason_code="compliance_check",
             reason="核对编辑结果",
         )
@@ -232,7 +233,12 @@ def test_a_customer_on_file_is_refused_in_the_form_with_a_one_click_request(
         token = page_token(client, "/customers/new")
         filed = client.post(
             f"/customers/{existing}/access-request",
-            data={"purpose": "跟进查重发现的客户", "duration_hours": "24", "csrf_token": token},
+            data={
+                "purpose": "跟进查重发现的客户",
+                "purpose_code": "contract",
+                "duration_hours": "24",
+                "csrf_token": token,
+            },
             headers={"HX-Request": "true"},
         )
     assert filed.status_code == 200 and 'id="access-requested"' in filed.text

@@ -148,14 +148,24 @@ def test_check_finds_a_customer_of_another_department_and_requests_access(
         assert purpose and purpose.group(1) == "跟进查重发现的客户"
         filed = client.post(
             f"/customers/{customer_id}/access-request",
-            data={"purpose": purpose.group(1), "duration_hours": "24", "csrf_token": token},
+            data={
+                "purpose": purpose.group(1),
+                "purpose_code": "contract",
+                "duration_hours": "24",
+                "csrf_token": token,
+            },
             headers=HTMX,
         )
         assert filed.status_code == 200 and 'id="access-requested"' in filed.text
         assert "孙七" in filed.text  # the customer's head decides
         again = client.post(
             f"/customers/{customer_id}/access-request",
-            data={"purpose": "再次申请", "duration_hours": "24", "csrf_token": token},
+            data={
+                "purpose": "再次申请",
+                "purpose_code": "contract",
+                "duration_hours": "24",
+                "csrf_token": token,
+            },
             headers=HTMX,
         )
     with engine.connect() as conn:
@@ -227,6 +237,7 @@ def test_record_masks_sensitive_fields_until_revealed_with_a_reason(
             url,
             data={
                 "field": ["notes", "id_number"],
+                "purpose": "contract",
                 "reason_code": "contract_work",
                 "reason": "核对合同条款",
                 "csrf_token": token,
@@ -240,6 +251,7 @@ def test_record_masks_sensitive_fields_until_revealed_with_a_reason(
             url,
             data={
                 "field": "notes",
+                "purpose": "contract",
                 "reason_code": "complaint",
                 "reason": "处理投诉",
                 "csrf_token": token,
@@ -337,6 +349,7 @@ def test_a_grant_gives_a_read_only_record(
         create_emergency_grant(
             conn,
             levels=DEFAULT_LEVELS,
+            tags=vault.tags,
             max_hours=24,
             actor=officer,
             ctx=CLI_CONTEXT,
@@ -382,6 +395,7 @@ def test_confidential_reveal_asks_for_the_code_then_reveals(
         token = page_token(client, f"/customers/{customer_id}")
         form = {
             "field": "notes",
+            "purpose": "contract",
             "reason_code": "complaint",
             "reason": "处理投诉",
             "csrf_token": token,
@@ -413,7 +427,13 @@ def test_salesperson_without_mfa_is_told_to_turn_it_on(
         token = page_token(client, f"/customers/{customer_id}")
         answer = client.post(
             f"/customers/{customer_id}/reveal",
-            data={"field": "notes", "reason_code": "other", "reason": "核对", "csrf_token": token},
+            data={
+                "field": "notes",
+                "purpose": "contract",
+                "reason_code": "other",
+                "reason": "核对",
+                "csrf_token": token,
+            },
             headers=HTMX,
         )
     assert "需要两步验证" in answer.text and 'href="/account/mfa"' in answer.text

@@ -48,6 +48,7 @@ def _reveal_all(page: Page) -> None:
         page.get_by_role("link", name="查看全部被遮盖的字段")
     ).click()
     dialog = page.locator("#reveal-dialog")
+    dialog.locator("#reveal-purpose").select_option("contract")
     dialog.locator("#reveal-reason-code").select_option("contract_work")
     dialog.locator("#reveal-reason").fill("核对合同条款 / checking the contract")
     dialog.locator("button[type=submit]").click()

@@ -34,6 +34,7 @@ def _emergency_grant(engine: Engine, vault: Vault, org: Org) -> str:
             actor=officer,
             ctx=CLI_CONTEXT,
             levels=DEFAULT_LEVELS,
+            tags=vault.tags,
             max_hours=24,
             grant_in=GrantIn(
                 user_id=org.user_ids["lisi"],

@@ -38,6 +38,11 @@ CUSTOMER_CODES = {
     "filename_length",
     "file_too_large",
     "page_out_of_range",
+    # Data-subject requests (issue 12.4): a notes field that would hold an identifier, a
+    # withdrawal with no consent named, a request received in the future.
+    "identifier_in_note",
+    "consent_required",
+    "received_in_future",
 }
 
 

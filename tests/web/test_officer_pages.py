@@ -47,12 +47,13 @@ def _events(engine: Engine, action: str) -> list[tuple[str, str, str | None]]:
         return [(r.decision, r.reason, r.actor_username) for r in rows]
 
 
-def _grant(engine: Engine, org: Org, customer_id: str, user: str = "zhangsan") -> str:
+def _grant(engine: Engine, vault: Vault, org: Org, customer_id: str, user: str = "zhangsan") -> str:
     officer = load_actor(engine, org, "baomiyuan")
     with unit_of_work(engine) as conn:
         out = create_emergency_grant(
             conn,
             levels=DEFAULT_LEVELS,
+            tags=vault.tags,
             max_hours=24,
             actor=officer,
             ctx=CLI_CONTEXT,
@@ -109,7 +110,7 @@ def test_officer_sees_every_part(app: FastAPI) -> None:
 def test_grants_list_and_revoke(app: FastAPI, engine: Engine, vault: Vault, org: Org) -> None:
     """C4.2.1: the officer ends a grant now; the list names the customer by id only."""
     customer_id = make_customer(engine, vault, org, "zhaoliu")
-    grant_id = _grant(engine, org, customer_id)
+    grant_id = _grant(engine, vault, org, customer_id)
     with browser(app) as client:
         login(client, "baomiyuan")
         listed = client.get("/security").text
@@ -252,7 +253,7 @@ def test_officer_unlocks_and_revokes_in_the_browser(
     locked_wangwu: None,
 ) -> None:
     customer_id = make_customer(engine, vault, org, "zhaoliu")
-    _grant(engine, org, customer_id)
+    _grant(engine, vault, org, customer_id)
     web_login(page, live_server, "baomiyuan")
     page.goto("/security/accounts")
     row = page.locator("tbody tr").filter(has_text="王五")

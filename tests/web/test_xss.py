@@ -146,6 +146,7 @@ def test_payloads_in_every_field_run_nowhere_and_read_as_text(
         expect(page.locator("#value-requirements")).to_have_text(payload)
         page.get_by_role("link", name="查看全部被遮盖的字段").click()
         dialog = page.locator("#reveal-dialog")
+        dialog.locator("#reveal-purpose").select_option("contract")
         dialog.locator("#reveal-reason-code").select_option("compliance_check")
         dialog.locator("#reveal-reason").fill(payload)  # the reason text is echoed too
         dialog.locator("button[type=submit]").click()

@@ -18,14 +18,16 @@ from baomi.access.kinds import Effect, Filed, Filing, Target
 from baomi.access.schemas import AccessRequestIn, KindCode
 from baomi.audit.context import RequestContext
 from baomi.audit.tags import Action
+from baomi.consent.records import coverage
 from baomi.customers.facts import customer_facts
-from baomi.customers.fields import SENSITIVITY
+from baomi.customers.fields import COMMUNICATIONS, FIELDS, SENSITIVITY, fields_of_kinds
+from baomi.customers.vault import Vault
 from baomi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from baomi.grants.service import insert_grant
 from baomi.ids import is_id
 from baomi.security.actor import Actor
-from baomi.security.levels import Approver, LevelRule, Levels
-from baomi.security.policy import standing
+from baomi.security.levels import Approver, LevelRule
+from baomi.security.policy import Reason, purpose_refused, standing
 from baomi.security.roles import Permission
 from baomi.users.actors import load_actor
 
@@ -63,6 +65,34 @@ def _check_length(hours: int, rules: Iterable[LevelRule]) -> None:
         )
 
 
+def _check_purpose(
+    conn: Connection,
+    ctx: RequestContext,
+    actor: Actor,
+    customer_id: str,
+    purpose: str,
+    fields: list[str] | None,
+    now: datetime,
+) -> None:
+    """C4.3.4: access is asked for a purpose the customer's consents and bases in force cover
+    for the fields asked (the whole record: every kind of data); else refused, audited."""
+    covered = fields_of_kinds(coverage(conn, customer_id, now).get(purpose, frozenset()))
+    asked = set(fields) if fields is not None else {*FIELDS, COMMUNICATIONS}
+    if purpose_refused(asked, covered):
+        refuse(
+            Forbidden(
+                f"this customer's consents and lawful bases do not cover the purpose {purpose!r} "
+                "for the fields asked (C4.3.4)",
+                code=Reason.PURPOSE_NOT_CONSENTED.value,
+            ),
+            ctx,
+            actor,
+            Action.ACCESS_REQUEST_CREATE,
+            customer_id=customer_id,
+            details={"purpose_code": purpose},
+        )
+
+
 class AccessKind:
     """Access to customers for a number of hours; the approval grants it (C4.3.1)."""
 
@@ -77,7 +107,7 @@ class AccessKind:
         *,
         actor: Actor,
         ctx: RequestContext,
-        levels: Levels,
+        vault: Vault,
         request_in: AccessRequestIn,
         now: datetime,
     ) -> Filing:
@@ -92,6 +122,7 @@ class AccessKind:
                 action,
             )
         fields = _fields(request_in.fields)
+        [purpose_code] = vault.purposes.check([request_in.purpose_code], field="purpose_code")
         targets: list[Target] = []
         for customer_id in sorted(set(request_in.customer_ids)):
             facts = customer_facts(conn, customer_id)
@@ -112,14 +143,15 @@ class AccessKind:
                     action,
                     customer_id=customer_id,
                 )
+            _check_purpose(conn, ctx, actor, customer_id, purpose_code, fields, now)
             targets.append(Target(customer_id, facts.level, facts.department_id))
         hours = request_in.duration_hours
-        _check_length(hours, [levels.rule_of(t.level) for t in targets])
+        _check_length(hours, [vault.levels.rule_of(t.level) for t in targets])
         return Filing(
             targets=targets,
             purpose=request_in.purpose,
-            details={"fields": fields, "hours": hours},
-            audit_details={"hours": hours},
+            details={"fields": fields, "hours": hours, "purpose_code": purpose_code},
+            audit_details={"hours": hours, "purpose_code": purpose_code},
             audit_fields=fields,
         )
 
@@ -129,7 +161,7 @@ class AccessKind:
         *,
         actor: Actor,
         ctx: RequestContext,
-        levels: Levels,
+        vault: Vault,
         request: Filed,
         now: datetime,
     ) -> Effect:
@@ -152,6 +184,7 @@ class AccessKind:
                 ends_at=ends_at,
                 purpose=request.purpose,
                 now=now,
+                tags=vault.tags,
                 request_id=request.id,
             )
             for customer_id in request.customer_ids

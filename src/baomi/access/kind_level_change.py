@@ -24,9 +24,10 @@ from baomi.access.schemas import KindCode, LevelChangeIn, RequestStatus
 from baomi.audit.context import RequestContext
 from baomi.audit.tags import Action
 from baomi.customers.level_changes import apply_lowering, check_lowering
+from baomi.customers.vault import Vault
 from baomi.errors import Conflict
 from baomi.security.actor import Actor
-from baomi.security.levels import Approver, LevelRule, Levels
+from baomi.security.levels import Approver, LevelRule
 
 
 def _pending_for(conn: Connection, customer_id: str) -> str | None:
@@ -63,7 +64,7 @@ class LevelChangeKind:
         *,
         actor: Actor,
         ctx: RequestContext,
-        levels: Levels,
+        vault: Vault,
         request_in: LevelChangeAsked,
         now: datetime,
     ) -> Filing:
@@ -72,7 +73,7 @@ class LevelChangeKind:
             conn,
             actor=actor,
             ctx=ctx,
-            levels=levels,
+            vault=vault,
             tag=Action.ACCESS_REQUEST_CREATE,
             customer_id=customer_id,
             level=change_in.level,
@@ -109,7 +110,7 @@ class LevelChangeKind:
         *,
         actor: Actor,
         ctx: RequestContext,
-        levels: Levels,
+        vault: Vault,
         request: Filed,
         now: datetime,
     ) -> Effect:
@@ -119,7 +120,7 @@ class LevelChangeKind:
             conn,
             actor=actor,
             ctx=ctx,
-            levels=levels,
+            vault=vault,
             customer_id=customer_id,
             from_level=request.details["from_level"],
             to_level=request.details["target_level"],

@@ -28,8 +28,9 @@ from typing import Any, Protocol, TypeVar
 from sqlalchemy.engine import Connection
 
 from baomi.audit.context import RequestContext
+from baomi.customers.vault import Vault
 from baomi.security.actor import Actor
-from baomi.security.levels import Approver, LevelRule, Levels
+from baomi.security.levels import Approver, LevelRule
 
 In = TypeVar("In", contravariant=True)
 
@@ -92,7 +93,7 @@ class RequestKind(Protocol[In]):
         *,
         actor: Actor,
         ctx: RequestContext,
-        levels: Levels,
+        vault: Vault,
         request_in: In,
         now: datetime,
     ) -> Filing:
@@ -105,7 +106,7 @@ class RequestKind(Protocol[In]):
         *,
         actor: Actor,
         ctx: RequestContext,
-        levels: Levels,
+        vault: Vault,
         request: Filed,
         now: datetime,
     ) -> Effect:

@@ -16,8 +16,8 @@ from baomi.access.kind_level_change import LevelChangeAsked
 from baomi.access.schemas import AccessRequestOut, LevelChangeIn
 from baomi.access.service import submit
 from baomi.audit.context import RequestContext
+from baomi.customers.vault import Vault
 from baomi.security.actor import Actor
-from baomi.security.levels import Levels
 
 
 def request_level_change(
@@ -25,7 +25,7 @@ def request_level_change(
     *,
     actor: Actor,
     ctx: RequestContext,
-    levels: Levels,
+    vault: Vault,
     mail: bool,
     customer_id: str,
     change_in: LevelChangeIn,
@@ -37,7 +37,7 @@ def request_level_change(
         kind=LEVEL_CHANGE,
         actor=actor,
         ctx=ctx,
-        levels=levels,
+        vault=vault,
         mail=mail,
         request_in=LevelChangeAsked(customer_id, change_in),
         now=now,

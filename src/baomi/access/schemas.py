@@ -8,7 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, StringConstraints
 
-from baomi.api.inputs import PYDANTIC_TWO_NOT_BLANK, Id, LevelText, StrictInput, one_of
+from baomi.api.inputs import PYDANTIC_TWO_NOT_BLANK, Id, LevelText, PurposeCode, StrictInput, one_of
 from baomi.customers.fields import SENSITIVITY
 from baomi.security.levels import MAX_GRANT_HOURS
 
@@ -43,6 +43,10 @@ class AccessRequestIn(StrictInput):
         default=None, description="null: the whole record"
     )
     purpose: str = Field(min_length=2, max_length=1000, description="the work need (C4.3.1)")
+    purpose_code: PurposeCode = Field(
+        description="the processing purpose (GET /api/v1/purposes) each customer's consents and "
+        "lawful bases must cover for the fields asked (C4.3.4)",
+    )
     duration_hours: int = Field(ge=1, le=MAX_HOURS)
 
 

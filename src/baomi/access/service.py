@@ -30,6 +30,7 @@ from baomi.access.schemas import AccessRequestIn, AccessRequestOut, RequestStatu
 from baomi.audit.context import RequestContext
 from baomi.audit.service import append
 from baomi.audit.tags import Action
+from baomi.customers.vault import Vault
 from baomi.errors import Conflict, Forbidden
 from baomi.ids import new_id
 from baomi.notifications import triggers
@@ -88,21 +89,21 @@ def submit(
     kind: RequestKind[In],
     actor: Actor,
     ctx: RequestContext,
-    levels: Levels,
+    vault: Vault,
     mail: bool,
     request_in: In,
     now: datetime | None = None,
 ) -> AccessRequestOut:
     """File a request of `kind`, routed to the approvers its customers' levels need for it.
 
-    `levels` are the company's level rules (C2.2); `mail` whether the notices go out by mail
-    too. Both come from the caller's edge, which read them from its settings.
+    `vault` holds the company's level rules (C2.2) and the door's keys; `mail` says whether the
+    notices go out by mail too. Both come from the caller's edge, which read its settings.
     """
     if kind_of(kind.code) is not kind:
         raise LookupError(f"the request kind {kind.code!r} is not the one registered")
     now = now or clock.utcnow()
-    filing = kind.check(conn, actor=actor, ctx=ctx, levels=levels, request_in=request_in, now=now)
-    slots = _route(conn, kind, actor, levels, filing)
+    filing = kind.check(conn, actor=actor, ctx=ctx, vault=vault, request_in=request_in, now=now)
+    slots = _route(conn, kind, actor, vault.levels, filing)
     _check_officers(conn, actor, ctx, slots)
     request_id = new_id()
     conn.execute(
@@ -163,7 +164,7 @@ def create_request(
     *,
     actor: Actor,
     ctx: RequestContext,
-    levels: Levels,
+    vault: Vault,
     mail: bool,
     request_in: AccessRequestIn,
     now: datetime | None = None,
@@ -174,7 +175,7 @@ def create_request(
         kind=ACCESS,
         actor=actor,
         ctx=ctx,
-        levels=levels,
+        vault=vault,
         mail=mail,
         request_in=request_in,
         now=now,
@@ -244,7 +245,7 @@ def decide_request(
     *,
     actor: Actor,
     ctx: RequestContext,
-    levels: Levels,
+    vault: Vault,
     mail: bool,
     request_id: str,
     approve: bool,
@@ -280,7 +281,7 @@ def decide_request(
         )
         filed = _filed(conn, req)
         if approve:
-            effect = kind.approve(conn, actor=actor, ctx=ctx, levels=levels, request=filed, now=now)
+            effect = kind.approve(conn, actor=actor, ctx=ctx, vault=vault, request=filed, now=now)
             grant_ids, effect_details = effect.grant_ids, effect.audit_details
         else:
             kind.reject(conn, actor=actor, ctx=ctx, request=filed, now=now)

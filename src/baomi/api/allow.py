@@ -5,17 +5,43 @@ routes has one method: `OPTIONS /api/v1/customers` was told `Allow: GET`, though
 too. Here the methods are those of every route at that path. Where a literal path and a template
 both match (`/auth/sessions/end-others`, `/auth/sessions/{session_id}`), the most literal one is
 the resource, as OpenAPI resolves paths, so the template's methods are not offered for it.
+
+Nor does the template serve it (`fixed_path_at`): `DELETE /api/v1/customers/check` went to
+`DELETE /customers/{customer_id}` and was told there is no customer "check" (404), where the
+resource `/customers/check` has no DELETE at all (405, `Allow: GET`).
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from typing import Any
+from weakref import WeakKeyDictionary
 
 from fastapi.routing import iter_route_contexts
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.routing import compile_path
 from starlette.types import Scope
+
+# Per app, the paths of its routes without parameters: few, and fixed once the app serves.
+_FIXED: WeakKeyDictionary[Any, frozenset[str]] = WeakKeyDictionary()
+
+
+def fixed_path_at(scope: Scope) -> bool:
+    """Whether a route with a fixed path (no parameters) is at the request's URL: a template
+    that fits the URL too (`{customer_id}` = "check") is then not the resource asked for."""
+    app = scope.get("app")
+    if app is None:
+        return False
+    fixed = _FIXED.get(app)
+    if fixed is None:
+        fixed = frozenset(
+            route.path
+            for route in iter_route_contexts(app.routes)
+            if route.path and route.methods and not compile_path(route.path)[2]
+        )
+        _FIXED[app] = fixed
+    return _route_path(scope) in fixed
 
 
 def methods_at(request: Request) -> list[str]:

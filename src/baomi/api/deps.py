@@ -57,9 +57,14 @@ async def get_context(request: Request) -> RequestContext:
 
 def context_of(request: Request) -> RequestContext:
     """Who asked, for the audit log: the request id (api/envelope.py) and the client address."""
+    # Read from the scope as `request.state` and `request.client` would, without building
+    # either (every request's unit of work asks, api/unit.py).
+    scope = request.scope
+    state = scope.get("state")
+    client = scope.get("client")
     return RequestContext(
-        request_id=getattr(request.state, "request_id", None),
-        client_addr=request.client.host if request.client else None,
+        request_id=state.get("request_id") if state else None,
+        client_addr=client[0] if client else None,
     )
 
 
@@ -153,7 +158,7 @@ def _on_record(
 ) -> NotAuthenticated:
     """Put a refused token on record (issue 17.9, C1.3), sampled per client address so that a
     flood of made-up tokens cannot flood the log (audit/throttle.py)."""
-    sampler = _sampler(request)
+    sampler = _sampler(request, "token_refusals")
     suppressed = sampler.admit(ctx.client_addr or "unknown")
     if suppressed is not None:
         details: dict[str, str | int] = {
@@ -179,13 +184,14 @@ def _on_record(
 _SAMPLER_LOCK = threading.Lock()
 
 
-def _sampler(request: Request) -> RefusalSampler:
-    """The application's sampler of refused tokens, made on first use."""
+def _sampler(request: Request, name: str) -> RefusalSampler:
+    """The application's sampler of one kind of refusal (refused tokens, refused roles), made
+    on first use."""
     state = request.app.state
     with _SAMPLER_LOCK:
-        if getattr(state, "token_refusals", None) is None:
-            state.token_refusals = RefusalSampler()
-        sampler: RefusalSampler = state.token_refusals
+        if getattr(state, name, None) is None:
+            setattr(state, name, RefusalSampler())
+        sampler: RefusalSampler = getattr(state, name)
     return sampler
 
 
@@ -234,23 +240,34 @@ def require_permission(permission: Permission) -> Callable[..., Awaitable[Actor]
 def check_permission(
     request: Request, ctx: RequestContext, actor: Actor, permission: Permission
 ) -> Actor:
-    """The actor, if their roles carry `permission`; else 403 with an audited refusal."""
+    """The actor, if their roles carry `permission`; else 403 with an audited refusal.
+
+    C1.3: a probe by the wrong role is on record, naming the permission it lacked; sampled per
+    person (issue 17.9), so that a script looping over forbidden routes cannot flood the log:
+    the next event recorded carries how many were left out.
+    """
     if actor.can(permission):
         return actor
-    # C1.3: a probe by the wrong role is on record, naming the permission it lacked.
+    refused = Forbidden(f"your role lacks the permission {permission.value}")
+    suppressed = _sampler(request, "permission_refusals").admit(f"user:{actor.user_id}")
+    if suppressed is None:
+        raise refused
+    details: dict[str, str | int] = {
+        "permission": permission.value,
+        "route": str(getattr(request.scope.get("route"), "path", request.url.path)),
+        "method": request.method,
+    }
+    if suppressed:
+        details["suppressed"] = suppressed
     refusal = actor_event(
         ctx=ctx,
         actor=actor,
         action=Action.API_CALL,
         allowed=False,
         reason="role_lacks_permission",
-        details={
-            "permission": permission.value,
-            "route": str(getattr(request.scope.get("route"), "path", request.url.path)),
-            "method": request.method,
-        },
+        details=details,
     )
-    raise Forbidden(f"your role lacks the permission {permission.value}").with_audit(refusal)
+    raise refused.with_audit(refusal)
 
 
 Conn = Annotated[Connection, get_conn]

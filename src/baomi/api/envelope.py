@@ -8,7 +8,8 @@ the audited read itself (benchmarks/bench_http.py).
 
 from __future__ import annotations
 
-import secrets
+import os
+import threading
 from typing import Any
 from urllib.parse import unquote
 
@@ -32,6 +33,30 @@ _DEFAULTS = tuple(
 _REPLACED = frozenset({_REQUEST_ID, _CACHE_CONTROL[0]})
 
 
+class _FreshIds:
+    """Random request ids, 64 bits each, from the OS's source 4 KiB at a time.
+
+    `secrets.token_hex(8)` asked the kernel for every request: a getrandom call, which lets go
+    of the GIL and must then take it back from the busy unit-of-work thread (db_group.py).
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pool = b""
+        self._at = 0
+
+    def next(self) -> str:
+        with self._lock:
+            if self._at >= len(self._pool):
+                self._pool, self._at = os.urandom(4096), 0
+            drawn = self._pool[self._at : self._at + 8]
+            self._at += 8
+        return drawn.hex()
+
+
+_FRESH = _FreshIds()
+
+
 def request_id(scope: Scope) -> str:
     """The client's X-Request-ID when it is short and printable, else a fresh random one."""
     for name, value in scope["headers"]:
@@ -40,7 +65,7 @@ def request_id(scope: Scope) -> str:
             if 0 < len(supplied) <= 64 and supplied.isprintable():
                 return supplied
             break
-    return secrets.token_hex(8)
+    return _FRESH.next()
 
 
 def _with_envelope(headers: Any, rid: bytes) -> list[tuple[bytes, bytes]]:

@@ -37,6 +37,10 @@ Id = Annotated[str, Field(json_schema_extra={"format": "uuid"})]
 # document lists them when it is built (api/openapi.py), where it finds this mark.
 LEVELS_MARK = "x-baomi-levels"
 LevelText = Annotated[str, Field(json_schema_extra={LEVELS_MARK: True})]
+# A processing purpose code (C4.1.2); the document lists the company's (BAOMI_HOME/purposes.toml)
+# when it is built, as for levels.
+PURPOSES_MARK = "x-baomi-purposes"
+PurposeCode = Annotated[str, Field(json_schema_extra={PURPOSES_MARK: True})]
 
 
 def _not_a_number(value: Any) -> Any:

@@ -5,7 +5,8 @@ errors are problem+json (api/problem.py) and come from machinery every route sha
 the URL (400, api/envelope.py), no session (401), the role or the access policy (403), a record
 or key gone (404, 410), the state of a record (409), body limits (408, 413, 415), validation
 (422), throttling (429), a fault beneath the request (503). Each API operation declares them all
-here, with the `Problem` schema, rather than each route a few of them and the rest unsaid.
+here, with the `Problem` schema, rather than each route a few of them and the rest unsaid; and
+the codes of its own refusals that no JSON schema can state (api/refusals.py), by status.
 """
 
 from __future__ import annotations
@@ -15,8 +16,10 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from baomi.api.inputs import LEVELS_MARK, exclude_nul
+from baomi.api.inputs import LEVELS_MARK, PURPOSES_MARK, exclude_nul
 from baomi.api.problem import PROBLEM_JSON, Problem
+from baomi.api.refusals import REFUSALS
+from baomi.consent.purposes import DEFAULT_PURPOSES, PurposeCatalog
 from baomi.security.levels import Levels
 
 _REF = "#/components/schemas/{model}"
@@ -57,6 +60,7 @@ _HEADERS: dict[int, dict[str, Any]] = {
     },
 }
 _LEVELS_HELP = "a level in use (BAOMI_LEVELS): its code or its Chinese label"
+_PURPOSES_HELP = "a processing purpose in use (GET /api/v1/purposes)"
 # FastAPI's own descriptions, which ours replace; a route's own description is kept.
 _GENERIC = {"Validation Error", "Additional Response"}
 # Schemas of FastAPI's 422 body, which the server never sends.
@@ -70,25 +74,35 @@ def install(app: FastAPI) -> None:
     def openapi() -> dict[str, Any]:
         document = build()
         if "Problem" not in document.get("components", {}).get("schemas", {}):
-            complete(document, levels=app.state.vault.levels)
+            vault = app.state.vault
+            complete(document, levels=vault.levels, purposes=vault.purposes)
         return document
 
     app.openapi = openapi  # type: ignore[method-assign]
 
 
-def complete(document: dict[str, Any], *, levels: Levels) -> None:
-    """Declare the problem responses on every API operation, the URL's NUL rule, the levels."""
+def complete(
+    document: dict[str, Any], *, levels: Levels, purposes: PurposeCatalog = DEFAULT_PURPOSES
+) -> None:
+    """Declare the problem responses on every API operation, the URL's NUL rule, the levels and
+    the processing purposes in use."""
     schemas = document.setdefault("components", {}).setdefault("schemas", {})
     names = [name for rule in levels.in_use() for name in (rule.code, rule.label_zh)]
     for schema in _marked(document, LEVELS_MARK):
         description = schema.get("description", _LEVELS_HELP)
         schema.clear()
         schema.update(type="string", enum=names, description=description)
+    purpose_codes = [purpose.code for purpose in purposes]
+    for schema in _marked(document, PURPOSES_MARK):
+        description = schema.get("description", _PURPOSES_HELP)
+        schema.clear()
+        schema.update(type="string", enum=purpose_codes, description=description)
     problem = Problem.model_json_schema(ref_template=_REF)
     schemas.update(problem.pop("$defs", {}))
     schemas["Problem"] = problem
-    for operation in _operations(document):
+    for label, operation in _operations(document):
         responses = operation.setdefault("responses", {})
+        own = REFUSALS.get(label, {})
         for status, meaning in ERRORS.items():
             declared = responses.get(str(status), {})
             description = declared.get("description")
@@ -98,6 +112,11 @@ def complete(document: dict[str, Any], *, levels: Levels) -> None:
             }
             if status in _HEADERS:
                 response["headers"] = _HEADERS[status]
+            if codes := own.get(status):
+                response["description"] += ". This operation also: " + "; ".join(
+                    f"`{code}` when {why}" for code, why in codes.items()
+                )
+                response["x-problem-codes"] = sorted(codes)
             responses[str(status)] = response
         operation["responses"] = dict(sorted(responses.items()))
         for parameter in operation.get("parameters", []):
@@ -123,7 +142,10 @@ def _marked(node: Any, mark: str) -> Iterator[dict[str, Any]]:
             yield from _marked(value, mark)
 
 
-def _operations(document: dict[str, Any]) -> Iterator[dict[str, Any]]:
+def _operations(document: dict[str, Any]) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Each API operation with its label, `METHOD /path` (api/refusals.py)."""
     for path, item in document.get("paths", {}).items():
         if path.startswith("/api/"):
-            yield from (op for key, op in item.items() if key != "parameters")
+            for key, operation in item.items():
+                if key != "parameters":
+                    yield f"{key.upper()} {path}", operation

@@ -12,12 +12,16 @@ hop instead, in which it:
    `current_actor`) and checks the route's permission with `deps.check_permission` (audited);
 3. calls the endpoint;
 4. commits, or rolls back and records the refusal (`uow.end_unit`), before the response goes.
+   On SQLite the units that wait are run by one thread in one transaction, each in a savepoint
+   of its own, and committed together; each is still answered only after that commit
+   (db_group.py).
 
 FastAPI still validates the path, query and body and writes the OpenAPI document from the
-endpoint's own parameters (the bearer scheme and the CSRF token stay dependencies: they read
-only the request). An endpoint asking for any other dependency keeps FastAPI's own path, so a
-dependency is never solved twice. At most `deps.UNITS_OF_WORK` units run at once in this
-process; the others wait for a thread without holding a connection.
+endpoint's own parameters (the bearer scheme and the CSRF token are declared as dependencies,
+for the document, and read by the unit itself: `UnitRoute._solving_less`). An endpoint asking
+for any other dependency keeps FastAPI's own path, so a dependency is never solved twice. On
+PostgreSQL at most `deps.UNITS_OF_WORK` units run at once in this process; the others wait for
+a thread without holding a connection.
 """
 
 from __future__ import annotations
@@ -27,36 +31,33 @@ import contextvars
 import inspect
 from collections.abc import Callable, Coroutine, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
 from typing import Annotated, Any, get_args, get_origin
 
 from fastapi import Depends, Request, Response
+from fastapi import routing as fastapi_routing
 from fastapi.dependencies.utils import get_typed_signature
 from fastapi.exceptions import RequestValidationError
 from fastapi.params import Depends as DependsParam
 from fastapi.routing import APIRoute, APIRouter
 from fastapi.security import HTTPAuthorizationCredentials
 from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
+from starlette.routing import Match
+from starlette.types import Scope
 
-from baomi.api import deps
+from baomi.api import allow, deps
 from baomi.api.repeats import refuse_repeats, single_valued
 from baomi.auth import browser
-from baomi.db_idle import lend
+from baomi.db_group import WRITER, Work, run_alone
 from baomi.security.roles import Permission
-from baomi.uow import end_unit
 
-# The threads units of work run in. On PostgreSQL, as many as may run at once (see
+# The threads units of work run in on PostgreSQL: as many as may run at once (see
 # deps.UNITS_OF_WORK). On SQLite every unit holds the file's write lock from its first statement
 # to its commit (db_writer), so units run one at a time however many threads wait: one thread
-# runs them in arrival order, instead of eight handing the lock and the GIL to one another
-# (+25% audited reads over HTTP, benchmarks/bench_http.py).
+# runs them in arrival order and commits those that wait together (db_group).
 _PARALLEL = ThreadPoolExecutor(max_workers=deps.UNITS_OF_WORK, thread_name_prefix="baomi-unit")
-_SERIAL = ThreadPoolExecutor(max_workers=1, thread_name_prefix="baomi-unit-sqlite")
-
-
-def _threads_for(engine: Engine) -> ThreadPoolExecutor:
-    return _SERIAL if engine.dialect.name == "sqlite" else _PARALLEL
 
 
 _CONN, _CTX, _ACTOR, _VAULT, _ENGINE = "conn", "ctx", "actor", "vault", "engine"
@@ -66,8 +67,6 @@ _PROVIDERS: Mapping[Callable[..., Any], str] = {
     deps.get_vault: _VAULT,
     deps.get_engine: _ENGINE,
 }
-# Ends an authorization-only unit: rolled back, as the request it checked goes no further.
-_NOT_RUN = RuntimeError("the request was refused before its endpoint ran")
 # The wrapper's own parameters; the endpoint's never start with "unit_".
 _REQUEST, _CREDENTIALS, _CSRF = "unit_request", "unit_credentials", "unit_csrf_token"
 
@@ -163,79 +162,78 @@ class _Unit:
         self.injected = injected
         # A route without an actor (login, activation) resolves none: it is public.
         self.needs_actor = any(i.what == _ACTOR for i in injected.values())
+        # A unit that takes the engine runs transactions of its own, or streams after its
+        # commit: on SQLite it runs alone, never inside a group of units (db_group).
+        self.takes_engine = any(i.what == _ENGINE for i in injected.values())
 
     async def authorize(self, request: Request) -> None:
         """Resolve the actor and check the permissions, changing nothing; raise if refused."""
         credentials = await deps.bearer_scheme(request)
         csrf_token = await browser.presented_csrf_token(request)
-        work = partial(self._authorize_in_thread, request, credentials, csrf_token)
-        context = contextvars.copy_context()
-        threads = _threads_for(request.app.state.engine)
-        await asyncio.get_running_loop().run_in_executor(threads, context.run, work)
+        work = partial(self._authorize, request, credentials, csrf_token)
+        await _run(request, work, keep=False, alone=False)
 
-    def _authorize_in_thread(
+    def _authorize(
         self,
         request: Request,
         credentials: HTTPAuthorizationCredentials | None,
         csrf_token: str | None,
+        conn: Connection,
     ) -> None:
-        engine = request.app.state.engine
-        lent = lend(engine)
-        try:
-            ctx = deps.context_of(request)
-            actor = deps.resolve_actor(request, lent.conn, ctx, credentials, csrf_token)
-            for injection in self.injected.values():
-                if injection.permission is not None:
-                    deps.check_permission(request, ctx, actor, injection.permission)
-        except BaseException as error:
-            end_unit(engine, lent, error)
-            raise
-        end_unit(engine, lent, _NOT_RUN)
+        ctx = deps.context_of(request)
+        actor = deps.resolve_actor(request, conn, ctx, credentials, csrf_token)
+        for injection in self.injected.values():
+            if injection.permission is not None:
+                deps.check_permission(request, ctx, actor, injection.permission)
 
     async def run(self, values: dict[str, Any]) -> Any:
         request: Request = values[self.request_name]
         if self.request_name == _REQUEST:
             del values[_REQUEST]
-        credentials = values.pop(_CREDENTIALS, None)
-        csrf_token = values.pop(_CSRF, None)
-        work = partial(self._in_thread, request, credentials, csrf_token, values)
-        # Context variables (the request's log bindings) go along, as with FastAPI's own hops.
-        context = contextvars.copy_context()
-        threads = _threads_for(request.app.state.engine)
-        return await asyncio.get_running_loop().run_in_executor(threads, context.run, work)
+        credentials, csrf_token = None, None
+        if self.needs_actor:
+            # Read here, not solved by FastAPI (`UnitRoute._solving_less`): the same functions.
+            credentials = await deps.bearer_scheme(request)
+            csrf_token = await browser.presented_csrf_token(request)
+        work = partial(self._work, request, credentials, csrf_token, values)
+        return await _run(request, work, alone=self.takes_engine)
 
-    def _in_thread(
+    def _work(
         self,
         request: Request,
         credentials: HTTPAuthorizationCredentials | None,
         csrf_token: str | None,
         values: dict[str, Any],
+        conn: Connection,
     ) -> Any:
-        engine = request.app.state.engine
-        lent = lend(engine)
-        try:
-            ctx = deps.context_of(request)
-            actor = None
-            if self.needs_actor:
-                actor = deps.resolve_actor(request, lent.conn, ctx, credentials, csrf_token)
-            provided = {
-                _CONN: lent.conn,
-                _CTX: ctx,
-                _ACTOR: actor,
-                _VAULT: request.app.state.vault,
-                _ENGINE: engine,
-            }
-            for name, injection in self.injected.items():
-                if injection.permission is not None and actor is not None:
-                    deps.check_permission(request, ctx, actor, injection.permission)
-                values[name] = provided[injection.what]
-            result = self.endpoint(**values)
-        except BaseException as error:
-            end_unit(engine, lent, error)
-            raise
-        if lent.conn.in_transaction() or not lent.keep():
-            end_unit(engine, lent, None)
-        return result
+        ctx = deps.context_of(request)
+        actor = None
+        if self.needs_actor:
+            actor = deps.resolve_actor(request, conn, ctx, credentials, csrf_token)
+        provided = {
+            _CONN: conn,
+            _CTX: ctx,
+            _ACTOR: actor,
+            _VAULT: request.app.state.vault,
+            _ENGINE: request.app.state.engine,
+        }
+        for name, injection in self.injected.items():
+            if injection.permission is not None and actor is not None:
+                deps.check_permission(request, ctx, actor, injection.permission)
+            values[name] = provided[injection.what]
+        return self.endpoint(**values)
+
+
+async def _run(request: Request, work: Work, *, keep: bool = True, alone: bool = False) -> Any:
+    """Run a unit's work in its thread: committed (or, without `keep`, rolled back) before
+    this returns; a refusal is rolled back and recorded (`db_group.run_alone`)."""
+    engine: Engine = request.app.state.engine
+    if engine.dialect.name == "sqlite":
+        return await WRITER.run(engine, work, keep=keep, alone=alone)
+    # Context variables (the request's log bindings) go along, as with FastAPI's own hops.
+    context = contextvars.copy_context()
+    call = partial(run_alone, engine, work, keep=keep)
+    return await asyncio.get_running_loop().run_in_executor(_PARALLEL, context.run, call)
 
 
 class UnitRoute(APIRoute):
@@ -245,9 +243,16 @@ class UnitRoute(APIRoute):
         endpoint, self.unit = one_hop(endpoint)
         super().__init__(path, endpoint, **kwargs)
 
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        match, child_scope = super().matches(scope)
+        if match is Match.FULL and self.param_convertors and allow.fixed_path_at(scope):
+            # The URL is a fixed path's resource (api/allow.py): a method it lacks is its 405.
+            return Match.NONE, {}
+        return match, child_scope
+
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
         unit = self.unit
+        handler = self._solving_less() if unit is not None else super().get_route_handler()
         single = single_valued(self.dependant)
         authorize = unit.authorize if unit is not None and unit.needs_actor else None
         if not single and authorize is None:
@@ -266,6 +271,25 @@ class UnitRoute(APIRoute):
                 raise
 
         return authorize_before_validating
+
+    def _solving_less(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """FastAPI's handler, solving the endpoint's own parameters but not the credentials and
+        the CSRF token, which `_Unit.run` reads itself: as sub-dependencies they cost FastAPI
+        ~15 µs a request (solve_dependencies, benchmarks/bench_http.py). The route keeps them
+        in its dependant for the OpenAPI document (the bearer scheme of the operation).
+
+        FastAPI builds the handler of an included route from that inclusion's dependant, which
+        it names in a context variable while it does (fastapi.routing, pinned in uv.lock).
+        """
+        context = fastapi_routing._effective_route_context_var.get()
+        route = context if context is not None and context.original_route is self else self
+        declared = route.dependant
+        own = [d for d in declared.dependencies if d.name not in (_CREDENTIALS, _CSRF)]
+        route.dependant = replace(declared, dependencies=own)
+        try:
+            return super().get_route_handler()
+        finally:
+            route.dependant = declared
 
 
 def api_router(**kwargs: Any) -> APIRouter:

@@ -12,6 +12,12 @@ refuses to sign over it: that is how a silently restored copy is caught. A legit
 4. an `audit:restore_accept` event names the checkpoint the log went back to and the gap, and is
    sealed at once, so the next checkpoint continues the restored log and says so.
 
+With a witness ahead of the restored log, the officer's word is not enough: whoever holds the
+database and BAOMI_HOME could forge it. The witness keeps its high-water mark and co-signs the
+restored log again only once its own operator accepts the restore (`baomi witness
+accept-restore`, given the checkpoint file kept here); until then the acceptance event waits
+unsealed and `baomi serve` refuses to start, saying so (issue 17.6).
+
 Events written after the backup and before the failure are lost with the database; the gap says
 how many sealed ones, so the auditor can ask for them elsewhere.
 """
@@ -23,10 +29,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine
+from sqlalchemy.engine import Connection
 
 from baomi import clock
-from baomi.audit import export, merkle, runner, store
-from baomi.audit.checkpoint import CheckpointError, open_checkpoint
+from baomi.audit import export, merkle, runner, store, witness_client
+from baomi.audit.checkpoint import CheckpointError, Verifier, open_checkpoint
 from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append
 from baomi.audit.settings import AuditSettings
@@ -53,19 +60,23 @@ class RestorePlan:
 
     restored_size: int
     superseded: tuple[tuple[int, Path], ...]
+    # The size the witness co-signed beyond the restored log (None if it did not), and where.
+    witness_size: int | None = None
+    witness: str | None = None
+    restored_note: str | None = None
 
     @property
     def newest_superseded(self) -> int:
-        return max(size for size, _ in self.superseded)
+        return max([size for size, _ in self.superseded] + [self.witness_size or 0])
+
+    @property
+    def checkpoint_file(self) -> str:
+        """The file the witness's operator is given to go back to (kept in the export dir)."""
+        return f"checkpoint.{self.restored_size:020d}"
 
 
 def examine(engine: Engine, settings: AuditSettings) -> RestorePlan:
     """Check the restored database against the kept checkpoints; change nothing."""
-    if settings.witness_url:
-        raise NotARestore(
-            "a witness holds the log's newer checkpoints and would refuse the restored one: "
-            "a restore with a witness is not supported yet"
-        )
     log_key = runner.log_verifier(settings)
     kept = export.kept_files(settings.resolved_export_dir)
     with runner.reader(engine).connect() as conn:
@@ -87,10 +98,42 @@ def examine(engine: Engine, settings: AuditSettings) -> RestorePlan:
                     f"the restored log disagrees with kept checkpoint {kept_size}: it is not an "
                     "older copy of this log"
                 )
+        where, ahead = _witness_ahead(conn, log_key, settings, size)
     beyond = tuple((s, p) for s, p in kept if s > size)
-    if not beyond:
+    if not beyond and ahead is None:
         raise NotARestore(f"the database is not behind the kept checkpoints (it holds {size})")
-    return RestorePlan(restored_size=size, superseded=beyond)
+    if ahead is not None and last is None:
+        raise NotARestore("the restored log has no signed checkpoint for the witness to go back to")
+    return RestorePlan(
+        restored_size=size,
+        superseded=beyond,
+        witness_size=ahead,
+        witness=where,
+        restored_note=last[2] if last else None,
+    )
+
+
+def _witness_ahead(
+    conn: Connection, log_key: Verifier, settings: AuditSettings, size: int
+) -> tuple[str | None, int | None]:
+    """Return the witness and the size it co-signed beyond the restored log (None if not)."""
+    try:
+        target = witness_client.client(settings, log_key)
+        latest = None if target is None else witness_client.latest_checkpoint(target, log_key)
+    except (CheckpointError, OSError) as exc:
+        raise NotARestore(
+            f"cannot ask the witness, which a restore is checked against: {exc}"
+        ) from exc
+    if target is None or latest is None:
+        return None, None
+    if latest.size > size:
+        return target.where, latest.size
+    if merkle.root(store.DbNodes(conn), latest.size) != latest.root:
+        raise NotARestore(
+            f"the restored log disagrees with the witness's checkpoint {latest.size}: it is not "
+            "an older copy of this log"
+        )
+    return target.where, None
 
 
 def accept(
@@ -101,7 +144,8 @@ def accept(
         _require_officer(actor, ctx)
     plan = examine(engine, settings)
     aside = settings.resolved_export_dir / f"superseded-{clock.utcnow():%Y%m%dT%H%M%SZ}"
-    aside.mkdir(mode=0o700)
+    if plan.superseded:
+        aside.mkdir(mode=0o700)
     for _, path in plan.superseded:
         os.rename(path, aside / path.name)  # same directory tree: atomic, nothing copied
     with unit_of_work(engine) as conn:
@@ -116,11 +160,19 @@ def accept(
                     "restored_to": plan.restored_size,
                     "newest_superseded": plan.newest_superseded,
                     "superseded_files": len(plan.superseded),
-                    "set_aside_in": aside.name,
+                    "set_aside_in": aside.name if plan.superseded else None,
+                    "witness_size": plan.witness_size,
                 },
             ),
         )
-    runner.seal_all(engine, settings)
+    if plan.witness_size is None:
+        runner.seal_all(engine, settings)
+    elif plan.restored_note is not None:
+        # Sealing waits for the witness's operator, who is handed this file (written once:
+        # a no-op when it is already kept).
+        export.write_checkpoint(
+            settings.resolved_export_dir, plan.restored_size, plan.restored_note
+        )
     return plan
 
 

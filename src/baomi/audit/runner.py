@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import threading
 from datetime import timedelta
+from pathlib import Path
 
 import structlog
 from sqlalchemy import Engine, create_engine
 
 from baomi import clock
-from baomi.audit import export, merkle, publish, store
+from baomi.audit import coverage, export, merkle, publish, store, witness_client
 from baomi.audit.checkpoint import (
     Checkpoint,
     CheckpointError,
@@ -24,7 +25,6 @@ from baomi.audit.checkpoint import (
     Verifier,
     create_key,
     load_key,
-    open_checkpoint,
 )
 from baomi.audit.sealing import Sealed, seal
 from baomi.audit.settings import AuditSettings
@@ -78,10 +78,11 @@ def external_checkpoints(
         cp = export.latest(settings.resolved_export_dir, log_key, kind)
         if cp is not None:
             out.append((source, cp))
-    if settings.witness_url:
-        text = publish.fetch_witnessed(settings.witness_url, log_key.name)
-        if text is not None:
-            out.append(("witness", open_checkpoint(text, log_key)))
+    target = witness_client.client(settings, log_key)
+    if target is not None:
+        cp = witness_client.latest_checkpoint(target, log_key)
+        if cp is not None:
+            out.append(("witness", cp))
     return out
 
 
@@ -108,7 +109,7 @@ def seal_now(
 
 def publish_latest(engine: Engine, log_key: Verifier, settings: AuditSettings) -> None:
     """Export (and witness) the latest checkpoint unless it is already kept outside."""
-    kind = "witnessed" if settings.witness_url else "checkpoint"
+    kind = "witnessed" if settings.witness_configured else "checkpoint"
     kept = export.latest(settings.resolved_export_dir, log_key, kind)
     # Not a unit of work either (see seal_now): it records the log's own publication.
     with engine.begin() as conn:
@@ -123,11 +124,14 @@ def startup_check(engine: Engine, settings: AuditSettings) -> str | None:
         log_key = log_verifier(settings)
     except MissingSigningKey as exc:
         return str(exc)
-    try:
-        kept = external_checkpoints(log_key, settings)
-    except (CheckpointError, OSError) as exc:
-        return f"cannot read the kept checkpoints: {exc}"
     with reader(engine).connect() as conn:
+        try:
+            kept = external_checkpoints(log_key, settings)
+            paired = coverage.assess(conn, log_key, settings)
+        except (CheckpointError, OSError) as exc:
+            return f"cannot read the kept checkpoints: {exc}"
+        if paired.problem is not None:
+            return paired.problem
         last = store.last_checkpoint(conn)
         size = last[0] if last else 0
         for source, cp in kept:
@@ -143,6 +147,28 @@ def startup_check(engine: Engine, settings: AuditSettings) -> str | None:
             if root != cp.root:
                 return f"the database's tree disagrees with the {source} checkpoint {cp.size}"
     return None
+
+
+def ensure_local_witness(
+    engine: Engine, settings: AuditSettings, directory: Path
+) -> tuple[witness_client.LocalWitness, bool]:
+    """Open the local witness in `directory`, making it only for a log never witnessed; return
+    it and whether it was made (`baomi init`, `baomi demo`).
+
+    A new witness starts from whatever the log holds now, so it is never made for a log that
+    some witness already co-signed: that one's state is what catches an older copy.
+    """
+    log_key = log_verifier(settings)
+    if (directory / "witness.key").exists():
+        return witness_client.open_local(directory, log_key, settings), False
+    with reader(engine).connect() as conn:
+        received = publish.witnessed_size(conn)
+    if received:
+        raise witness_client.WitnessUnavailable(
+            f"a witness co-signed this log up to {received}, but there is none in {directory}: "
+            "restore the witness's directory; a new witness would accept an older copy of the log"
+        )
+    return witness_client.create_local(directory, log_key, settings), True
 
 
 def due(engine: Engine, settings: AuditSettings) -> bool:

@@ -34,6 +34,10 @@ class AuditSettings(BaseSettings):
     # A witness (`baomi witness serve`) and its verifier key, to check its cosignatures.
     witness_url: str | None = None
     witness_key: str | None = None
+    # A witness on this machine, run inside each baomi process: its key and state live in this
+    # directory, which must be outside BAOMI_HOME and the export directory (an older copy of the
+    # home must not take the witness back with it). Ignored when witness_url is set.
+    witness_dir: Path | None = None
 
     @property
     def resolved_key_file(self) -> Path:
@@ -42,3 +46,28 @@ class AuditSettings(BaseSettings):
     @property
     def resolved_export_dir(self) -> Path:
         return self.export_dir or self.home / "audit" / "checkpoints"
+
+    @property
+    def demo_witness_dir(self) -> Path:
+        """Where `baomi demo` keeps its local witness: beside BAOMI_HOME, never inside it."""
+        home = self.home.resolve()
+        return home.parent / f"{home.name}-witness"
+
+    @property
+    def resolved_witness_dir(self) -> Path | None:
+        """The local witness's directory: BAOMI_AUDIT_WITNESS_DIR, else the demo's if it exists.
+
+        The demo's is found by its pinned log key, so every command on the demo's home uses the
+        witness the demo made, while a witness served from a neighbouring directory is not taken
+        for it.
+        """
+        if self.witness_url:
+            return None
+        if self.witness_dir is not None:
+            return self.witness_dir
+        demo = self.demo_witness_dir
+        return demo if (demo / "log.vkey").is_file() else None
+
+    @property
+    def witness_configured(self) -> bool:
+        return bool(self.witness_url) or self.resolved_witness_dir is not None

@@ -27,6 +27,8 @@ class Action(StrEnum):
     CUSTOMER_UPDATE = "customer:update"
     CUSTOMER_DELETE = "customer:delete"
     CUSTOMER_CHECK = "customer:check"
+    # Issue 12 / C4.1.3: how many identifiers found in files are customers' (counts only).
+    CUSTOMER_COUNT = "customer:count"
     # Issue 17 / C5: stored data of a customer (a field, or its wrapped data key) that failed
     # its integrity check on a read; the security officer is told.
     CUSTOMER_INTEGRITY_FAILURE = "customer:integrity_failure"
@@ -70,6 +72,19 @@ class Action(StrEnum):
     KEY_RETIRE = "key:retire"
     # Issue 17: key check values recorded (or a wrong key refused) at start.
     KEY_CHECK = "key:check"
+    # Issue 17.5 / 17.9: records from before row tags sealed and tagged by `baomi init`.
+    CUSTOMER_RESEAL = "customer:reseal"
+    # Issue 12 (C4.1.2): consent and lawful-basis records of a customer.
+    CONSENT_LIST = "consent:list"
+    CONSENT_RECORD = "consent:record"
+    CONSENT_WITHDRAW = "consent:withdraw"
+    # Issue 12 / C4.1.3: a scan of a folder for private ledgers (counts only, never values).
+    LEDGER_SCAN = "ledger:scan"
+    # Issue 12 item 4 (PIPL art. 44-47): data-subject requests, each step.
+    SUBJECT_REQUEST_CREATE = "subject_request:create"
+    SUBJECT_REQUEST_CLOSE = "subject_request:close"
+    SUBJECT_REQUEST_ACCESS_COPY = "subject_request:access_copy"
+    SUBJECT_REQUEST_REMIND = "subject_request:remind"
     AUDIT_SEARCH = "audit:search"
     AUDIT_VERIFY = "audit:verify"
     # A restored older database accepted, with the gap it leaves (audit/restore.py).

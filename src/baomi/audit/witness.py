@@ -9,17 +9,22 @@ State is one JSON file per log, replaced atomically.
 from __future__ import annotations
 
 import base64
+import fcntl
 import hashlib
 import json
 import os
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from baomi.audit import proofcheck
 from baomi.audit.checkpoint import (
     COSIGNATURE_V1,
+    Checkpoint,
     CheckpointError,
     Ed25519Signer,
     Verifier,
@@ -76,15 +81,48 @@ class Witness:
         self.logs = {v.name: v for v in logs}
         self._lock = threading.Lock()
 
+    @classmethod
+    def existing(cls, directory: Path, logs: list[Verifier]) -> Witness:
+        """Open a witness that exists; never make a new one in its place.
+
+        A new witness knows nothing: it would co-sign an older copy of the log as readily as the
+        log it replaced, so a missing witness is an error to report, not a gap to fill.
+        """
+        if not (directory / "witness.key").is_file():
+            raise FileNotFoundError(f"no witness in {directory} (witness.key is missing)")
+        return cls(directory, logs)
+
+    @contextmanager
+    def _locked(self) -> Iterator[None]:
+        # Several processes may hold one witness directory (a server and a CLI command on the
+        # same machine): the file lock makes each check-then-save whole across them.
+        with self._lock:
+            fd = os.open(self.dir / ".lock", os.O_RDWR | os.O_CREAT, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                yield
+            finally:
+                os.close(fd)  # closing the file releases the lock
+
     def _state_path(self, origin: str) -> Path:
         return self.dir / "logs" / (hashlib.sha256(origin.encode()).hexdigest()[:32] + ".json")
 
-    def state(self, origin: str) -> dict[str, object] | None:
+    def state(self, origin: str) -> dict[str, Any] | None:
         """Return the last co-signed checkpoint of a log, as saved."""
         path = self._state_path(origin)
         return json.loads(path.read_text()) if path.exists() else None
 
-    def _save(self, origin: str, state: dict[str, object]) -> None:
+    def _log(self, note: str) -> tuple[str, Checkpoint]:
+        origin = note.split("\n", 1)[0]
+        log = self.logs.get(origin)
+        if log is None:
+            raise WitnessError(404, f"unknown log {origin!r}")
+        try:
+            return origin, open_checkpoint(note, log)
+        except CheckpointError as exc:
+            raise WitnessError(403, str(exc)) from exc
+
+    def _save(self, origin: str, state: dict[str, Any]) -> None:
         path = self._state_path(origin)
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_suffix(f".tmp{os.getpid()}")
@@ -101,17 +139,10 @@ class Witness:
 
     def add_checkpoint(self, request: AddCheckpoint) -> str:
         """Check and co-sign a checkpoint; return the cosignature line or raise WitnessError."""
-        origin = request.note.split("\n", 1)[0]
-        log = self.logs.get(origin)
-        if log is None:
-            raise WitnessError(404, f"unknown log {origin!r}")
-        try:
-            cp = open_checkpoint(request.note, log)
-        except CheckpointError as exc:
-            raise WitnessError(403, str(exc)) from exc
-        with self._lock:
+        origin, cp = self._log(request.note)
+        with self._locked():
             state = self.state(origin) or {"size": 0, "root": ""}
-            size = int(state["size"])  # type: ignore[call-overload]
+            size = int(state["size"])
             if request.old != size:
                 raise WitnessError(409, f"witness is at size {size}", body=f"{size}\n")
             if cp.size < size:
@@ -125,18 +156,57 @@ class Witness:
                 except proofcheck.Invalid as exc:
                     raise WitnessError(422, f"consistency proof: {exc}") from exc
             line = cosign(self.signer, cp, int(time.time()))
-            self._save(
-                origin,
-                {
-                    "size": cp.size,
-                    "root": base64.b64encode(cp.root).decode(),
-                    "note": cp.note,
-                    "cosignature": line,
-                },
-            )
+            self._save(origin, _advanced(state, cp, line))
             return line
+
+    def accept_restore(self, note: str) -> dict[str, Any]:
+        """Go back to an older checkpoint of a log, on the witness operator's word; return the
+        record kept of it.
+
+        The log's own acceptance (an officer's, audited in the log) cannot do this: whoever holds
+        the log's database and home could forge that. The witness keeps the size it gives up as
+        its high-water mark and the superseded checkpoint as evidence.
+        """
+        origin, cp = self._log(note)
+        with self._locked():
+            state = self.state(origin)
+            size = int(state["size"]) if state else 0
+            if state is None or cp.size >= size:
+                raise WitnessError(
+                    409, f"the witness is at size {size}: a restore goes back to a smaller one"
+                )
+            now = int(time.time())
+            record: dict[str, Any] = {
+                "superseded_size": size,
+                "superseded_checkpoint": str(state["note"]) + str(state["cosignature"]),
+                "restored_size": cp.size,
+                "restored_root": base64.b64encode(cp.root).decode(),
+                "accepted_at": now,
+            }
+            line = cosign(self.signer, cp, now)
+            restores = [*state.get("restores", []), record]
+            self._save(origin, {**_advanced(state, cp, line), "restores": restores})
+            return record
+
+    def restores(self, origin: str) -> list[dict[str, Any]]:
+        """Return the restores of a log this witness's operator accepted, oldest first."""
+        state = self.state(origin)
+        return list(state.get("restores", [])) if state else []
 
     def latest(self, origin: str) -> str | None:
         """Return the last co-signed checkpoint with the cosignature appended."""
         state = self.state(origin)
         return None if state is None else str(state["note"]) + str(state["cosignature"])
+
+
+def _advanced(state: dict[str, Any], cp: Checkpoint, line: str) -> dict[str, Any]:
+    """Return the state after co-signing `cp`; the high-water mark never goes down."""
+    high = max(int(state.get("high_water", 0)), int(state["size"]), cp.size)
+    return {
+        **state,
+        "size": cp.size,
+        "root": base64.b64encode(cp.root).decode(),
+        "note": cp.note,
+        "cosignature": line,
+        "high_water": high,
+    }

@@ -10,17 +10,19 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from baomi.audit import proofcheck, proofs, restore, runner, search, service
+from baomi.audit import coverage, proofcheck, proofs, runner, search, service
 from baomi.audit.checkpoint import CheckpointError, Verifier, open_checkpoint
 from baomi.audit.context import CLI_CONTEXT
 from baomi.audit.guards import postgres_grants
 from baomi.audit.sealing import SealRefused
 from baomi.audit.tags import Action, Decision
 from baomi.audit.verify import verify as verify_log
-from baomi.cli.identity import AS_USER, SECRETS_STDIN, acting_person
-from baomi.cli.output import console, err_console, fail, user_errors
+from baomi.audit.witness_client import WitnessUnavailable
+from baomi.cli.audit_restore import accept_restore
+from baomi.cli.output import console, err_console, fail
 from baomi.errors import BaomiError
 from baomi.runtime import get_audit_settings, get_engine
 from baomi.uow import unit_of_work
@@ -67,8 +69,8 @@ def seal() -> None:
         console.print(f"Sealed {sealed.new_leaves} events; checkpoint size {sealed.size}.")
 
 
-# `baomi audit verify` exit codes (documented in its help and the README).
-VERIFIED, FAILED, UNSEALED = 0, 1, 3
+# `baomi audit verify` exit codes (documented in its help and docs/cli.md).
+VERIFIED, FAILED, UNSEALED, WITNESS_UNAVAILABLE = 0, 1, 3, 4
 
 
 def _seal_before_verifying(explicit_key: bool) -> str | None:
@@ -103,23 +105,36 @@ def verify(
         help="Accept events that no signed checkpoint covers (they are reported, not verified).",
     ),
 ) -> None:
-    """Seal what waits, then re-hash every event, rebuild the tree, check every checkpoint.
+    """Seal what waits, then re-hash every event, rebuild the tree, check every checkpoint,
+    the witness's last co-signed one included.
 
     Exit codes: 0 verified (every event is covered by a signed checkpoint); 1 verification
-    failed; 3 some events are covered by no signed checkpoint and this process cannot seal them
-    (no signing key, or --key given): they could have been rewritten unseen. --allow-unsealed
-    accepts them explicitly.
+    failed (a rollback below what the witness co-signed included); 3 some events are covered by
+    no signed checkpoint and this process cannot seal them (no signing key, or --key given):
+    they could have been rewritten unseen (--allow-unsealed accepts them explicitly); 4 the
+    configured witness cannot be asked, so a rollback cannot be ruled out.
     """
     try:
         settings = get_audit_settings()
         log_key = verifier_from(key) if key else runner.log_verifier(settings)
-        external = runner.external_checkpoints(log_key, settings)
     except (CheckpointError, OSError) as error:
         fail(str(error))
     _audit_read(Action.AUDIT_VERIFY, "full_verification")
     # C1.3: the verification's own event is sealed too, so a clean log verifies to the end.
     cannot_seal = _seal_before_verifying(explicit_key=key is not None)
     engine = runner.reader(get_engine())
+    try:
+        external = runner.external_checkpoints(log_key, settings)
+        with engine.connect() as conn:
+            paired = coverage.assess(conn, log_key, settings)
+    except WitnessUnavailable as error:
+        fail(
+            f"{error}: the log cannot be compared with what its witness co-signed, so a "
+            "rollback cannot be ruled out",
+            code=WITNESS_UNAVAILABLE,
+        )
+    except (CheckpointError, OSError) as error:
+        fail(str(error))
     with (
         Progress(
             TextColumn("[bold]verifying audit events"),
@@ -141,13 +156,19 @@ def verify(
         f"checkpoints, kept outside: {', '.join(report.external) or 'none'}; "
         f"{report.seconds:.2f}s ({rate:,.0f} events/s)"
     )
-    if report.problem is not None:
-        fail(f"verification FAILED: {report.problem.message}", code=FAILED)
+    _say_coverage(paired)
+    problems = [p for p in (paired.problem, report.problem and report.problem.message) if p]
+    if problems:
+        fail(f"verification FAILED: {'; '.join(problems)}", code=FAILED)
+    # A log that went back verifies only as what it is: one with an accepted gap.
+    gaps = (
+        f", with {len(paired.restores)} accepted restore(s) named above" if paired.restores else ""
+    )
     if report.pending and cannot_seal is None:
         # Sealed just now, so these arrived from a running server during the verification;
         # its sealer signs them within its interval.
         console.print(
-            f"[green]audit log verified[/green] up to checkpoint {report.sealed}; "
+            f"[green]audit log verified[/green]{gaps} up to checkpoint {report.sealed}; "
             f"{report.pending} events written since are being sealed by the server"
         )
         return
@@ -163,9 +184,20 @@ def verify(
             f"[yellow]{report.pending} events accepted unsealed (--allow-unsealed): "
             f"not verified[/yellow]"
         )
-        console.print(f"[green]audit log verified[/green] up to checkpoint {report.sealed}")
+        console.print(f"[green]audit log verified[/green]{gaps} up to checkpoint {report.sealed}")
         return
-    console.print("[green]audit log verified[/green]")
+    console.print(f"[green]audit log verified[/green]{gaps}")
+
+
+def _say_coverage(paired: coverage.Coverage) -> None:
+    """Issue 17.6: say which witness covers the log, and every restore it went through."""
+    if paired.witness is None:
+        console.print(f"[yellow]{coverage.NO_WITNESS}[/yellow]")
+    else:
+        size = paired.latest.size if paired.latest else 0
+        console.print(f"witness: {escape(paired.witness)}, co-signed up to {size}")
+    for line in paired.restores:
+        console.print(f"[yellow]{escape(line)}[/yellow]")
 
 
 def _sealed_proof(event_id: int) -> dict[str, Any]:
@@ -295,12 +327,16 @@ def _utc(value: datetime | None) -> datetime | None:
 def status() -> None:
     """Print the sealing status and check the database against the kept checkpoints.
 
-    Exits 1 when the database disagrees with them (an older copy: a rollback or a restore).
+    Exits 1 when the database disagrees with them or with the witness (an older copy: a
+    rollback, or a restore not accepted on both sides), or a witnessed log has lost its witness.
     """
-    engine = get_engine()
+    engine, settings = get_engine(), get_audit_settings()
     with runner.reader(engine).connect() as conn:
         doc = search.status(conn)
-    problem = runner.startup_check(engine, get_audit_settings())
+    doc["witness"] = settings.witness_url or (
+        str(settings.resolved_witness_dir) if settings.resolved_witness_dir else None
+    )
+    problem = runner.startup_check(engine, settings)
     doc["startupCheck"] = problem or "ok"
     _print_json(doc)
     if problem:
@@ -308,36 +344,7 @@ def status() -> None:
         raise typer.Exit(1)
 
 
-@app.command("accept-restore")
-def accept_restore(
-    yes: bool = typer.Option(False, "--yes", help="Accept without asking again."),
-    as_user: str = AS_USER,
-    password_stdin: bool = SECRETS_STDIN,
-) -> None:
-    """Accept a database restored from a backup, as a security officer (audited, C1.3).
-
-    The restored log must verify and be an older state of the kept checkpoints; those beyond it
-    are set aside (never deleted) and an audit:restore_accept event records the gap.
-    """
-    engine, settings = get_engine(), get_audit_settings()
-    with user_errors():
-        plan = restore.examine(engine, settings)
-    console.print(
-        f"The restored database holds the audit log up to checkpoint {plan.restored_size}; "
-        f"{len(plan.superseded)} kept checkpoint file(s) go up to {plan.newest_superseded}. "
-        "Sealed events between them are gone with the old database; those files are set "
-        "aside in the export directory, not deleted."
-    )
-    with user_errors(), unit_of_work(engine) as conn:
-        officer = acting_person(conn, as_user, password_stdin)
-    if not yes:
-        typer.confirm("Accept this restore?", abort=True)
-    with user_errors():
-        restore.accept(engine, settings, actor=officer, ctx=CLI_CONTEXT)
-    console.print(
-        f"Restore accepted: the log continues from checkpoint {plan.restored_size}, and the "
-        "acceptance is itself an audit event, sealed."
-    )
+app.command("accept-restore")(accept_restore)
 
 
 @app.command("export-bundle")

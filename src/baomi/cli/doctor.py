@@ -15,8 +15,10 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import SQLAlchemyError
 
 from baomi import faults, migrate, runtime
-from baomi.audit import export
+from baomi.audit import export, witness_client
 from baomi.audit.checkpoint import CheckpointError, Verifier, parse_skey
+from baomi.audit.coverage import NO_WITNESS
+from baomi.audit.publish import witnessed_size
 from baomi.audit.settings import AuditSettings
 from baomi.cli.output import console
 from baomi.config import Settings
@@ -73,6 +75,8 @@ class Check:
     name: str
     ok: bool
     detail: str
+    # Works, but weaker than it should be: shown as "!", and no reason to exit 1.
+    warn: bool = False
 
 
 @dataclass
@@ -89,8 +93,8 @@ class Doctor:
     def audit_settings(self) -> AuditSettings:
         return AuditSettings(home=self.settings.home)
 
-    def add(self, name: str, ok: bool, detail: str) -> bool:
-        self.results.append(Check(name, ok, detail))
+    def add(self, name: str, ok: bool, detail: str, warn: bool = False) -> bool:
+        self.results.append(Check(name, ok, detail, warn))
         return ok
 
     def home(self) -> None:
@@ -303,6 +307,40 @@ class Doctor:
         shown = ", newest " + " and ".join(newest) if newest else ", none kept yet"
         self.add("audit checkpoints", True, f"{directory} writable{shown}")
 
+    def witness(self) -> None:
+        """Issue 17.6: a witness holds what the log co-signed beyond the database and home.
+
+        Asking it is a read (the same GET the start-up check makes); nothing is co-signed.
+        """
+        settings = self.audit_settings
+        if not settings.witness_configured:
+            received = 0
+            if self.database_ok:
+                with runtime.get_engine().connect() as conn:
+                    received = witnessed_size(conn)
+            gone = f"a witness co-signed this log up to {received} but none is configured now"
+            self.add("witness", not received, gone if received else NO_WITNESS, warn=True)
+            return
+        if self.verifier is None:
+            self.add("witness", False, "skipped: needs the audit key's .vkey")
+            return
+        try:
+            target = witness_client.client(settings, self.verifier)
+            assert target is not None
+            latest = witness_client.latest_checkpoint(target, self.verifier)
+        except (CheckpointError, OSError) as error:
+            self.add("witness", False, f"{error}: sealing fails, `baomi serve` refuses to start")
+            return
+        shown = f"{target.where}, co-signed up to {latest.size if latest else 0}"
+        if settings.witness_url and not settings.witness_key:
+            shown += "; set BAOMI_AUDIT_WITNESS_KEY to check its cosignatures"
+        elif not settings.witness_url:
+            shown += (
+                ": out of reach of the database and BAOMI_HOME, not of this account; in "
+                "production run it on another machine or account (docs/operations.md#the-witness)"
+            )
+        self.add("witness", True, shown, warn=not (settings.witness_url and settings.witness_key))
+
     def run(self) -> list[Check]:
         steps: list[Callable[[], None]] = [
             self.home,
@@ -314,6 +352,7 @@ class Doctor:
             self.key_checks,
             self.audit_key,
             self.audit_checkpoints,
+            self.witness,
         ]
         for step in steps:
             step()
@@ -330,13 +369,19 @@ def _writable_or_creatable(directory: Path) -> bool:
 
 def doctor() -> None:
     """Check the home, database (and that it takes writes), key files, migrations, master-key
-    records, that the keys are the database's own (key check values), and the audit log's key
-    and kept checkpoints; exit 1 on any ✗."""
+    records, that the keys are the database's own (key check values), and the audit log's key,
+    kept checkpoints and witness; exit 1 on any ✗ (a ! warns)."""
     runtime.reset()
     results = Doctor(runtime.get_settings()).run()
     table = Table("", "check", "detail")
     for check in results:
-        mark = "[green]✓[/green]" if check.ok else "[red]✗[/red]"
+        mark = (
+            "[red]✗[/red]"
+            if not check.ok
+            else "[yellow]![/yellow]"
+            if check.warn
+            else "[green]✓[/green]"
+        )
         table.add_row(mark, check.name, escape(check.detail))
     console.print(table)
     if not all(check.ok for check in results):

@@ -19,11 +19,12 @@ from baomi import clock, runtime
 from baomi.audit.context import CLI_CONTEXT
 from baomi.cli.identity import AS_USER, SECRETS_STDIN, acting_person, console_actor
 from baomi.cli.output import console, user_errors
+from baomi.crypto.row_tags import RowTagger
 from baomi.errors import ValidationFailed
 from baomi.grants import service
 from baomi.grants.schemas import GrantIn, GrantOut
 from baomi.security.actor import Actor
-from baomi.security.levels import load_levels
+from baomi.security.level_file import load_levels
 from baomi.uow import unit_of_work
 from baomi.users import service as users
 
@@ -83,6 +84,7 @@ def add(
             ctx=CLI_CONTEXT,
             grant_in=grant_in,
             levels=load_levels(runtime.get_settings()),
+            tags=RowTagger(runtime.get_key_provider().index_root_key()),
             max_hours=runtime.get_settings().emergency_grant_max_hours,
             mail=runtime.mail_on(),
         )
@@ -102,7 +104,12 @@ def revoke(
         person = acting_person(conn, as_user, password_stdin)
         grant_id = _whole_id(conn, person, grant_id)
         service.revoke_grant(
-            conn, actor=person, ctx=CLI_CONTEXT, grant_id=grant_id, mail=runtime.mail_on()
+            conn,
+            actor=person,
+            ctx=CLI_CONTEXT,
+            grant_id=grant_id,
+            mail=runtime.mail_on(),
+            tags=RowTagger(runtime.get_key_provider().index_root_key()),
         )
     console.print(f"Grant {grant_id} revoked.")
 

@@ -14,6 +14,7 @@ from rich.table import Table
 
 from baomi import clock, migrate, runtime
 from baomi.cli.output import console, fail, user_errors
+from baomi.customers.vault import Vault
 from baomi.jobs import lease
 from baomi.jobs.catalog import default_registry
 from baomi.jobs.runner import JobRunner, RunOutcome
@@ -31,7 +32,9 @@ def _runner() -> JobRunner:
             f"the database schema is at {current or 'nothing (empty database)'} but this "
             f"version needs {head}: run `baomi init` first"
         )
-    registry = default_registry(settings)
+    with user_errors():
+        vault = Vault.from_settings(settings, runtime.get_key_provider())
+    registry = default_registry(settings, vault)
     return JobRunner(engine, registry, lease_seconds=settings.job_lease_seconds)
 
 

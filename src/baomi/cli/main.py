@@ -49,7 +49,7 @@ COMMANDS: dict[str, Entry] = {
         "doctor",
         "Check the home, database (and that it takes writes), key files, migrations, master-key "
         "records, that the keys are the database's own (key check values), and the audit log's "
-        "key and kept checkpoints; exit 1 on any ✗.",
+        "key, kept checkpoints and witness; exit 1 on any ✗ (a ! warns).",
     ),
     "keys": Entry("baomi.cli.keys", "app", "Master keys: rotate, retire, status, new."),
     "user": Entry(
@@ -69,6 +69,16 @@ COMMANDS: dict[str, Entry] = {
         "baomi.cli.witness", "app", "Run a witness that co-signs audit-log checkpoints."
     ),
     "jobs": Entry("baomi.cli.jobs", "app", "Scheduled jobs: list, run."),
+    "import": Entry(
+        "baomi.cli.imports",
+        "import_",
+        "File a ledger's customers (xlsx/csv): checked, de-duplicated, reported; resumable.",
+    ),
+    "scan": Entry(
+        "baomi.cli.scan",
+        "scan",
+        "Find files holding customer data (phones, IDs, credit codes, cards, e-mails); read-only.",
+    ),
 }
 
 

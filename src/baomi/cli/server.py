@@ -19,13 +19,16 @@ from baomi import logging as baomi_logging
 from baomi import migrate, runtime
 from baomi.app import create_app
 from baomi.audit import runner, store
+from baomi.audit.checkpoint import CheckpointError
 from baomi.audit.context import CLI_CONTEXT
+from baomi.audit.coverage import NO_WITNESS
 from baomi.audit.runner import startup_check
 from baomi.audit.settings import AuditSettings
 from baomi.cli.output import console, fail, user_errors
 from baomi.config import Settings
 from baomi.crypto.keys import KeyProvider, LocalKeyFileProvider, provider_from_settings
 from baomi.customers.keycheck import enforce_keys
+from baomi.customers.upgrade import Resealed, needs_sealing, seal_legacy_rows
 from baomi.customers.vault import Vault
 from baomi.errors import BaomiError, Conflict
 from baomi.keystore.checks import Finding
@@ -50,6 +53,11 @@ class InitResult:
     audit_key_file: Path | None = None
     # Keys whose check value could not be proven yet (issue 17): said, not refused.
     unproven: tuple[str, ...] = ()
+    # The witness that co-signs the log's checkpoints (issue 17.6), and whether it was made now.
+    witness: str | None = None
+    witness_created: bool = False
+    # Records from before row tags, sealed and tagged by this run (issue 17.5, 17.9).
+    resealed: Resealed | None = None
 
 
 def schema_revisions(engine: Engine) -> tuple[str | None, str | None]:
@@ -114,6 +122,25 @@ def _audit_key(settings: Settings, engine: Engine) -> tuple[Path, bool]:
     return path, runner.create_log_key(audit)
 
 
+def _witness(settings: Settings, engine: Engine) -> tuple[str | None, bool]:
+    """Open (or, for a log never witnessed, make) the local witness; say which one covers the log.
+
+    The demo gets one beside its home when none is configured, so every checkpoint it signs is
+    co-signed where an older copy of the home cannot reach (issue 17.6).
+    """
+    audit = AuditSettings(home=settings.home)
+    if audit.witness_url:
+        return audit.witness_url, False
+    directory = audit.resolved_witness_dir or (audit.demo_witness_dir if settings.demo else None)
+    if directory is None:
+        return None, False
+    try:
+        local, created = runner.ensure_local_witness(engine, audit, directory)
+    except (OSError, CheckpointError) as error:
+        raise Conflict(str(error), code="witness_missing") from None
+    return local.where, created
+
+
 def _sync_versions(engine: Engine, provider: KeyProvider) -> None:
     with unit_of_work(engine) as conn:
         status = key_status(conn, provider)
@@ -153,7 +180,12 @@ def initialise(settings: Settings) -> InitResult:
     provider, created = _provider(settings, engine)
     _sync_versions(engine, provider)
     unproven = check_keys(engine, provider)
+    resealed = None
+    if needs_sealing(before):
+        with unit_of_work(engine) as conn:
+            resealed = seal_legacy_rows(conn, provider, CLI_CONTEXT)
     audit_key_file, audit_key_created = _audit_key(settings, engine)
+    witness, witness_created = _witness(settings, engine)
     baomi_logging.configure(settings)
     baomi_logging.get_logger().info(
         "init", key_file_created=created, migrated=before != current, revision=current
@@ -168,6 +200,9 @@ def initialise(settings: Settings) -> InitResult:
         audit_key_created=audit_key_created,
         audit_key_file=audit_key_file,
         unproven=unproven,
+        resealed=resealed,
+        witness=witness,
+        witness_created=witness_created,
     )
 
 
@@ -186,8 +221,23 @@ def _report(result: InitResult, settings: Settings) -> None:
     console.print(f"  ✓ master key version {result.master_version} active and on record")
     console.print("  ✓ the keys are the ones this database was written with (key check values)")
     _say_unproven(result.unproven)
+    if (resealed := result.resealed) is not None:
+        console.print(
+            f"  ✓ {resealed.customers} customers and {resealed.grants} grants sealed under row "
+            "tags and revisions"
+        )
+        for customer_id in resealed.damaged:
+            console.print(
+                f"  [yellow]! customer {customer_id} failed its integrity check and was left "
+                "as it is: it reads as damaged (the officer is told on each read)[/yellow]"
+            )
     made = "created" if result.audit_key_created else "loads"
     console.print(f"  ✓ audit log signing key {result.audit_key_file} {made} (mode 0600)")
+    if result.witness is None:
+        console.print(f"  [yellow]! {NO_WITNESS}[/yellow]")
+    else:
+        made = " (created)" if result.witness_created else ""
+        console.print(f"  ✓ witness: {escape(result.witness)}{made} co-signs every checkpoint")
 
 
 def url_of(host: str, port: int) -> str:

@@ -74,9 +74,10 @@ class FieldCipher:
         self._aead = AESGCM(data_key)
         key_id = data_key_id.encode("utf-8")
         self._field_prefix = encode_aad(b"baomi:field", _HEADER, key_id)
-        # (record id, its encoded AAD part) of the last record: a read opens ~14 fields of one.
-        # One tuple, replaced whole, so threads sharing a cipher never pair an id with another's.
-        self._record_aad: tuple[str | None, bytes] = (None, b"")
+        # ((record id, revision), its encoded AAD part) of the last record: a read opens ~14
+        # fields of one. One tuple, replaced whole, so threads sharing a cipher never pair an
+        # id with another's.
+        self._record_aad: tuple[tuple[str, int | None] | None, bytes] = (None, b"")
         self._chunk_prefix: bytes | None = None  # on first use: most ciphers open fields only
 
     def __repr__(self) -> str:
@@ -94,20 +95,30 @@ class FieldCipher:
         except InvalidTag:
             raise DecryptionError("ciphertext failed authentication") from None
 
-    def _field_aad(self, table: str, field: str, record_id: str) -> bytes:
+    def _field_aad(self, table: str, field: str, record_id: str, revision: int | None) -> bytes:
         record = self._record_aad
-        if record[0] != record_id:
-            record = (record_id, encode_aad(record_id.encode("utf-8")))
+        if record[0] != (record_id, revision):
+            parts = [record_id.encode("utf-8")]
+            if revision is not None:
+                parts.append(struct.pack(">Q", revision))
+            record = ((record_id, revision), encode_aad(*parts))
             self._record_aad = record
         return self._field_prefix + _table_field_aad(table, field) + record[1]
 
-    def encrypt(self, *, table: str, field: str, record_id: str, plaintext: bytes) -> bytes:
-        """Encrypt one field value, bound to its table, field, record and data key."""
-        return self._seal(plaintext, self._field_aad(table, field, record_id))
+    def encrypt(
+        self, *, table: str, field: str, record_id: str, plaintext: bytes, revision: int | None
+    ) -> bytes:
+        """Encrypt one field value, bound to its table, field, record, the record's revision
+        and data key. The revision makes an older ciphertext of the same field fail once the
+        record has moved on (issue 17.9); None is the binding of records from before it."""
+        return self._seal(plaintext, self._field_aad(table, field, record_id, revision))
 
-    def decrypt(self, *, table: str, field: str, record_id: str, ciphertext: bytes) -> bytes:
-        """Decrypt one field value; DecryptionError if it was tampered with or moved."""
-        return self._open(ciphertext, self._field_aad(table, field, record_id))
+    def decrypt(
+        self, *, table: str, field: str, record_id: str, ciphertext: bytes, revision: int | None
+    ) -> bytes:
+        """Decrypt one field value; DecryptionError if it was tampered with, moved, or is from
+        another revision of the record."""
+        return self._open(ciphertext, self._field_aad(table, field, record_id, revision))
 
     def _chunk_aad(self, attachment_id: str, seq: int, final: bool) -> bytes:
         if self._chunk_prefix is None:

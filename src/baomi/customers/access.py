@@ -17,16 +17,20 @@ from sqlalchemy.engine import Connection
 from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append
 from baomi.audit.tags import Action
+from baomi.consent.records import coverage
+from baomi.customers import integrity, row_tag
+from baomi.customers.decrypt import ACCESS_GRANT, DamagedRecord
 from baomi.customers.facts import facts_of
-from baomi.customers.fields import SENSITIVITY
+from baomi.customers.fields import SENSITIVITY, fields_of_kinds
 from baomi.customers.models import customers
+from baomi.customers.vault import Vault
 from baomi.db_direct import DirectStatement, Record
 from baomi.errors import Forbidden, NotFound
 from baomi.grants.queries import grant_facts
+from baomi.grants.tags import TamperedGrant
 from baomi.ids import is_id
 from baomi.keystore.service import wrapped_keys
 from baomi.security.actor import Actor
-from baomi.security.levels import Levels
 from baomi.security.policy import (
     CustomerAction,
     Decision,
@@ -88,24 +92,37 @@ def decide_on_row(
     now: datetime,
     requested: Collection[str] | None = None,
     *,
-    levels: Levels,
+    vault: Vault,
     may_have_grants: bool = True,
+    purpose: str | None = None,
 ) -> Decision:
     """Decide, consulting grants only when being handler or head is not enough.
 
+    The row's access-deciding columns, and any grant weighed, are believed only once their row
+    tags hold (issue 17.5): otherwise DamagedRecord, which every caller refuses and reports.
     A caller that already knows the actor holds no active grant on this customer (the batch
     door asks once per chunk) says so with `may_have_grants=False`, and no grant is looked up.
+    An action for a stated `purpose` weighs the customer's consents and bases in force (C4.3.4).
     """
+    row_tag.check(vault.tags, row)
     facts = facts_of(row)
     related = standing(actor, facts) is not None
-    grants: Iterable[GrantFacts] = (
-        () if related or not may_have_grants else grant_facts(conn, actor.user_id, facts.id)
-    )
+    grants: Iterable[GrantFacts] = ()
+    if not related and may_have_grants:
+        try:
+            grants = grant_facts(conn, actor.user_id, facts.id, vault.tags)
+        except TamperedGrant:
+            raise DamagedRecord(facts.id, ACCESS_GRANT) from None
+    consented: frozenset[str] = frozenset()
+    if purpose is not None:
+        consented = fields_of_kinds(coverage(conn, facts.id, now).get(purpose, frozenset()))
     return decide(
         actor=actor,
         action=action,
         customer=facts,
-        rule=levels.rule_of(facts.level),
+        purpose=purpose,
+        consented=consented,
+        rule=vault.levels.rule_of(facts.level),
         fields=_CATALOG,
         requested=requested,
         grants=grants,
@@ -128,12 +145,13 @@ def authorize(
     *,
     actor: Actor,
     ctx: RequestContext,
-    levels: Levels,
+    vault: Vault,
     action: CustomerAction,
     tag: Action,
     customer_id: str,
     now: datetime,
     requested: Collection[str] | None = None,
+    purpose: str | None = None,
 ) -> Authorized:
     """Load and authorize one customer; a denial is audited and raised.
 
@@ -152,7 +170,14 @@ def authorize(
             fields=requested,
         )
         raise NotFound("no such customer").with_audit(refusal)
-    decision = decide_on_row(conn, actor, action, row, now, requested, levels=levels)
+    try:
+        decision = decide_on_row(
+            conn, actor, action, row, now, requested, vault=vault, purpose=purpose
+        )
+    except DamagedRecord as damage:
+        raise integrity.refusal(
+            ctx=ctx, actor=actor, vault=vault, damages=[damage], during=tag
+        ) from None
     if not decision.allowed:
         refusal = denial(
             ctx=ctx,
@@ -161,10 +186,17 @@ def authorize(
             reason=decision.reason.value,
             customer_id=customer_id,
             fields=requested,
+            details={"purpose": purpose} if purpose is not None else None,
         )
         if decision.reason in (Reason.GRANT_IS_READ_ONLY, Reason.FIELDS_NOT_GRANTED):
             raise Forbidden(
                 "your access to this customer does not allow that", code=decision.reason.value
+            ).with_audit(refusal)
+        if decision.reason is Reason.PURPOSE_NOT_CONSENTED:
+            raise Forbidden(
+                f"the customer's consents and lawful bases in force do not cover the purpose "
+                f"{purpose!r} for these fields (C4.3.4): record a consent first",
+                code=decision.reason.value,
             ).with_audit(refusal)
         raise NotFound("no such customer").with_audit(refusal)
     return Authorized(row=row, decision=decision)

@@ -15,11 +15,12 @@ from baomi.access.schemas import AccessRequestOut, LevelChangeIn
 from baomi.api.deps import Conn, Ctx, CurrentActor, EngineDep, VaultDep
 from baomi.api.inputs import NOT_BLANK, Id, LevelText
 from baomi.api.unit import api_router
-from baomi.customers import search, service, timeline
+from baomi.customers import flags, search, service, timeline
 from baomi.customers.reasons import LABELS
 from baomi.customers.schemas import (
     AttachmentOut,
     CheckOut,
+    CommunicationCreated,
     CommunicationIn,
     CommunicationOut,
     CustomerIn,
@@ -247,6 +248,7 @@ def reveal_fields(
         fields=body.fields,
         reason_code=body.reason_code,
         reason=body.reason,
+        purpose=body.purpose,
     )
 
 
@@ -267,7 +269,7 @@ def post_level_change_request(
         conn,
         actor=actor,
         ctx=ctx,
-        levels=vault.levels,
+        vault=vault,
         mail=mail_on(request),
         customer_id=customer_id,
         change_in=body,
@@ -283,7 +285,7 @@ def list_communications(
     )
 
 
-@router.post("/{customer_id}/communications", status_code=201)
+@router.post("/{customer_id}/communications", response_model=CommunicationCreated, status_code=201)
 def add_communication(
     customer_id: str,
     body: CommunicationIn,
@@ -291,11 +293,12 @@ def add_communication(
     ctx: Ctx,
     actor: CurrentActor,
     vault: VaultDep,
-) -> dict[str, str]:
+) -> CommunicationCreated:
+    """Add a timeline entry; `flags` warns of identifiers typed into its text (issue 12)."""
     entry_id = timeline.add_communication(
         conn, actor=actor, ctx=ctx, vault=vault, customer_id=customer_id, entry=body
     )
-    return {"id": entry_id}
+    return CommunicationCreated(id=entry_id, flags=flags.in_text(flags.TEXT, body.text))
 
 
 @router.post(

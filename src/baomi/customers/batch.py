@@ -31,7 +31,7 @@ from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append_all
 from baomi.audit.tags import Action
 from baomi.customers.access import CUSTOMER_ROW, decide_on_row
-from baomi.customers.decrypt import DamagedRecord, cipher_for, open_fields
+from baomi.customers.decrypt import SOURCE, DamagedRecord, cipher_for, open_fields
 from baomi.customers.facts import facts_of
 from baomi.customers.fields import FIELDS
 from baomi.customers.integrity import alert, damage_event
@@ -245,15 +245,19 @@ class _Run:
             self._refuse(customer_id, RefusalReason.NOT_FOUND, "not_found")
             return
         levels = self.vault.levels
-        decision = decide_on_row(
-            conn,
-            self.actor,
-            CustomerAction.READ,
-            row,
-            self.now,
-            levels=levels,
-            may_have_grants=row.id in covered,
-        )
+        try:
+            decision = decide_on_row(
+                conn,
+                self.actor,
+                CustomerAction.READ,
+                row,
+                self.now,
+                vault=self.vault,
+                may_have_grants=row.id in covered,
+            )
+        except DamagedRecord as damage:  # its access-deciding columns fail their tag (17.5)
+            self._damaged(conn, customer_id, damage)
+            return
         if not decision.allowed:
             # The caller hears not_found; the event keeps the true reason, as the single door's.
             self._refuse(customer_id, RefusalReason.NOT_FOUND, decision.reason.value)
@@ -265,28 +269,26 @@ class _Run:
             return
         layout = self._layout(decision)
         try:
-            opened = open_fields(cipher_for(self.vault.provider, row), row, row.id, layout.readable)
+            opened = open_fields(
+                cipher_for(self.vault.provider, row), row, row.id, [*layout.readable, SOURCE]
+            )
         except DataKeyShredded:
             reason = RefusalReason.DATA_KEY_SHREDDED
             self._refuse(customer_id, reason, reason.value)
             return
         except DamagedRecord as damage:
-            # Issue 17 / C5: this record alone is refused; audited, the officers told.
-            reason = RefusalReason.INTEGRITY_FAILURE
-            self._refuse(customer_id, reason, reason.value)
-            during = Action.CUSTOMER_READ
-            self.events.append(
-                damage_event(ctx=self.ctx, actor=self.actor, damage=damage, during=during)
-            )
-            alert(conn, vault=self.vault, damage=damage, during=during)
+            self._damaged(conn, customer_id, damage)
             return
+        source = opened.pop(SOURCE)
         masked = decision.masked
         data = {
             name: (FIELDS[name].mask(value) if name in masked and value is not None else value)
             for name, value in opened.items()
         }
         self._event(True, decision.reason.value, row.id, layout.readable)
-        self.records.append(customer_out(row, levels, decision.reason.value, data, layout))
+        self.records.append(
+            customer_out(row, levels, decision.reason.value, data, layout, source, [])
+        )
 
     def _layout(self, decision: Decision) -> Layout:
         layout = self._layouts.get(decision)
@@ -294,6 +296,16 @@ class _Run:
             layout = layout_of(decision.visible & self.wanted, decision.masked)
             self._layouts[decision] = layout
         return layout
+
+    def _damaged(self, conn: Connection, customer_id: str, damage: DamagedRecord) -> None:
+        """Issue 17 / C5: this record alone is refused; audited, the officers told."""
+        reason = RefusalReason.INTEGRITY_FAILURE
+        self._refuse(customer_id, reason, reason.value)
+        during = Action.CUSTOMER_READ
+        self.events.append(
+            damage_event(ctx=self.ctx, actor=self.actor, damage=damage, during=during)
+        )
+        alert(conn, vault=self.vault, damage=damage, during=during)
 
     def _refuse(self, customer_id: str, told: RefusalReason, reason: str) -> None:
         self.refused.append(Refusal(customer_id=customer_id, reason=told))

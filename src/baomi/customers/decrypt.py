@@ -21,6 +21,13 @@ from baomi.keystore.errors import DataKeyShredded
 TABLE = "customers"
 # The part of a record named when its wrapped data key, rather than one field, fails.
 DATA_KEY = "data_key"
+# The part named when the columns that decide access fail their row tag (customers/row_tag.py).
+ACCESS_COLUMNS = "access_columns"
+# The part named when a grant on the customer fails its row tag (grants/tags.py).
+ACCESS_GRANT = "access_grant"
+# Where the record came from (C4.1.1): free text, so sealed like a field (issue 17.9), though
+# no field of the catalog: it is shown with every read, masked never.
+SOURCE = "source"
 
 
 class DamagedRecord(DecryptionError):
@@ -87,9 +94,11 @@ def open_fields(
 ) -> dict[str, Any]:
     """Decrypt the named fields of a customers row (only those: C4.2.1 need-to-know).
 
-    A field that fails authentication raises DamagedRecord naming it.
+    A field that fails authentication raises DamagedRecord naming it; so does one put back from
+    an earlier revision of the record (its AAD binds the revision, issue 17.9).
     """
     decrypt = cipher.decrypt
+    revision = row["revision"]
     values: dict[str, Any] = {}
     for name in fields:
         ciphertext = row[_COLUMNS.get(name) or f"{name}_ct"]
@@ -97,7 +106,13 @@ def open_fields(
             values[name] = None
             continue
         try:
-            plaintext = decrypt(table=TABLE, field=name, record_id=record_id, ciphertext=ciphertext)
+            plaintext = decrypt(
+                table=TABLE,
+                field=name,
+                record_id=record_id,
+                ciphertext=ciphertext,
+                revision=revision,
+            )
         except DecryptionError:
             raise DamagedRecord(record_id, name) from None
         values[name] = _parse(plaintext)

@@ -25,6 +25,7 @@ from baomi import clock
 from baomi.audit.context import RequestContext
 from baomi.audit.oversight import allowed_count
 from baomi.audit.tags import Action
+from baomi.customers import row_tag
 from baomi.customers.access import (
     CUSTOMER_ROW,
     DEPARTMENT,
@@ -51,8 +52,8 @@ CHECK_KINDS = ("phone", "email", "id_number", "name")
 _CANDIDATES = DirectStatement(
     # Only what a re-check and the answer need: ids, the wrapped key, the indexed ciphertexts.
     CUSTOMER_ROW.with_only_columns(
-        customers.c.id,
-        customers.c.data_key_id,
+        *(customers.c[name] for name in row_tag.TAGGED),
+        customers.c.row_tag,
         customers.c.name_ct,
         customers.c.phones_ct,
         customers.c.emails_ct,
@@ -345,7 +346,10 @@ def refuse_duplicate(
 
 
 def _confirms(vault: Vault, row: Record, kind: str, term: str) -> bool:
-    """Re-check a truncated-index candidate against the decrypted value (never returned)."""
+    """Re-check a truncated-index candidate against the decrypted value (never returned).
+
+    The handler it would name is believed only under the row's tag (issue 17.5)."""
+    row_tag.check(vault.tags, row)
     cipher = cipher_for(vault.provider, row)
     fields = [_FIELD_OF_INDEX[kind]] + (["contacts"] if kind in ("phone", "email") else [])
     values = open_fields(cipher, row._mapping, row.id, fields)

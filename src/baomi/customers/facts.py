@@ -1,7 +1,10 @@
 """The few plaintext facts other rooms may know of a customer: level, handler, department.
 
 Access requests, grants and their reviews weigh these and nothing else; the full row, with its
-ciphertext and wrapped key, stays behind the door (customers.access).
+ciphertext and wrapped key, stays behind the door (customers.access). They are read here without
+the row tag (issue 17.5), which these rooms hold no key for: they route and label workflows, and
+whatever a workflow ends in (a grant, a lowering) is checked against the tag by the door before
+any data is read, or by customers.level_changes before a level moves.
 """
 
 from __future__ import annotations

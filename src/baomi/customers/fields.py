@@ -90,3 +90,11 @@ SENSITIVITY: dict[str, Sensitivity] = {name: spec.sensitivity for name, spec in 
 levels.describe_fields({name: spec.sensitivity for name, spec in FIELDS.items()})
 SENSITIVITY[COMMUNICATIONS] = Sensitivity.NORMAL
 LIST_FIELDS = frozenset({"contacts", "phones", "emails", "purchases", "payment_methods"})
+
+
+def fields_of_kinds(kinds: frozenset[str]) -> frozenset[str]:
+    """The field names that hold these kinds of data (C2.1), communications included."""
+    names = {name for name, spec in FIELDS.items() if spec.kind.value in kinds}
+    if Kind.COMMUNICATION.value in kinds:
+        names.add(COMMUNICATIONS)
+    return frozenset(names)

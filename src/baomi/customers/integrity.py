@@ -1,7 +1,9 @@
 """Stored customer data that fails its integrity check: on record, reported, contained (C5).
 
-A field or wrapped data key that fails AES-GCM authentication was tampered with or corrupted in
-the database (a wrong key never gets this far: it is refused at start, customers/keycheck.py).
+A field or wrapped data key that fails AES-GCM authentication, or a row whose access-deciding
+columns fail their row tag (customers/row_tag.py, grants/tags.py), was tampered with or
+corrupted in the database (a wrong key never gets this far: it is refused at start,
+customers/keycheck.py).
 Every such failure (issue 17):
 - is an audit event `customer:integrity_failure` (deny) naming the customer, the part (a field
   name, or "data_key") and the action it interrupted, never a value (C1.3);
@@ -29,7 +31,13 @@ from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append
 from baomi.audit.tags import Action
 from baomi.crypto.errors import DecryptionError
-from baomi.customers.decrypt import DATA_KEY, DamagedRecord
+from baomi.customers.decrypt import (
+    ACCESS_COLUMNS,
+    ACCESS_GRANT,
+    DATA_KEY,
+    SOURCE,
+    DamagedRecord,
+)
 from baomi.customers.vault import Vault
 from baomi.errors import BaomiError
 from baomi.notifications import triggers
@@ -50,6 +58,24 @@ DETAIL = (
 )
 
 
+# The parts that are not fields: their events name no field.
+_NOT_FIELDS = frozenset({DATA_KEY, ACCESS_COLUMNS, ACCESS_GRANT, SOURCE})
+
+
+def reason_of(damage: DamagedRecord) -> str:
+    """The audit reason of a damage: which kind of check failed."""
+    if damage.part == DATA_KEY:
+        return "data_key_failed_authentication"
+    if damage.part in (ACCESS_COLUMNS, ACCESS_GRANT):
+        return "row_tag_mismatch"  # issue 17.5: access-deciding columns edited
+    return "ciphertext_failed_authentication"
+
+
+def damage_details(damage: DamagedRecord, during: Action) -> dict[str, Any]:
+    """What an integrity failure's event says besides its reason: the part, during what."""
+    return {"during": during.value, "part": damage.part}
+
+
 def damage_event(
     *, ctx: RequestContext, actor: Actor, damage: DamagedRecord, during: Action
 ) -> dict[str, Any]:
@@ -59,14 +85,10 @@ def damage_event(
         actor=actor,
         action=Action.CUSTOMER_INTEGRITY_FAILURE,
         allowed=False,
-        reason=(
-            "data_key_failed_authentication"
-            if damage.part == DATA_KEY
-            else "ciphertext_failed_authentication"
-        ),
+        reason=reason_of(damage),
         customer_id=damage.customer_id,
-        fields=None if damage.part == DATA_KEY else [damage.part],
-        details={"during": during.value, "part": damage.part},
+        fields=None if damage.part in _NOT_FIELDS else [damage.part],
+        details=damage_details(damage, during),
     )
 
 

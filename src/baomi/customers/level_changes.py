@@ -11,17 +11,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
 from sqlalchemy.engine import Connection
 
 from baomi.audit.context import RequestContext
 from baomi.audit.tags import Action
-from baomi.customers.access import audit, authorize, denial
-from baomi.customers.models import customers
+from baomi.customers import integrity, row_tag
+from baomi.customers.access import audit, authorize, denial, load_row
+from baomi.customers.decrypt import DamagedRecord
+from baomi.customers.revisions import write_change
+from baomi.customers.vault import Vault
 from baomi.errors import Conflict, ValidationFailed
 from baomi.security.actor import Actor
-from baomi.security.levels import LevelRule, Levels
+from baomi.security.levels import LevelRule
 from baomi.security.policy import CustomerAction
+
+_LOWERING = Action.CUSTOMER_LEVEL_CHANGE
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,7 +43,7 @@ def check_lowering(
     *,
     actor: Actor,
     ctx: RequestContext,
-    levels: Levels,
+    vault: Vault,
     tag: Action,
     customer_id: str,
     level: str,
@@ -50,14 +54,14 @@ def check_lowering(
         conn,
         actor=actor,
         ctx=ctx,
-        levels=levels,
+        vault=vault,
         action=CustomerAction.UPDATE,
         tag=tag,
         customer_id=customer_id,
         now=now,
     )
-    target = levels.parse(level)
-    current = levels.rule_of(auth.row.level)
+    target = vault.levels.parse(level)
+    current = vault.levels.rule_of(auth.row.level)
     if target.rank >= current.rank:
         raise ValidationFailed(
             [
@@ -82,7 +86,7 @@ def apply_lowering(
     *,
     actor: Actor,
     ctx: RequestContext,
-    levels: Levels,
+    vault: Vault,
     customer_id: str,
     from_level: str,
     to_level: str,
@@ -91,21 +95,20 @@ def apply_lowering(
 ) -> None:
     """Lower the level as an approved request says, if it still stands where it was asked."""
     values: dict[str, object] = {"level": to_level, "updated_at": now}
-    if levels.rule_of(to_level).lapses_to is None:
+    if vault.levels.rule_of(to_level).lapses_to is None:
         # A period on a level with nothing below it would have nothing to lapse to.
         values["confidential_until"] = None
     # Guarded by the level it had when asked: the approvals were routed by that level's rule,
     # so a level that has moved since (or a customer withdrawn) makes the request moot.
-    changed = conn.execute(
-        update(customers)
-        .where(
-            customers.c.id == customer_id,
-            customers.c.level == from_level,
-            customers.c.deleted_at.is_(None),
-        )
-        .values(**values)
-    ).rowcount
-    if changed != 1:
+    row = load_row(conn, customer_id)
+    if row is not None:
+        try:
+            row_tag.check(vault.tags, row)
+        except DamagedRecord as damage:  # issue 17.5: never lower a level nobody can vouch for
+            raise integrity.refusal(
+                ctx=ctx, actor=actor, vault=vault, damages=[damage], during=_LOWERING
+            ) from None
+    if row is None or row.level != from_level:  # write_change guards the rest of the race
         raise Conflict(
             "the customer's level has changed (or the customer was withdrawn) since this "
             "request was made: reject it, and ask again if the level should still be lowered",
@@ -114,17 +117,18 @@ def apply_lowering(
             denial(
                 ctx=ctx,
                 actor=actor,
-                action=Action.CUSTOMER_LEVEL_CHANGE,
+                action=_LOWERING,
                 reason="level_changed_since_request",
                 customer_id=customer_id,
                 object_id=request_id,
             )
         )
+    write_change(conn, vault=vault, row=row, columns=values)
     audit(
         conn,
         ctx=ctx,
         actor=actor,
-        action=Action.CUSTOMER_LEVEL_CHANGE,
+        action=_LOWERING,
         reason="request_approved",
         customer_id=customer_id,
         object_id=request_id,

@@ -10,14 +10,19 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
 from baomi.audit.context import RequestContext
 from baomi.audit.service import record
 from baomi.audit.tags import Action, Decision
+from baomi.customers import integrity, row_tag
+from baomi.customers.access import load_row
+from baomi.customers.decrypt import DamagedRecord
 from baomi.customers.models import customers
-from baomi.errors import ValidationFailed
+from baomi.customers.revisions import write_change
+from baomi.customers.vault import Vault
+from baomi.errors import Conflict, ValidationFailed
 from baomi.security.levels import LevelRule, Levels
 
 JOB_CONTEXT = RequestContext(client_addr="job", operator="job:confidentiality_lapse")
@@ -54,32 +59,52 @@ def check_period(until: date | None, *, rule: LevelRule, now: datetime) -> date 
     return until
 
 
-def lapse_confidentiality_periods(conn: Connection, *, now: datetime, levels: Levels) -> int:
-    """Lower every customer whose period has ended, as `levels` say; return how many."""
+def lapse_confidentiality_periods(conn: Connection, *, now: datetime, vault: Vault) -> int:
+    """Lower every customer whose period has ended, as the vault's level rules say; return how
+    many. A customer whose row tag fails (its period or level edited in the database, issue
+    17.5) is not lowered but reported, as any damaged record is."""
     today = utc_day(now)
     ended = conn.execute(
-        select(customers.c.id, customers.c.level, customers.c.confidential_until)
+        select(customers.c.id)
         .where(
             customers.c.confidential_until < today,
             customers.c.deleted_at.is_(None),
         )
         .order_by(customers.c.id)
-    ).all()
+    ).scalars()
     changed = 0
-    for row in ended:
-        rule = levels.rule_of(row.level)
-        target = rule.lapses_to if rule.lapses_to is not None else row.level
-        # Guarded by the period still being there: a concurrent run changes each customer once.
-        result = conn.execute(
-            update(customers)
-            .where(
-                customers.c.id == row.id,
-                customers.c.level == row.level,
-                customers.c.confidential_until == row.confidential_until,
+    for customer_id in list(ended):
+        row = load_row(conn, customer_id)
+        if row is None:
+            continue
+        try:
+            row_tag.check(vault.tags, row)
+        except DamagedRecord as damage:
+            during = Action.CUSTOMER_LEVEL_LAPSE
+            record(
+                conn,
+                ctx=JOB_CONTEXT,
+                actor_id=None,
+                actor_username=None,
+                action=Action.CUSTOMER_INTEGRITY_FAILURE,
+                decision=Decision.DENY,
+                reason=integrity.reason_of(damage),
+                customer_id=customer_id,
+                details=integrity.damage_details(damage, during),
             )
-            .values(level=target, confidential_until=None, updated_at=now)
-        )
-        if result.rowcount != 1:
+            integrity.alert(conn, vault=vault, damage=damage, during=during)
+            continue
+        rule = vault.levels.rule_of(row.level)
+        target = rule.lapses_to if rule.lapses_to is not None else row.level
+        # Guarded by the tag the row was read with: a concurrent run changes each customer once.
+        try:
+            write_change(
+                conn,
+                vault=vault,
+                row=row,
+                columns={"level": target, "confidential_until": None, "updated_at": now},
+            )
+        except Conflict:
             continue
         record(
             conn,

@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 
 from baomi.customers.fields import FIELDS
-from baomi.customers.schemas import CustomerOut, DepartmentRef, PersonRef
+from baomi.customers.schemas import CustomerOut, DepartmentRef, PersonRef, SensitiveFlag
 from baomi.db_direct import Record
 from baomi.security.levels import Levels
 
@@ -85,9 +85,16 @@ _customer_out, _person_ref, _department_ref = (
 
 
 def customer_out(
-    row: Record, levels: Levels, reason: str, data: dict[str, Any], layout: Layout
+    row: Record,
+    levels: Levels,
+    reason: str,
+    data: dict[str, Any],
+    layout: Layout,
+    source: str | None,
+    flags: list[SensitiveFlag],
 ) -> CustomerOut:
-    """The answer of a read: the row's plaintext columns, the fields as `data`, and the layout."""
+    """The answer of a read: the row's plaintext columns, the fields as `data`, the layout,
+    and the record's source (sealed like a field, opened with them)."""
     rule = levels.rule_of(row.level)
     return _customer_out(
         id=row.id,
@@ -97,7 +104,7 @@ def customer_out(
             id=row.handler_id, username=row.handler_username, display_name=row.handler_display_name
         ),
         department=_department_ref(id=row.department_id, name=row.department_name),
-        source=row.source,
+        source=source,
         lawful_basis=row.lawful_basis,
         confidential_until=row.confidential_until,
         created_at=row.created_at,
@@ -106,4 +113,5 @@ def customer_out(
         data=data,
         masked=list(layout.masked),
         withheld=list(layout.withheld),
+        flags=flags,
     )

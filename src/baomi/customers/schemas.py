@@ -15,6 +15,7 @@ from baomi.api.inputs import (
     Id,
     LevelText,
     Moment,
+    PurposeCode,
     StrictInput,
     one_of,
 )
@@ -202,6 +203,21 @@ class DepartmentRef(BaseModel):
     name: str
 
 
+class SensitiveFlag(BaseModel):
+    """An identifier typed into a field that does not protect it (customers/flags.py): which
+    field, which kind, how many; never the value."""
+
+    field: str = Field(description="the field (or `text` of a communication, `file`)")
+    kind: str = Field(description="phone, id_number, uscc, bank_card or email")
+    count: int
+
+
+FLAGS_HELP = (
+    "identifiers found in free-text fields that do not protect them (shown unmasked, not "
+    "searchable): move them to the identity fields, or remove them (C4.3.2)"
+)
+
+
 class CustomerOut(BaseModel):
     id: str
     level: str
@@ -217,6 +233,7 @@ class CustomerOut(BaseModel):
     data: dict[str, Any] = Field(description="visible fields; masked ones hold masked values")
     masked: list[str] = Field(description="fields shown masked until revealed with a reason")
     withheld: list[str] = Field(description="fields the caller's grant does not cover")
+    flags: list[SensitiveFlag] = Field(default_factory=list, description=FLAGS_HELP)
 
 
 class CustomerSummary(BaseModel):
@@ -256,6 +273,10 @@ class RevealIn(StrictInput):
     fields: list[Annotated[str, Field(json_schema_extra=one_of(FIELDS))]] = Field(min_length=1)
     reason_code: RevealReason = Field(description="what kind of work needs the values")
     reason: RevealText = Field(description="which piece of work, in the person's own words")
+    purpose: PurposeCode = Field(
+        description="the processing purpose (GET /api/v1/purposes) the customer's consents "
+        "must cover for these fields (C4.3.4)",
+    )
 
 
 class RevealReasonOut(BaseModel):
@@ -309,6 +330,11 @@ class AttachmentOut(BaseModel):
     filename: str
     content_type: str
     size_bytes: int
+    flags: list[SensitiveFlag] = Field(
+        default_factory=list,
+        description="identifiers found in the file when it was saved (text, csv, e-mail, Word, "
+        "Excel and PDF files up to 8 MiB)",
+    )
 
 
 class CommunicationOut(BaseModel):
@@ -318,3 +344,9 @@ class CommunicationOut(BaseModel):
     author: str
     text: str
     attachments: list[AttachmentOut]
+    flags: list[SensitiveFlag] = Field(default_factory=list, description=FLAGS_HELP)
+
+
+class CommunicationCreated(BaseModel):
+    id: str
+    flags: list[SensitiveFlag] = Field(default_factory=list, description=FLAGS_HELP)

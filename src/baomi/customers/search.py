@@ -31,6 +31,7 @@ from baomi.db_direct import Record
 from baomi.errors import Forbidden, ValidationFailed
 from baomi.grants.queries import granted_customer_ids
 from baomi.ids import is_id
+from baomi.keystore.service import key_is_live
 from baomi.security.actor import Actor
 from baomi.security.levels import Levels
 from baomi.security.policy import CustomerAction, visibility_filter
@@ -112,6 +113,8 @@ def list_customers(
     now = clock.utcnow()
     where = [
         customers.c.deleted_at.is_(None),
+        # A crypto-shredded customer is not listed at all, rather than failing the list.
+        key_is_live(customers.c.data_key_id),
         visibility_filter(
             actor,
             customer_id=customers.c.id,
@@ -180,11 +183,13 @@ class _Reading:
         """The row's line and its searched values; a damaged record's line is marked, without
         values (None), and reported (C5), so that the rest of the list is still shown."""
         vault = self.vault
-        decision = decide_on_row(
-            self.conn, self.actor, CustomerAction.READ, row, self.now, levels=vault.levels
-        )
-        wanted = [f for f in (searched or ("name",)) if f in decision.visible]
+        access = "integrity_failure"  # what a line says when even its columns fail (17.5)
         try:
+            decision = decide_on_row(
+                self.conn, self.actor, CustomerAction.READ, row, self.now, vault=vault
+            )
+            access = decision.reason.value
+            wanted = [f for f in (searched or ("name",)) if f in decision.visible]
             opened = open_fields(cipher_for(vault.provider, row), row._mapping, row.id, wanted)
         except DamagedRecord as damage:
             report(
@@ -195,7 +200,7 @@ class _Reading:
                 damage=damage,
                 during=self.during,
             )
-            return _summary(row, vault.levels, None, decision.reason.value, damaged=True), None
+            return _summary(row, vault.levels, None, access, damaged=True), None
         values = {
             name: FIELDS[name].mask(value)
             if name in decision.masked and value is not None

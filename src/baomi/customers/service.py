@@ -6,53 +6,60 @@ inside the caller's transaction and appends its audit event there, never committ
 carries its own deny event (customers/refusals.py), written even though the work is rolled back.
 What an edit may do to the level, period and handler is customers/edit_rules.py. Many customers
 read for one purpose (exports, reports, subject-access copies) go through `read_many`, the batch
-door of customers/batch.py, offered here so that other rooms keep to this one module.
+door of customers/batch.py, and reveals (customers/reveals.py) are offered here too, so that
+other rooms keep to this one module. A change of a record is written by customers/revisions.py.
+An import files many at once: `prepare`, `create_many` (customers/intake.py, customers/bulk.py).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 from typing import Any, NoReturn
 
 from sqlalchemy import insert, select
-from sqlalchemy import update as sql_update
 from sqlalchemy.engine import Connection
 
 from baomi import clock
 from baomi.audit.context import RequestContext
-from baomi.audit.oversight import allowed_count
 from baomi.audit.tags import Action
+from baomi.consent.records import file_basis
 from baomi.crypto.envelope import FieldCipher
+from baomi.customers import flags, row_tag
 from baomi.customers.access import audit, authorize
 from baomi.customers.batch import BatchResult as BatchResult
 from baomi.customers.batch import read_many as read_many
-from baomi.customers.decrypt import cipher_for, open_fields
+from baomi.customers.bulk import Filed as Filed
+from baomi.customers.bulk import Filing as Filing
+from baomi.customers.bulk import authorize_filing as authorize_filing
+from baomi.customers.bulk import create_many as create_many
+from baomi.customers.bulk import find_on_file as find_on_file
+from baomi.customers.decrypt import SOURCE, cipher_for, open_fields
 from baomi.customers.duplicates import refuse_duplicate
 from baomi.customers.edit_rules import handler_after, level_after, period_after
+from baomi.customers.facts import facts_of
 from baomi.customers.fields import FIELDS, SENSITIVITY
+from baomi.customers.intake import Prepared as Prepared
+from baomi.customers.intake import Problem as Problem
+from baomi.customers.intake import prepare as prepare
 from baomi.customers.integrity import guarded
-from baomi.customers.models import customer_index, customers
+from baomi.customers.known import KnownCounts as KnownCounts
+from baomi.customers.known import count_known as count_known
+from baomi.customers.models import attachments, customer_index, customers
 from baomi.customers.periods import check_period
 from baomi.customers.readout import customer_out, layout_of
-from baomi.customers.reasons import RevealReason, checked_reason
 from baomi.customers.refusals import refused
-from baomi.customers.schemas import CustomerIn, CustomerOut, CustomerPatch, RevealOut
-from baomi.customers.step_up import require_step_up
+from baomi.customers.reveals import RevealRateLimited as RevealRateLimited
+from baomi.customers.reveals import reveal as reveal
+from baomi.customers.revisions import FIRST_REVISION, write_change
+from baomi.customers.schemas import CustomerIn, CustomerOut, CustomerPatch
 from baomi.customers.validation import validated_fields
 from baomi.customers.vault import Vault, index_rows, reindex, seal
-from baomi.db_locks import LockSpace, hold
-from baomi.errors import BaomiError, Conflict, Forbidden, NotFound, ValidationFailed
-from baomi.ids import new_id
+from baomi.errors import Conflict, Forbidden, NotFound
+from baomi.ids import is_id, new_id
 from baomi.keystore.service import create_data_key
 from baomi.security.actor import Actor
 from baomi.security.policy import CustomerAction, CustomerFacts, decide
 from baomi.users.service import handler_placement
-
-
-class RevealRateLimited(BaomiError):
-    status = 429
-    code = "reveal_rate_limited"
-    title = "Too many reveals"
 
 
 def get(
@@ -64,7 +71,7 @@ def get(
         conn,
         actor=actor,
         ctx=ctx,
-        levels=vault.levels,
+        vault=vault,
         action=CustomerAction.READ,
         tag=Action.CUSTOMER_READ,
         customer_id=customer_id,
@@ -75,8 +82,13 @@ def get(
     with guarded(
         ctx=ctx, actor=actor, vault=vault, during=Action.CUSTOMER_READ, customer_id=row.id
     ):
-        values = open_fields(cipher_for(vault.provider, row), row, row.id, layout.readable)
+        values = open_fields(
+            cipher_for(vault.provider, row), row, row.id, [*layout.readable, SOURCE]
+        )
+    source = values.pop(SOURCE)
     masked = decision.masked
+    # Issue 12: identifiers sitting unprotected in free text, shown on every read until moved.
+    found = flags.in_fields(values, skip=masked)
     data = {
         name: (FIELDS[name].mask(value) if name in masked and value is not None else value)
         for name, value in values.items()
@@ -90,92 +102,7 @@ def get(
         customer_id=row.id,
         fields=layout.readable,
     )
-    return customer_out(row, vault.levels, decision.reason.value, data, layout)
-
-
-def reveal(
-    conn: Connection,
-    *,
-    actor: Actor,
-    ctx: RequestContext,
-    vault: Vault,
-    customer_id: str,
-    fields: list[str],
-    reason_code: RevealReason | str,
-    reason: str,
-) -> RevealOut:
-    """Show masked fields in the clear, for a stated reason, rate-limited (C4.3.2).
-
-    The reason is a code and the person's own words; both are kept in the audit event. At levels
-    whose rule says so, the session must have passed a second factor recently (C4.2.4).
-    """
-    unknown = [f for f in fields if f not in FIELDS]
-    if unknown:
-        raise ValidationFailed(
-            [
-                {"field": "fields", "code": "field_unknown", "message": f"unknown field {f!r}"}
-                for f in unknown
-            ]
-        )
-    code, text = checked_reason(reason_code, reason)
-    now = clock.utcnow()
-    auth = authorize(
-        conn,
-        actor=actor,
-        ctx=ctx,
-        levels=vault.levels,
-        action=CustomerAction.REVEAL,
-        tag=Action.CUSTOMER_REVEAL,
-        customer_id=customer_id,
-        now=now,
-        requested=fields,
-    )
-    require_step_up(
-        conn,
-        actor=actor,
-        ctx=ctx,
-        rule=vault.levels.rule_of(auth.row.level),
-        window=vault.limits.step_up_window,
-        customer_id=customer_id,
-        fields=fields,
-        now=now,
-    )
-    limit = vault.limits.per_hour
-    # Count and record as one step: simultaneous reveals by one person queue here (db_locks).
-    hold(conn, LockSpace.REVEALS_OF_PERSON, actor.user_id)
-    recent = allowed_count(
-        conn,
-        actor_id=actor.user_id,
-        action=Action.CUSTOMER_REVEAL.value,
-        since=now - timedelta(hours=1),
-    )
-    if recent >= limit:
-        raise refused(
-            RevealRateLimited(f"at most {limit} reveals per hour; ask your head if you need more"),
-            ctx=ctx,
-            actor=actor,
-            action=Action.CUSTOMER_REVEAL,
-            reason="rate_limited",
-            customer_id=customer_id,
-            fields=fields,
-        )
-    row = auth.row
-    with guarded(
-        ctx=ctx, actor=actor, vault=vault, during=Action.CUSTOMER_REVEAL, customer_id=row.id
-    ):
-        data = open_fields(cipher_for(vault.provider, row), row._mapping, row.id, fields)
-    audit(
-        conn,
-        ctx=ctx,
-        actor=actor,
-        action=Action.CUSTOMER_REVEAL,
-        reason=auth.decision.reason.value,
-        customer_id=row.id,
-        fields=fields,
-        # The person's statement of why, not customer data (C4.3.2).
-        details={"reason_code": code.value, "reason_text": text},
-    )
-    return RevealOut(id=row.id, data=data)
+    return customer_out(row, vault.levels, decision.reason.value, data, layout, source, found)
 
 
 def create(
@@ -233,28 +160,44 @@ def create(
     data_key_id, key = create_data_key(conn, vault.provider, owner_id=customer_id)
     cipher = FieldCipher(key, data_key_id)
     now = clock.utcnow()
+    record: dict[str, Any] = {
+        "id": customer_id,
+        "level": level.code,
+        "handler_id": handler_id,
+        "department_id": department_id,
+        "confidential_until": until,
+        "deleted_at": None,
+        "data_key_id": data_key_id,
+        "revision": FIRST_REVISION,
+    }
+    sealed = {
+        f"{name}_ct": seal(
+            cipher, record_id=customer_id, field=name, value=value, revision=FIRST_REVISION
+        )
+        for name, value in {**values, SOURCE: customer_in.source}.items()
+    }
     conn.execute(
         insert(customers).values(
-            id=customer_id,
-            level=level.code,
+            **record,
+            **sealed,
+            row_tag=row_tag.tag_of(vault.tags, record),
             id_type=id_type or "",
-            handler_id=handler_id,
-            department_id=department_id,
-            source=customer_in.source,
             lawful_basis=customer_in.lawful_basis.value,
-            confidential_until=until,
-            data_key_id=data_key_id,
             created_by=actor.user_id,
             created_at=now,
             updated_at=now,
-            **{
-                f"{name}_ct": seal(cipher, record_id=customer_id, field=name, value=value)
-                for name, value in values.items()
-            },
         )
     )
     if rows := index_rows(vault.indexer, customer_id, values):
         conn.execute(insert(customer_index), rows)
+    # C4.1.1 / C4.1.2: the basis it is filed on is its first consent record (consent/records.py).
+    file_basis(
+        conn,
+        customer_id=customer_id,
+        basis=customer_in.lawful_basis.value,
+        taken_by=actor.user_id,
+        now=now,
+    )
     audit(
         conn,
         ctx=ctx,
@@ -263,7 +206,11 @@ def create(
         reason=decision.reason.value,
         customer_id=customer_id,
         fields=sorted(values),
-        details={"level": level.code, "confidential_until": until.isoformat() if until else None},
+        details={
+            "level": level.code,
+            "confidential_until": until.isoformat() if until else None,
+            **_flagged(values),
+        },
     )
     return get(conn, actor=actor, ctx=ctx, vault=vault, customer_id=customer_id)
 
@@ -283,7 +230,7 @@ def update(
         conn,
         actor=actor,
         ctx=ctx,
-        levels=vault.levels,
+        vault=vault,
         action=CustomerAction.UPDATE,
         tag=Action.CUSTOMER_UPDATE,
         customer_id=customer_id,
@@ -319,9 +266,16 @@ def update(
         changes.update(handler_id=handler_id, department_id=department_id)
         details["handler_changed"] = True
     if patch.source is not None:
-        changes["source"] = patch.source
-    if patch.lawful_basis is not None:
+        values[SOURCE] = patch.source
+    if patch.lawful_basis is not None and patch.lawful_basis.value != row.lawful_basis:
         changes["lawful_basis"] = patch.lawful_basis.value
+        file_basis(
+            conn,
+            customer_id=row.id,
+            basis=patch.lawful_basis.value,
+            taken_by=actor.user_id,
+            now=now,
+        )
     if id_type is not None:
         changes["id_type"] = id_type
     refuse_duplicate(conn, actor=actor, ctx=ctx, vault=vault, values=values, customer_id=row.id)
@@ -329,10 +283,8 @@ def update(
         ctx=ctx, actor=actor, vault=vault, during=Action.CUSTOMER_UPDATE, customer_id=row.id
     ):
         cipher = cipher_for(vault.provider, row)
-        for name, value in values.items():
-            changes[f"{name}_ct"] = seal(cipher, record_id=row.id, field=name, value=value)
-        conn.execute(sql_update(customers).where(customers.c.id == row.id).values(**changes))
-        if any(FIELDS[name].index for name in values) or "contacts" in values:
+        write_change(conn, vault=vault, row=row, columns=changes, fields=values, cipher=cipher)
+        if any(FIELDS[name].index for name in values if name in FIELDS) or "contacts" in values:
             reindex(conn, vault, cipher, row.id)
     audit(
         conn,
@@ -341,8 +293,8 @@ def update(
         action=Action.CUSTOMER_UPDATE,
         reason=auth.decision.reason.value,
         customer_id=row.id,
-        fields=sorted(values),
-        details=details or None,
+        fields=sorted(name for name in values if name in FIELDS),
+        details={**details, **_flagged(values)} or None,
     )
     if "level" in changes:
         # C2.2: every level change, raised here or lowered on approval, under one tag.
@@ -356,6 +308,11 @@ def update(
             details={"from": row.level, "to": level.code},
         )
     return get(conn, actor=actor, ctx=ctx, vault=vault, customer_id=row.id)
+
+
+def _flagged(values: dict[str, Any]) -> dict[str, Any]:
+    """The audit detail of identifiers saved into free-text fields: field, kind, count."""
+    return flags.audit_details(values)
 
 
 def _iso(day: date | None) -> str | None:
@@ -375,7 +332,7 @@ def remove(
         conn,
         actor=actor,
         ctx=ctx,
-        levels=vault.levels,
+        vault=vault,
         action=CustomerAction.DELETE,
         tag=Action.CUSTOMER_DELETE,
         customer_id=customer_id,
@@ -404,3 +361,40 @@ def exists(conn: Connection, customer_id: str) -> bool:
     if found is None:
         raise NotFound("no such customer")
     return True
+
+
+def authorize_work(
+    conn: Connection,
+    *,
+    actor: Actor,
+    ctx: RequestContext,
+    vault: Vault,
+    customer_id: str,
+    action: CustomerAction,
+    tag: Action,
+) -> CustomerFacts:
+    """Authorize another room's work on a customer (its consent records, say) as the door
+    would `action`, opening none of its data; a refusal is audited under `tag`."""
+    auth = authorize(
+        conn,
+        actor=actor,
+        ctx=ctx,
+        vault=vault,
+        action=action,
+        tag=tag,
+        customer_id=customer_id,
+        now=clock.utcnow(),
+    )
+    return facts_of(auth.row)
+
+
+def has_attachment(conn: Connection, customer_id: str, attachment_id: str) -> bool:
+    """Whether `attachment_id` is an attachment of this customer (for evidence references)."""
+    if not is_id(attachment_id):
+        return False
+    found = conn.execute(
+        select(attachments.c.id).where(
+            attachments.c.id == attachment_id, attachments.c.customer_id == customer_id
+        )
+    ).first()
+    return found is not None

@@ -19,12 +19,20 @@ from baomi import clock
 from baomi.audit.context import RequestContext
 from baomi.audit.tags import Action
 from baomi.crypto.envelope import FieldCipher
+from baomi.customers import flags
 from baomi.customers.access import audit, authorize
+from baomi.customers.chunks import CHUNK_BYTES as CHUNK_BYTES
+from baomi.customers.chunks import rechunk, stream
 from baomi.customers.decrypt import cipher_for
 from baomi.customers.fields import COMMUNICATIONS
 from baomi.customers.integrity import guarded
 from baomi.customers.models import attachment_chunks, attachments, communications, customers
-from baomi.customers.schemas import AttachmentOut, CommunicationIn, CommunicationOut
+from baomi.customers.schemas import (
+    AttachmentOut,
+    CommunicationIn,
+    CommunicationOut,
+    SensitiveFlag,
+)
 from baomi.customers.validation import channel as valid_channel
 from baomi.customers.vault import Vault
 from baomi.errors import NotFound, ValidationFailed
@@ -36,7 +44,6 @@ from baomi.users.queries import people
 # Entries show their author's username, read through the organisation's narrow view.
 _AUTHOR = people()
 
-CHUNK_BYTES = 64 * 1024
 MAX_ATTACHMENT_BYTES = 50 * 1024 * 1024
 
 
@@ -55,7 +62,7 @@ def add_communication(
         conn,
         actor=actor,
         ctx=ctx,
-        levels=vault.levels,
+        vault=vault,
         action=CustomerAction.UPDATE,
         tag=Action.COMMUNICATION_ADD,
         customer_id=customer_id,
@@ -67,7 +74,11 @@ def add_communication(
     ):
         cipher = cipher_for(vault.provider, auth.row)
     body = cipher.encrypt(
-        table="communications", field="body", record_id=entry_id, plaintext=entry.text.encode()
+        table="communications",
+        field="body",
+        record_id=entry_id,
+        plaintext=entry.text.encode(),
+        revision=None,  # a communication is never edited: there is no older text to put back
     )
     conn.execute(
         insert(communications).values(
@@ -91,8 +102,14 @@ def add_communication(
         reason=auth.decision.reason.value,
         customer_id=customer_id,
         fields=[COMMUNICATIONS],
+        details=_flagged(flags.in_text(flags.TEXT, entry.text)),
     )
     return entry_id
+
+
+def _flagged(found: list[SensitiveFlag]) -> dict[str, Any] | None:
+    """Issue 12: identifiers saved into a text or file, counted by kind for the audit event."""
+    return {"sensitive_in": flags.audit_counts(found)} if found else None
 
 
 def list_communications(
@@ -103,7 +120,7 @@ def list_communications(
         conn,
         actor=actor,
         ctx=ctx,
-        levels=vault.levels,
+        vault=vault,
         action=CustomerAction.READ,
         tag=Action.CUSTOMER_READ,
         customer_id=customer_id,
@@ -132,7 +149,11 @@ def list_communications(
             files.setdefault(a.communication_id, []).append(_attachment_out(cipher, a))
         texts = {
             e.id: cipher.decrypt(
-                table="communications", field="body", record_id=e.id, ciphertext=e.body_ct
+                table="communications",
+                field="body",
+                record_id=e.id,
+                ciphertext=e.body_ct,
+                revision=None,
             ).decode()
             for e in entries
         }
@@ -153,6 +174,7 @@ def list_communications(
             author=e.username,
             text=texts[e.id],
             attachments=files.get(e.id, []),
+            flags=flags.in_text(flags.TEXT, texts[e.id]),
         )
         for e in entries
     ]
@@ -160,7 +182,11 @@ def list_communications(
 
 def _attachment_out(cipher: FieldCipher, row: Any) -> AttachmentOut:
     name = cipher.decrypt(
-        table="attachments", field="filename", record_id=row.id, ciphertext=row.filename_ct
+        table="attachments",
+        field="filename",
+        record_id=row.id,
+        ciphertext=row.filename_ct,
+        revision=None,
     )
     return AttachmentOut(
         id=row.id,
@@ -191,7 +217,7 @@ def add_attachment(
         conn,
         actor=actor,
         ctx=ctx,
-        levels=vault.levels,
+        vault=vault,
         action=CustomerAction.UPDATE,
         tag=Action.ATTACHMENT_ADD,
         customer_id=customer_id,
@@ -211,8 +237,11 @@ def add_attachment(
     ):
         cipher = cipher_for(vault.provider, auth.row)
     size, count = 0, 0
-    for seq, (piece, final) in enumerate(_rechunk(chunks)):
+    head = bytearray()  # the beginning of the file, scanned for identifiers once stored
+    for seq, (piece, final) in enumerate(rechunk(chunks)):
         size += len(piece)
+        if len(head) < flags.SCAN_BYTES:
+            head += piece[: flags.SCAN_BYTES - len(head)]
         if size > MAX_ATTACHMENT_BYTES:
             raise ValidationFailed(
                 [
@@ -244,6 +273,7 @@ def add_attachment(
         .where(attachments.c.id == attachment_id)
         .values(size_bytes=size, chunk_count=count)
     )
+    found = flags.in_file(bytes(head), filename, complete=size <= flags.SCAN_BYTES)
     audit(
         conn,
         ctx=ctx,
@@ -252,10 +282,14 @@ def add_attachment(
         reason=auth.decision.reason.value,
         customer_id=customer_id,
         fields=[COMMUNICATIONS],
-        details={"attachment_id": attachment_id, "size_bytes": size},
+        details={"attachment_id": attachment_id, "size_bytes": size, **(_flagged(found) or {})},
     )
     return AttachmentOut(
-        id=attachment_id, filename=filename, content_type=content_type, size_bytes=size
+        id=attachment_id,
+        filename=filename,
+        content_type=content_type,
+        size_bytes=size,
+        flags=found,
     )
 
 
@@ -274,6 +308,7 @@ def _insert_attachment_row(
         field="filename",
         record_id=attachment_id,
         plaintext=json.dumps(filename, ensure_ascii=False).encode(),
+        revision=None,  # an attachment is never renamed
     )
     conn.execute(
         insert(attachments).values(
@@ -288,18 +323,6 @@ def _insert_attachment_row(
             created_at=clock.utcnow(),
         )
     )
-
-
-def _rechunk(chunks: Iterable[bytes]) -> Iterator[tuple[bytes, bool]]:
-    """Re-cut an incoming stream into fixed chunks, flagging the last (an empty file is one)."""
-    buffer = bytearray()
-    for data in chunks:
-        buffer += data
-        # Strictly more than a chunk: only then is it certain that this chunk is not the last.
-        while len(buffer) > CHUNK_BYTES:
-            yield bytes(buffer[:CHUNK_BYTES]), False
-            del buffer[:CHUNK_BYTES]
-    yield bytes(buffer), True
 
 
 @dataclass(frozen=True, slots=True)
@@ -323,7 +346,7 @@ def open_attachment(
         conn,
         actor=actor,
         ctx=ctx,
-        levels=vault.levels,
+        vault=vault,
         action=CustomerAction.READ,
         tag=Action.ATTACHMENT_DOWNLOAD,
         customer_id=customer_id,
@@ -361,19 +384,5 @@ def open_attachment(
     )
     return AttachmentDownload(
         meta=meta,
-        chunks=_stream(engine, cipher, attachment_id, row.chunk_count),
+        chunks=stream(engine, cipher, attachment_id, row.chunk_count),
     )
-
-
-def _stream(engine: Engine, cipher: FieldCipher, attachment_id: str, count: int) -> Iterator[bytes]:
-    for seq in range(count):
-        with engine.connect() as conn:
-            ct = conn.execute(
-                select(attachment_chunks.c.ct).where(
-                    attachment_chunks.c.attachment_id == attachment_id,
-                    attachment_chunks.c.seq == seq,
-                )
-            ).scalar_one()
-        yield cipher.decrypt_chunk(
-            attachment_id=attachment_id, seq=seq, final=seq == count - 1, ciphertext=ct
-        )

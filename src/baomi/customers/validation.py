@@ -12,11 +12,12 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from stdnum import luhn
-from stdnum.cn import ric, uscc
+from stdnum.cn import uscc
 from stdnum.exceptions import ValidationError as StdnumError
 
 from baomi.crypto import normalize
 from baomi.customers.schemas import CHANNELS, PAYMENT_TYPES, CustomerData
+from baomi.detect.checks import resident_id
 from baomi.errors import FieldError, ValidationFailed
 
 # CHANNELS and PAYMENT_TYPES live with the shapes, whose JSON schema lists them (schemas.py).
@@ -52,12 +53,16 @@ def _email(value: str, path: str, errors: _Errors) -> str | None:
 def id_number(value: str, path: str = "id_number") -> tuple[str, str]:
     """Return (compact value, "ric" | "uscc") or raise ValidationFailed."""
     compact = normalize.id_number(value)
-    for kind, module in (("ric", ric), ("uscc", uscc)):
-        try:
-            module.validate(compact)
-            return compact, kind
-        except StdnumError:
-            continue
+    # C4.1.1: a resident ID is held to its check digit, birth date and province only. stdnum's
+    # `ric.validate` also looks the county up in the years it existed, and refuses the numbers
+    # of counties merged away or renamed since, which their people still carry (issue 12).
+    if resident_id(compact):
+        return compact, "ric"
+    try:
+        uscc.validate(compact)
+        return compact, "uscc"
+    except StdnumError:
+        pass
     raise ValidationFailed(
         [
             {
@@ -144,6 +149,32 @@ def validated_fields(data: CustomerData) -> tuple[dict[str, Any], str | None]:
     if errors.items:
         raise ValidationFailed(errors.items)
     return values, id_type
+
+
+def check_value(kind: str, value: Any) -> tuple[Any, FieldError | None]:
+    """One value checked exactly as `validated_fields` checks it, for input taken leniently
+    (customers/intake.py): (normalised value, None), or (None, the problem).
+
+    `kind` is phone, email, id_number (the value becomes (compact, "ric" | "uscc")), purchase
+    or payment (a dict, normalised in place, as in a record).
+    """
+    errors = _Errors()
+    out: Any
+    if kind == "phone":
+        out = _phone(value, kind, errors)
+    elif kind == "email":
+        out = _email(value, kind, errors)
+    elif kind == "id_number":
+        try:
+            out = id_number(value)
+        except ValidationFailed as exc:
+            errors.items.extend(exc.extra["errors"])
+    elif kind in ("purchase", "payment"):
+        (_purchase if kind == "purchase" else _payment)(value, kind, errors)
+        out = value
+    else:
+        raise ValueError(f"no check for {kind!r}")
+    return (None, errors.items[0]) if errors.items else (out, None)
 
 
 def channel(value: str) -> str:

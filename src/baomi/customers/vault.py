@@ -22,15 +22,18 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection
 
 from baomi.config import Settings
+from baomi.consent.purposes import DEFAULT_PURPOSES, PurposeCatalog, load_purposes
 from baomi.crypto import normalize
 from baomi.crypto.blind_index import BlindIndexer
 from baomi.crypto.envelope import FieldCipher
 from baomi.crypto.keys import KeyProvider
+from baomi.crypto.row_tags import RowTagger
 from baomi.customers.decrypt import TABLE, open_fields
 from baomi.customers.fields import FIELDS
 from baomi.customers.models import customer_index, customers
 from baomi.notifications.outbox import mail_enabled
-from baomi.security.levels import Levels, build_levels, load_levels
+from baomi.security.level_file import load_levels
+from baomi.security.levels import Levels, build_levels
 
 __all__ = [
     "TABLE",
@@ -71,14 +74,18 @@ class RevealLimits:
 
 @dataclass(frozen=True, slots=True)
 class Vault:
-    """What the customer door works with: keys, blind indexer, level rules and reveal limits,
-    and whether the security officers' notices of damaged records also go out by mail."""
+    """What the customer door works with: keys, blind indexer, row tagger (issue 17.5), level
+    rules and reveal limits, and whether the security officers' notices of damaged records also
+    go out by mail."""
 
     provider: KeyProvider
     indexer: BlindIndexer
+    tags: RowTagger
     levels: Levels
     limits: RevealLimits
     mail: bool = False
+    # The company's processing purposes (C4.1.2, BAOMI_HOME/purposes.toml).
+    purposes: PurposeCatalog = DEFAULT_PURPOSES
 
     @classmethod
     def from_settings(cls, settings: Settings, provider: KeyProvider) -> Vault:
@@ -87,7 +94,7 @@ class Vault:
         vault = cls.from_provider(
             provider, levels=load_levels(settings), limits=RevealLimits.from_settings(settings)
         )
-        return replace(vault, mail=mail_enabled(settings))
+        return replace(vault, mail=mail_enabled(settings), purposes=load_purposes(settings.home))
 
     @classmethod
     def from_provider(
@@ -102,16 +109,22 @@ class Vault:
         return cls(
             provider=provider,
             indexer=BlindIndexer(provider.index_root_key()),
+            tags=RowTagger(provider.index_root_key()),
             levels=levels if levels is not None else build_levels(_DEFAULTS.levels),
             limits=limits if limits is not None else RevealLimits.from_settings(_DEFAULTS),
         )
 
 
-def seal(cipher: FieldCipher, *, record_id: str, field: str, value: Any) -> bytes | None:
+def seal(
+    cipher: FieldCipher, *, record_id: str, field: str, value: Any, revision: int
+) -> bytes | None:
+    """Seal one field's value for revision `revision` of the record (issue 17.9)."""
     if value is None:
         return None
     plaintext = json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode()
-    return cipher.encrypt(table=TABLE, field=field, record_id=record_id, plaintext=plaintext)
+    return cipher.encrypt(
+        table=TABLE, field=field, record_id=record_id, plaintext=plaintext, revision=revision
+    )
 
 
 def index_terms(values: Mapping[str, Any]) -> Iterator[tuple[str, str]]:

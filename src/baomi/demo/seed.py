@@ -16,9 +16,12 @@ from sqlalchemy.engine import Connection
 
 from baomi.audit.context import CLI_CONTEXT
 from baomi.config import Settings
+from baomi.consent import service as consents
+from baomi.consent.schemas import ConsentIn, DataKind, Method
 from baomi.crypto import normalize
 from baomi.customers import service as customers
 from baomi.customers import timeline
+from baomi.customers.schemas import LawfulBasis
 from baomi.customers.vault import Vault
 from baomi.demo.company import PEOPLE, build_organisation, logins, write_credentials
 from baomi.demo.customers import CustomerFactory, DemoCustomer
@@ -73,9 +76,10 @@ def _file(
         )
         for entry in drawn.communications
     ]
+    evidence = None
     if drawn.attachment is not None:
         filename, content_type, body = drawn.attachment
-        timeline.add_attachment(
+        evidence = timeline.add_attachment(
             conn,
             actor=handler,
             ctx=CLI_CONTEXT,
@@ -85,6 +89,21 @@ def _file(
             filename=filename,
             content_type=content_type,
             chunks=iter([body]),
+        ).id
+    if drawn.customer_in.lawful_basis is LawfulBasis.CONSENT:
+        # C4.1.2: a private customer who signed up for product news, with the signed form.
+        consents.record_consent(
+            conn,
+            actor=handler,
+            ctx=CLI_CONTEXT,
+            vault=vault,
+            customer_id=created.id,
+            consent=ConsentIn(
+                purposes=["marketing"],
+                scope=[DataKind.IDENTITY],
+                method=Method.WRITTEN,
+                evidence_attachment_id=evidence,
+            ),
         )
 
 

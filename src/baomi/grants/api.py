@@ -30,6 +30,7 @@ def post_grant(body: GrantIn, request: Request, conn: Conn, ctx: Ctx, actor: Off
         ctx=ctx,
         grant_in=body,
         levels=request.app.state.vault.levels,
+        tags=request.app.state.vault.tags,
         max_hours=max_hours,
         mail=mail_on(request),
     )
@@ -63,4 +64,11 @@ def post_revoke(
     grant_id: str, request: Request, conn: Conn, ctx: Ctx, actor: CurrentActor
 ) -> GrantOut:
     """End a grant now: the officer, or early by its grantee or its request's approvers."""
-    return revoke_grant(conn, actor=actor, ctx=ctx, grant_id=grant_id, mail=mail_on(request))
+    return revoke_grant(
+        conn,
+        actor=actor,
+        ctx=ctx,
+        grant_id=grant_id,
+        mail=mail_on(request),
+        tags=request.app.state.vault.tags,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, Column, ForeignKey, Index, String, Table, Text
+from sqlalchemy import JSON, Column, ForeignKey, Index, LargeBinary, String, Table, Text
 
 from baomi.db import UTCDateTime, metadata
 
@@ -32,6 +32,8 @@ access_grants = Table(
     Column("reviewed_at", UTCDateTime(), nullable=True),
     Column("reviewed_by", String(36), ForeignKey("users.id"), nullable=True),
     Column("review_note", Text, nullable=True),
+    # Issue 17.5: a MAC over grantee, customer, fields and window (grants/tags.py).
+    Column("row_tag", LargeBinary, nullable=True),
     Index("ix_access_grants_user_customer", "user_id", "customer_id"),
     Index("ix_access_grants_request_id", "request_id"),
     Index("ix_access_grants_ends_at", "ends_at"),

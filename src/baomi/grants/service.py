@@ -21,12 +21,14 @@ from baomi.access.approvers import approver_ids
 from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append
 from baomi.audit.tags import Action
+from baomi.crypto.row_tags import RowTagger
 from baomi.customers.facts import customer_facts
 from baomi.customers.fields import SENSITIVITY
 from baomi.customers.service import exists as customer_exists
 from baomi.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from baomi.grants.models import access_grants
 from baomi.grants.schemas import GrantIn, GrantOut
+from baomi.grants.tags import holds, tag_of
 from baomi.grants.windows import emergency_window
 from baomi.ids import is_id, new_id
 from baomi.notifications import triggers
@@ -75,6 +77,7 @@ def create_emergency_grant(
     ctx: RequestContext,
     grant_in: GrantIn,
     levels: Levels,
+    tags: RowTagger,
     max_hours: int,
     mail: bool,
 ) -> GrantOut:
@@ -142,6 +145,7 @@ def create_emergency_grant(
         ends_at=ends_at,
         purpose=grant_in.purpose,
         now=now,
+        tags=tags,
     )
     # C3.2: the people responsible for the customer hear of it at once, not at the next review.
     triggers.emergency_grant(
@@ -170,9 +174,11 @@ def insert_grant(
     ends_at: datetime,
     purpose: str,
     now: datetime,
+    tags: RowTagger,
     request_id: str | None = None,
 ) -> str:
-    """Insert and audit one grant; the caller has already decided that it may be given."""
+    """Insert and audit one grant, under its row tag (issue 17.5); the caller has already
+    decided that it may be given."""
     grant_id = new_id()
     values = {
         "id": grant_id,
@@ -186,8 +192,9 @@ def insert_grant(
         "created_at": now,
         # C4.3.1: the approved access request this grant carries out, if any.
         "request_id": request_id,
+        "revoked_at": None,
     }
-    conn.execute(insert(access_grants).values(**values))
+    conn.execute(insert(access_grants).values(**values, row_tag=tag_of(tags, values)))
     details: dict[str, Any] = {
         "grantee": user_id,
         "hours": (ends_at - starts_at) / timedelta(hours=1),
@@ -231,6 +238,7 @@ def revoke_grant(
     ctx: RequestContext,
     grant_id: str,
     mail: bool,
+    tags: RowTagger,
     now: datetime | None = None,
 ) -> GrantOut:
     """End a grant now; the next decision no longer sees it. A person only: the system
@@ -257,10 +265,14 @@ def revoke_grant(
         ).with_audit(refusal)
     if row.revoked_at is not None:
         raise Conflict("the grant is already revoked", code="grant_already_revoked")
+    revoked_at = now or clock.utcnow()
+    # A grant whose tag fails keeps failing: a revocation never launders an edited row.
+    stored = dict(row._mapping)
+    tag = tag_of(tags, {**stored, "revoked_at": revoked_at}) if holds(tags, stored) else row.row_tag
     conn.execute(
         update(access_grants)
         .where(access_grants.c.id == grant_id)
-        .values(revoked_at=now or clock.utcnow(), revoked_by=actor.user_id)
+        .values(revoked_at=revoked_at, revoked_by=actor.user_id, row_tag=tag)
     )
     append(
         conn,

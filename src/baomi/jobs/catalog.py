@@ -19,14 +19,16 @@ from baomi.config import Settings
 # fields: the customer record's field catalog, which the level rules refer to (load_levels).
 from baomi.customers import fields as _fields  # noqa: F401
 from baomi.customers import periods
+from baomi.customers.vault import Vault
 from baomi.grants import expiry
 from baomi.jobs.registry import Job, JobRegistry
 from baomi.notifications import outbox
-from baomi.security.levels import load_levels
+from baomi.subject_requests import reminders
 
 
-def default_registry(settings: Settings) -> JobRegistry:
-    """Return the registry of every job the server and `baomi jobs` run."""
+def default_registry(settings: Settings, vault: Vault) -> JobRegistry:
+    """Return the registry of every job the server and `baomi jobs` run; `vault` is the
+    process's (its level rules and row tags for the lapse of confidentiality periods)."""
     registry = JobRegistry()
     mail = outbox.mail_enabled(settings)
     registry.every(
@@ -42,10 +44,12 @@ def default_registry(settings: Settings) -> JobRegistry:
             outside_transaction=partial(outbox.send_due, settings=settings),
         )
     )
-    # C2.2: a confidentiality period that has ended lowers the level as its rule says (a bad
-    # levels.toml stops the registry being built, as it stops the application).
-    lapse = partial(periods.lapse_confidentiality_periods, levels=load_levels(settings))
+    # C2.2: a confidentiality period that has ended lowers the level as its rule says (the
+    # vault's rules: a bad levels.toml stopped the vault being built, as it stops the app).
+    lapse = partial(periods.lapse_confidentiality_periods, vault=vault)
     registry.every("levels.lapse", timedelta(hours=1), lapse)
+    # Issue 12 item 4: overdue data-subject requests, to their handler and officer.
+    registry.every(reminders.JOB, timedelta(hours=1), partial(reminders.remind_overdue, mail=mail))
     registry.every("auth.purge_throttles", timedelta(hours=1), partial(_purge, settings=settings))
     return registry
 

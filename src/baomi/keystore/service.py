@@ -8,17 +8,19 @@ row it reads and opens the key itself, audited with the read (C4.3.2).
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Subquery, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, Subquery, bindparam, func, insert, select, update
 from sqlalchemy.engine import Connection
 
 from baomi import clock
 from baomi.crypto.errors import CryptoError
 from baomi.crypto.keys import KeyProvider
 from baomi.crypto.wrapping import new_data_key, rewrap_data_key, wrap_data_key
+from baomi.db_direct import DirectStatement
 from baomi.errors import NotFound
 from baomi.ids import new_id
 from baomi.keystore.checks import opens, record_new_version, wrapped_under
@@ -66,6 +68,9 @@ class DamagedKey:
 
 _EXISTS = select(data_keys.c.id).where(data_keys.c.id == bindparam("data_key_id"))
 _INSERT = insert(data_keys)
+_INSERT_MANY = DirectStatement(
+    insert(data_keys), insert_keys=("id", "owner_id", "master_version", "wrapped", "created_at")
+)
 _VERSION_STATUS = select(master_key_versions.c.status).where(
     master_key_versions.c.version == bindparam("version")
 )
@@ -136,6 +141,36 @@ def create_data_key(conn: Connection, provider: KeyProvider, *, owner_id: str) -
     return data_key_id, key
 
 
+def create_data_keys(
+    conn: Connection, provider: KeyProvider, *, owner_ids: Sequence[str]
+) -> list[tuple[str, bytes]]:
+    """`create_data_key` for many owners at once (bulk filing: one insert for all of them)."""
+    if not owner_ids:
+        return []
+    version = provider.active_version()
+    status = conn.execute(_VERSION_STATUS, {"version": version}).scalar_one_or_none()
+    if status != VersionState.ACTIVE:
+        ensure_master_versions(conn, provider)
+    now = clock.utcnow()
+    made: list[tuple[str, bytes]] = []
+    rows: list[dict[str, object]] = []
+    for owner_id in owner_ids:
+        data_key_id, key = new_id(), new_data_key()
+        wrapped = wrap_data_key(provider, owner_id=owner_id, version=version, data_key=key)
+        made.append((data_key_id, key))
+        rows.append(
+            {
+                "id": data_key_id,
+                "owner_id": owner_id,
+                "master_version": version,
+                "wrapped": wrapped,
+                "created_at": now,
+            }
+        )
+    _INSERT_MANY.execute_many(conn, rows)
+    return made
+
+
 def wrapped_keys() -> Subquery:
     """A joinable view of the data keys as stored: id, master_version, wrapped (None: shredded).
 
@@ -143,6 +178,16 @@ def wrapped_keys() -> Subquery:
     """
     return select(data_keys.c.id, data_keys.c.master_version, data_keys.c.wrapped).subquery(
         "wrapped_keys"
+    )
+
+
+def key_is_live(data_key_id: ColumnElement[str]) -> ColumnElement[bool]:
+    """Whether the data key `data_key_id` names still exists (not crypto-shredded): a clause
+    for listing, where a destroyed customer is as if it never was (C4.5.1)."""
+    return (
+        select(data_keys.c.id)
+        .where(data_keys.c.id == data_key_id, data_keys.c.wrapped.is_not(None))
+        .exists()
     )
 
 

@@ -31,6 +31,8 @@ class Kind(StrEnum):
     DAMAGED_DATA_KEYS = "damaged_data_keys"
     # Issue 17.4 / C3.2: a person reached the 查重 limit; their heads and the officers are told.
     CHECK_LIMIT_REACHED = "check_limit_reached"
+    # Issue 12 item 4: a data-subject request past its due date (handler and officer).
+    SUBJECT_REQUEST_OVERDUE = "subject_request_overdue"
 
 
 ALLOWED_PARAMS: dict[Kind, frozenset[str]] = {
@@ -76,6 +78,9 @@ ALLOWED_PARAMS: dict[Kind, frozenset[str]] = {
     Kind.DAMAGED_DATA_KEYS: frozenset({"data_key_ids", "owner_ids", "key_count", "target_version"}),
     # Who asked 查重 too often, the limit and its period ("hour" or "day"): never a value asked.
     Kind.CHECK_LIMIT_REACHED: frozenset({"username", "display_name", "limit", "period"}),
+    # Which request, of what kind (access, correction, deletion, withdrawal), due on which day
+    # (UTC, YYYY-MM-DD), how many days ago.
+    Kind.SUBJECT_REQUEST_OVERDUE: frozenset({"request_id", "subject_kind", "due_on", "days"}),
 }
 
 

@@ -207,6 +207,18 @@ TEMPLATES: dict[str, dict[Locale, tuple[str, str]]] = {
             "find out why, and tell the security officer if needed.",
         ),
     },
+    "subject_request_overdue": {
+        "zh_CN": (
+            "个人信息主体请求已逾期",
+            "客户的{subject_kind_zh}请求已于 {due_on}（UTC）到期（逾期 {days} 天）仍未答复。"
+            "《个人信息保护法》要求及时答复：请尽快处理。",
+        ),
+        "en": (
+            "Data-subject request overdue",
+            "A customer's {subject_kind} request was due on {due_on} (UTC), {days} day(s) ago, and "
+            "has no answer yet. The law asks for a timely answer: please handle it now.",
+        ),
+    },
     "damaged_data_keys": {
         "zh_CN": (
             "密钥轮换跳过了损坏的数据密钥",
@@ -283,6 +295,15 @@ def _who(params: Mapping[str, Param], locale: Locale) -> str:
     return f"{name}（{username}）" if locale == "zh_CN" else f"{name} ({username})"
 
 
+# Data-subject request kinds as the Chinese notice names them (issue 12 item 4).
+SUBJECT_REQUEST_KINDS = {
+    "access": "查阅复制",
+    "correction": "更正",
+    "deletion": "删除",
+    "withdrawal": "撤回同意",
+}
+
+
 def _key(kind: Kind, params: Mapping[str, Param]) -> str:
     key = kind.value
     if params.get("request_kind") == "level_change":
@@ -304,6 +325,7 @@ def render(kind: Kind | str, params: Mapping[str, Param], locale: Locale) -> Ren
     filled["ends_at"] = _when(params.get("ends_at"))
     filled["who_zh"] = _who(params, "zh_CN")
     filled["who_en"] = _who(params, "en")
+    filled["subject_kind_zh"] = SUBJECT_REQUEST_KINDS.get(str(params.get("subject_kind")), "")
     change_kind = str(params.get("change_kind", ""))
     filled["change_kind_zh"] = CHANGE_KINDS.get(change_kind, {}).get("zh_CN", change_kind)
     filled["change_kind_en"] = CHANGE_KINDS.get(change_kind, {}).get("en", change_kind)

@@ -17,25 +17,20 @@ may override any rule in one file, BAOMI_HOME/levels.toml, checked when the appl
     lapses_to = "secret"
 
 Everything that behaves by level reads its rule from one `Levels` value, built when the process
-starts (`load_levels`) and passed to whoever needs it, never kept in a module: masking
-(security.policy, given the rule), who approves access and lowering (access.routing), step-up on
-reveal, export, retention and the lapse of confidentiality periods.
+starts (`load_levels`, security/level_file.py) and passed to whoever needs it, never kept in a
+module: masking (security.policy, given the rule), who approves access and lowering
+(access.routing), step-up on reveal, export, retention and the lapse of confidentiality periods.
 """
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from baomi.errors import ValidationFailed
 from baomi.security.sensitivity import Sensitivity
-
-if TYPE_CHECKING:
-    from baomi.config import Settings
 
 LEVELS_FILE = "levels.toml"
 
@@ -368,55 +363,3 @@ def build_levels(enabled_setting: str, overrides: Mapping[str, Any] | None = Non
     if check.errors:
         raise LevelConfigError(check.errors)
     return Levels(rules=rules, enabled=enabled)
-
-
-def read_overrides(path: Path) -> dict[str, Any] | None:
-    """Return the parsed override file, or None when there is none."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        return None
-    except (OSError, UnicodeDecodeError) as error:
-        raise LevelConfigError(
-            [{"field": str(path), "code": "file_unreadable", "message": f"cannot be read: {error}"}]
-        ) from error
-    try:
-        return tomllib.loads(text)
-    except tomllib.TOMLDecodeError as error:
-        raise LevelConfigError(
-            [
-                {
-                    "field": str(path),
-                    "code": "file_not_toml",
-                    "message": f"is not valid TOML: {error}",
-                }
-            ]
-        ) from error
-
-
-def load_levels(settings: Settings) -> Levels:
-    """Build the rules from BAOMI_LEVELS and BAOMI_HOME/levels.toml; a bad file is an error."""
-    path = settings.home / LEVELS_FILE
-    try:
-        return build_levels(settings.levels, read_overrides(path))
-    except LevelConfigError as error:
-        errors: list[ValidationFailed.Item] = [
-            {"field": f"{path}: {e['field']}", "code": e["code"], "message": e["message"]}
-            if e["field"] not in (str(path), "BAOMI_LEVELS")
-            else e
-            for e in error.extra["errors"]
-        ]
-        raise LevelConfigError(errors) from None
-
-
-def check_in_force(settings: Settings, levels: Levels) -> None:
-    """Fail at start unless `levels` are the rules the settings configure (C2.2).
-
-    A bad BAOMI_LEVELS or levels.toml stops the application here; so do rules built some other
-    way (the defaults, say), which would quietly leave the company's own rules unapplied.
-    """
-    if load_levels(settings) != levels:
-        raise RuntimeError(
-            "the level rules given to the application are not those BAOMI_LEVELS and "
-            f"{settings.home / LEVELS_FILE} configure: build them with load_levels(settings)"
-        )

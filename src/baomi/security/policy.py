@@ -35,6 +35,7 @@ __all__ = [
     "Sensitivity",
     "decide",
     "heads",
+    "purpose_refused",
     "standing",
     "standing_clause",
     "visibility_filter",
@@ -58,6 +59,8 @@ class Reason(StrEnum):
     FIELDS_NOT_GRANTED = "fields_not_granted"
     GRANT_IS_READ_ONLY = "grant_is_read_only"
     OUTSIDE_OWN_SCOPE = "outside_own_scope"
+    # C4.3.4 / C4.1.2: the stated purpose is not covered by the customer's consents or bases.
+    PURPOSE_NOT_CONSENTED = "purpose_not_consented"
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,11 +186,15 @@ def decide(
     requested: Collection[str] | None = None,
     grants: Iterable[GrantFacts] = (),
     now: datetime,
+    purpose: str | None = None,
+    consented: Collection[str] = frozenset(),
 ) -> Decision:
     """Decide one action on one customer; `fields` is the catalog, `requested` a subset.
 
     `rule` is the rule of the customer's level (C2.2), from the company's level configuration
-    the caller holds (None only when there is no customer yet, for CREATE).
+    the caller holds (None only when there is no customer yet, for CREATE). An action done for
+    a stated `purpose` (a reveal, C4.3.4) is allowed only on fields the customer's consents and
+    lawful bases in force cover for it: `consented`, the names of those fields.
     """
     if not actor.can(Permission.CUSTOMER_WORK):
         return _deny(Reason.ROLE_WITHOUT_CUSTOMER_ACCESS)
@@ -211,11 +218,20 @@ def decide(
 
     if requested is not None and not set(requested) <= visible:
         return _deny(Reason.FIELDS_NOT_GRANTED)
+    needed = set(requested) if requested is not None else visible
+    if purpose is not None and purpose_refused(needed, consented):
+        return _deny(Reason.PURPOSE_NOT_CONSENTED)
     # C4.3.2 / C2.2: the level's mask set; sensitive fields are masked at every level regardless.
     if rule is None or rule.code != customer.level:
         raise ValueError(f"decide needs the rule of the customer's level {customer.level!r}")
     masked = catalog.masked_at(rule.masked_fields)
     return _allow(reason, visible, masked if visible is all_fields else visible & masked)
+
+
+def purpose_refused(needed: Collection[str], consented: Collection[str]) -> bool:
+    """C4.3.4: whether a purpose whose consents cover the fields `consented` falls short of the
+    fields `needed` (for a reveal here, for an access request when it is filed)."""
+    return not set(needed) <= set(consented)
 
 
 def _decide_create(actor: Actor, customer: CustomerFacts | None) -> Decision:

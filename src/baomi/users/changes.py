@@ -41,7 +41,7 @@ from baomi.users.filing import (
 )
 from baomi.users.guard import require_approver, require_manager, separation_refusal
 from baomi.users.models import account_changes
-from baomi.users.placement import require_department
+from baomi.users.placement import head_role_required, require_department
 from baomi.users.schemas import AccountChangeOut, ChangeKind, ChangeStatus
 from baomi.users.service import active_user_ids_with_role
 
@@ -159,15 +159,7 @@ def request_head(
     user = active_user(conn, user_id)
     dept = known_department(conn, department_id)
     if Role.DEPARTMENT_HEAD not in roles_of(conn, user.id):
-        raise ValidationFailed(
-            [
-                {
-                    "field": "user_id",
-                    "code": "head_role_required",
-                    "message": "the head must hold the department_head role",
-                }
-            ]
-        )
+        raise head_role_required()
     if dept.head_user_id == user.id:
         raise Conflict("this person already heads the department", code="already_head")
     return file_change(

@@ -18,7 +18,7 @@ from sqlalchemy.engine import Connection
 from baomi.audit.context import RequestContext
 from baomi.audit.service import actor_event, append
 from baomi.audit.tags import Action
-from baomi.errors import NotFound, ValidationFailed
+from baomi.errors import NotFound
 from baomi.ids import is_id, new_id
 from baomi.notifications import triggers
 from baomi.security.actor import Actor
@@ -40,8 +40,10 @@ def active_user(conn: Connection, user_id: str) -> Any:
     return row
 
 
-def known_department(conn: Connection, department_id: str, field: str = "department_id") -> Any:
-    """The department (id, name, parent_id, head_user_id), or a 422 naming `field`."""
+def known_department(conn: Connection, department_id: str) -> Any:
+    """The department (id, name, parent_id, head_user_id), or NotFound: an id of nothing, in the
+    path or in the body, is a 404 as everywhere in the API (a 422 says the request is malformed,
+    and the document cannot know which ids exist)."""
     row = None
     if is_id(department_id):
         row = conn.execute(
@@ -53,9 +55,7 @@ def known_department(conn: Connection, department_id: str, field: str = "departm
             ).where(departments.c.id == department_id)
         ).first()
     if row is None:
-        raise ValidationFailed(
-            [{"field": field, "code": "department_unknown", "message": "no such department"}]
-        )
+        raise NotFound("no such department")
     return row
 
 

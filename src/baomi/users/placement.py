@@ -60,3 +60,10 @@ def require_department(
     if department_id is None and works_with_customers(roles):
         refusal = department_refusal(actor, ctx, action, object_id=object_id)
         raise Conflict(MESSAGE, code="department_required").with_audit(refusal)
+
+
+def head_role_required() -> Conflict:
+    """The refusal (409, `head_role_required`) of a department head without the department_head
+    role: the person's roles as they stand conflict with the change, whatever the request says
+    (a role added waits for the security officer, so the same request may pass tomorrow)."""
+    return Conflict("the head must hold the department_head role", code="head_role_required")

@@ -5,26 +5,33 @@ from __future__ import annotations
 import re
 from datetime import datetime
 from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, Field
 from pydantic_core import PydanticCustomError
 
-from baomi.api.inputs import NOT_BLANK, StrictInput, rule
-from baomi.security.roles import Role
+from baomi.api.inputs import NOT_BLANK, WHITESPACE, StrictInput, rule
+from baomi.security.roles import CUSTOMER_ROLES, SEPARATED_ROLES, Role
 
-# A plain address: no spaces or line breaks (nothing can be smuggled into a mail header).
-EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
+# A plain address: no spaces or line breaks (nothing can be smuggled into a mail header). The
+# whitespace is spelt out: Python's `\s` also takes U+001C-U+001F and U+0085, ECMA-262's (the
+# document's) does not, so an address the document allowed was refused.
+_ADDRESS_PART = f"[^@{WHITESPACE}]+"
+EMAIL_PATTERN = f"^{_ADDRESS_PART}@{_ADDRESS_PART}\\.{_ADDRESS_PART}$"
 USERNAME_PATTERN = r"^[a-z][a-z0-9_.-]*$"
 
 
 def _matching(pattern: str, message: str) -> AfterValidator:
     """Check `pattern` with a message a person can act on, not the raw regex (issue 19); the
-    OpenAPI document still states the pattern, and the error keeps pydantic's type."""
+    OpenAPI document still states the pattern, and the error keeps pydantic's type.
+
+    The whole value must match, as in JSON Schema: Python's `$` also matches before a final
+    line break, so `re.match` let `name@example.com\n` through where the document refuses it.
+    """
     compiled = re.compile(pattern)
 
     def check(value: str) -> str:
-        if not compiled.match(value):
+        if not compiled.fullmatch(value):
             raise PydanticCustomError("string_pattern_mismatch", message)
         return value
 
@@ -44,6 +51,22 @@ Email = Annotated[
     Field(max_length=254, json_schema_extra={"pattern": EMAIL_PATTERN}),
     _matching(EMAIL_PATTERN, "not an e-mail address: one address like name@example.com"),
 ]
+
+
+def role_sets(schema: dict[str, Any]) -> None:
+    """Say in a JSON schema of roles the sets 三员分立 allows (security/roles.py): at least one
+    role, and either roles that work with customers only or one of the separated roles alone."""
+    schema["minItems"] = 1
+    schema["anyOf"] = [
+        {"items": {"enum": sorted(role.value for role in CUSTOMER_ROLES)}},
+        *({"items": {"const": role.value}} for role in sorted(SEPARATED_ROLES)),
+    ]
+
+
+# A person's roles. The document states the rule; the users service enforces it
+# (changes.check_roles: `role_required`, `separation_of_duties`), not this model, so that the
+# refusal is on record (C1.3) for the web form, which reads into UserIn, as for the API.
+Roles = Annotated[list[Role], Field(max_length=5, json_schema_extra=role_sets)]
 
 
 class EmploymentType(StrEnum):
@@ -79,9 +102,19 @@ class UserIn(StrictInput):
     display_name: str = Field(min_length=1, max_length=100)
     employment_type: EmploymentType = EmploymentType.FULL_TIME
     department_id: str | None = None
-    roles: list[Role] = Field(default_factory=list)
+    roles: Roles
     # Where notifications are mailed (optional; C4.3.1). One address, no display name.
     email: Email | None = None
+
+    @classmethod
+    def document_rules(cls, schema: dict[str, Any]) -> None:
+        # Whoever works with customers belongs to a department (users/placement.py,
+        # `department_required`): roles of the separated duties only, or a department.
+        separated = sorted(role.value for role in SEPARATED_ROLES)
+        schema["anyOf"] = [
+            {"properties": {"roles": {"items": {"enum": separated}}}},
+            {"properties": {"department_id": {"type": "string"}}, "required": ["department_id"]},
+        ]
 
 
 class UserOut(BaseModel):
@@ -147,7 +180,7 @@ class InvitationOut(ActivationOut):
 
 
 class RolesIn(StrictInput):
-    roles: list[Role] = Field(min_length=1, max_length=5)
+    roles: Roles
 
 
 class MoveIn(StrictInput):

@@ -22,7 +22,12 @@ from baomi.users.departments import checked_name
 from baomi.users.guard import require_manager, separation_refusal
 from baomi.users.models import departments, user_roles, users
 from baomi.users.passwords import NO_PASSWORD, hash_password, password_problem, verify_password
-from baomi.users.placement import DEPARTMENT_REQUIRED, department_refusal, works_with_customers
+from baomi.users.placement import (
+    DEPARTMENT_REQUIRED,
+    department_refusal,
+    head_role_required,
+    works_with_customers,
+)
 from baomi.users.schemas import DepartmentOut, EmploymentType, UserOut
 
 # 三员分立: each duty needs at least one active holder.
@@ -82,17 +87,8 @@ def set_department_head(
     """
     require_manager(actor, ctx, Action.DEPARTMENT_HEAD_CHANGE)
     _department_row(conn, department_id)
-    roles = roles_of(conn, user_id)
-    if Role.DEPARTMENT_HEAD not in roles:
-        raise ValidationFailed(
-            [
-                {
-                    "field": "user_id",
-                    "code": "head_role_required",
-                    "message": "the head must hold the department_head role",
-                }
-            ]
-        )
+    if Role.DEPARTMENT_HEAD not in roles_of(conn, user_id):
+        raise head_role_required()
     conn.execute(
         update(departments).where(departments.c.id == department_id).values(head_user_id=user_id)
     )
@@ -320,16 +316,15 @@ def heads_of(conn: Connection, department_id: str | None) -> list[str]:
 
 
 def handler_placement(conn: Connection, user_id: str) -> tuple[str, str]:
-    """Return (user id, department id) of a person who may handle customers (C1.3, 三员分立)."""
+    """Return (user id, department id) of a person who may handle customers (C1.3, 三员分立):
+    404 for an id of nobody, as for an unknown customer; 422 for someone who may not."""
     row = conn.execute(
-        select(users.c.id, users.c.department_id).where(
-            users.c.id == user_id, users.c.is_active.is_(True)
-        )
+        select(users.c.id, users.c.department_id, users.c.is_active).where(users.c.id == user_id)
     ).first()
-    works_with_customers = row is not None and any(
-        Permission.CUSTOMER_WORK in permissions_of(frozenset({r})) for r in roles_of(conn, user_id)
-    )
-    if row is None or row.department_id is None or not works_with_customers:
+    if row is None:
+        raise NotFound("no user with that id")
+    works = Permission.CUSTOMER_WORK in permissions_of(roles_of(conn, user_id))
+    if not row.is_active or row.department_id is None or not works:
         raise ValidationFailed(
             [
                 {

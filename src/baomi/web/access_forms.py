@@ -84,6 +84,7 @@ ERRORS = {
     ),
     "fields": N_("Choose at least one field, or ask for the whole record."),
     "purpose_code": N_("Choose the kind of work."),
+    "processing_purpose": N_("Choose what the data will be used for."),
     "purpose_text": N_("Say which piece of work needs it, in 2 to 900 characters."),
     "duration_hours": N_("Choose how long you need access."),
 }
@@ -100,6 +101,8 @@ class RequestForm:
     scope: str = "record"
     fields: list[str] = field(default_factory=list)
     purpose_code: str = ""
+    # C4.3.4: the processing purpose the customers' consents must cover (GET /api/v1/purposes).
+    processing_purpose: str = ""
     purpose_text: str = ""
     duration_hours: int = DEFAULT_DURATION
     errors: dict[str, str] = field(default_factory=dict)
@@ -127,6 +130,8 @@ def read(form: RequestForm) -> AccessRequestIn | None:
         form.errors["fields"] = ERRORS["fields"]
     if form.purpose_code not in set(Purpose):
         form.errors["purpose_code"] = ERRORS["purpose_code"]
+    if not form.processing_purpose:
+        form.errors["processing_purpose"] = ERRORS["processing_purpose"]
     text = " ".join(form.purpose_text.split())
     if not 2 <= len(text) <= PURPOSE_TEXT_MAX:
         form.errors["purpose_text"] = ERRORS["purpose_text"]
@@ -139,6 +144,7 @@ def read(form: RequestForm) -> AccessRequestIn | None:
             customer_ids=ids,
             fields=chosen if form.scope == "fields" else None,
             purpose=f"[{form.purpose_code}] {text}",
+            purpose_code=form.processing_purpose,
             duration_hours=form.duration_hours,
         )
     except ValidationError:  # the checks above mirror the schema; this is the safety net

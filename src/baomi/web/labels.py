@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from baomi.consent.purposes import PurposeCatalog
 from baomi.errors import BaomiError
 from baomi.security.levels import Levels
 from baomi.web.i18n import N_
@@ -77,3 +78,9 @@ def browser_name(user_agent: str | None) -> str:
     if browser is None and system is None:
         return user_agent.split(" ", 1)[0][:40]
     return " · ".join(part for part in (browser, system) if part)
+
+
+def purpose_choices(catalog: PurposeCatalog, locale: str) -> list[tuple[str, str]]:
+    """The company's processing purposes (C4.1.2) as (code, label in this locale), in order."""
+    chinese = locale.startswith("zh")
+    return [(p.code, p.label_zh if chinese else p.label_en) for p in catalog]

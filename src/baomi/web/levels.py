@@ -9,6 +9,12 @@ from baomi.customers.vault import Vault
 from baomi.security.levels import Levels
 
 
+def vault_of(request: Request) -> Vault:
+    """Return the vault of the application serving `request` (keys, tags, rules)."""
+    vault: Vault = request.app.state.vault
+    return vault
+
+
 def levels_of(request: Request) -> Levels:
     """Return the level rules of the application serving `request`."""
     vault: Vault = request.app.state.vault

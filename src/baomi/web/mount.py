@@ -21,6 +21,7 @@ from baomi.web.pages import (
     lock,
     login,
     security,
+    subject_requests,
 )
 
 STATIC_DIR = Path(__file__).parent / "static"
@@ -38,8 +39,9 @@ ROUTERS = (
     account_changes.router,
     admin.router,
     admin_departments.router,
-    # Customer pages.
+    # Customer pages, and the data-subject requests about customers (issue 12 item 4).
     *customers.ROUTERS,
+    subject_requests.router,
 )
 
 

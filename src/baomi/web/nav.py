@@ -35,6 +35,12 @@ NAV = (
     NavItem("/", N_("Home"), _everyone),
     NavItem("/customers", N_("Customers"), _any(Permission.CUSTOMER_WORK)),
     NavItem("/access", N_("Access"), _any(Permission.CUSTOMER_WORK, Permission.GRANT_MANAGE)),
+    # Issue 12 item 4: handlers and heads record and answer; the officer follows every one.
+    NavItem(
+        "/subject-requests",
+        N_("Subject requests"),
+        _any(Permission.CUSTOMER_WORK, Permission.GRANT_MANAGE),
+    ),
     NavItem("/security", N_("Security"), _any(Permission.GRANT_MANAGE, Permission.KEY_MANAGE)),
     NavItem("/audit", N_("Audit"), _any(Permission.AUDIT_READ)),
     NavItem("/admin", N_("Administration"), _any(Permission.USER_MANAGE)),

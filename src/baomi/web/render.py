@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse
 
 from baomi.config import Settings
 from baomi.web import nav, templating
-from baomi.web.labels import level_labeller
-from baomi.web.levels import levels_of
+from baomi.web.labels import level_labeller, purpose_choices
+from baomi.web.levels import levels_of, vault_of
 from baomi.web.routing import here
 from baomi.web.viewer import Viewer, page_locale
 
@@ -52,6 +52,8 @@ def page(
         "here": here(request),
         # The app's own level rules: each app may have others (a template global could not).
         "level_name": level_labeller(levels_of(request), locale),
+        # The app's processing purposes (C4.1.2), (code, label) in this locale, for any form.
+        "processing_purposes": purpose_choices(vault_of(request).purposes, locale),
         **context,
     }
     return templating.html(locale, template, values, status=status, headers=headers)

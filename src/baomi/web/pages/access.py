@@ -30,7 +30,7 @@ from baomi.users.service import list_users
 from baomi.web import access_forms
 from baomi.web.access_forms import PurposeText, RequestForm
 from baomi.web.forms import attempt
-from baomi.web.levels import levels_of
+from baomi.web.levels import vault_of
 from baomi.web.nav import mounted
 from baomi.web.permits import AccessViewer
 from baomi.web.render import page
@@ -73,6 +73,10 @@ ERRORS = {
     "not_allowed_to_review": N_("Only a head of the customer's department reviews this grant."),
     "grant_already_reviewed": N_("This emergency grant has already been reviewed."),
     "validation_failed": N_("Some of the form is not right; see the messages below."),
+    "purpose_not_consented": N_(
+        "A customer's consents do not cover this purpose of use for the fields asked. Ask its "
+        "handler to record the customer's consent first, or choose the purpose it agreed to."
+    ),
 }
 OTHER_ERROR = N_("The action was refused (code %(code)s).")
 STATUS_LABELS = {
@@ -178,6 +182,7 @@ def post_request(
     scope: Annotated[str, Form(max_length=16)] = "record",
     fields: Annotated[list[str] | None, Form()] = None,
     purpose_code: Annotated[str, Form(max_length=32)] = "",
+    processing_purpose: Annotated[str, Form(max_length=32)] = "",
     purpose_text: Annotated[str, Form(max_length=2000)] = "",
     duration_hours: Annotated[int, Form(ge=0, le=100_000)] = 0,
 ) -> Response:
@@ -187,6 +192,7 @@ def post_request(
         scope=scope,
         fields=list(fields or [])[:50],
         purpose_code=purpose_code,
+        processing_purpose=processing_purpose,
         purpose_text=purpose_text,
         duration_hours=duration_hours,
     )
@@ -199,7 +205,7 @@ def post_request(
             conn,
             actor=viewer.actor,
             ctx=ctx,
-            levels=levels_of(request),
+            vault=vault_of(request),
             mail=mail_on(request),
             request_in=request_in,
         ),
@@ -231,7 +237,7 @@ def post_decision(
             conn,
             actor=viewer.actor,
             ctx=ctx,
-            levels=levels_of(request),
+            vault=vault_of(request),
             mail=mail_on(request),
             request_id=request_id,
             approve=decision == "approve",
@@ -258,7 +264,12 @@ def post_revoke(
     outcome = attempt(
         conn,
         lambda: revoke_grant(
-            conn, actor=viewer.actor, ctx=ctx, grant_id=grant_id, mail=mail_on(request)
+            conn,
+            actor=viewer.actor,
+            ctx=ctx,
+            grant_id=grant_id,
+            mail=mail_on(request),
+            tags=vault_of(request).tags,
         ),
     )
     if outcome.error is None:

@@ -24,7 +24,7 @@ from baomi.errors import BaomiError
 from baomi.users.service import locale_of, set_locale
 from baomi.web import i18n
 from baomi.web.forms import attempt
-from baomi.web.pages.login import set_language_cookie
+from baomi.web.prelogin import set_language_cookie
 from baomi.web.render import page
 from baomi.web.routing import is_htmx, page_router, redirect
 from baomi.web.templating import N_

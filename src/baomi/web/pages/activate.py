@@ -15,7 +15,7 @@ from fastapi.responses import Response
 from baomi.api.deps import Conn, Ctx
 from baomi.users import activation
 from baomi.web.forms import attempt
-from baomi.web.pages.login import prelogin_ok, prelogin_token, with_prelogin_cookie
+from baomi.web.prelogin import prelogin_ok, prelogin_token, with_prelogin_cookie
 from baomi.web.render import page
 from baomi.web.routing import page_router, redirect
 from baomi.web.templating import N_

@@ -190,7 +190,7 @@ def post_department(
 
 
 def _head_error(error: BaomiError) -> dict[str, Any]:
-    if error.code == "validation_failed":
+    if error.code == "head_role_required":
         return {"error": HEAD_ROLE, "error_code": error.code}
     return admin_error(error)
 

@@ -13,8 +13,6 @@ site can log a browser in or switch its language (login CSRF).
 
 from __future__ import annotations
 
-import hmac
-import secrets
 from datetime import timedelta
 from typing import Annotated
 
@@ -32,15 +30,19 @@ from baomi.errors import BaomiError
 from baomi.users.service import user_id_by_username
 from baomi.web import i18n, pending_login
 from baomi.web.forms import Outcome, attempt
+from baomi.web.prelogin import (
+    prelogin_name,
+    prelogin_ok,
+    prelogin_token,
+    set_language_cookie,
+    with_prelogin_cookie,
+)
 from baomi.web.render import page
 from baomi.web.routing import page_router, redirect, safe_next, with_next
 from baomi.web.templating import N_
 from baomi.web.viewer import MFA_ENROL_PATH, LockedViewer
 
 router = page_router()
-
-PRELOGIN_COOKIE = "baomi_prelogin"
-LANGUAGE_COOKIE_SECONDS = 365 * 24 * 3600
 
 ERRORS = {
     "invalid_credentials": N_("Wrong username or password."),
@@ -56,36 +58,6 @@ ERRORS = {
     "pending_expired": N_("The sign-in took too long. Please sign in again."),
     "csrf_failed": N_("The form is out of date. Please try again."),
 }
-
-
-def _prelogin_name(request: Request) -> str:
-    # The __Host- prefix pins the cookie to this host (not on plain-HTTP loopback: see browser).
-    return PRELOGIN_COOKIE if browser.is_plain_loopback(request) else f"__Host-{PRELOGIN_COOKIE}"
-
-
-def prelogin_token(request: Request) -> str:
-    return request.cookies.get(_prelogin_name(request)) or secrets.token_urlsafe(32)
-
-
-def with_prelogin_cookie(response: Response, request: Request, token: str) -> Response:
-    response.set_cookie(
-        _prelogin_name(request),
-        token,
-        path="/",
-        secure=not browser.is_plain_loopback(request),
-        httponly=True,
-        samesite="strict",
-    )
-    return response
-
-
-def prelogin_ok(request: Request, presented: str) -> bool:
-    expected = request.cookies.get(_prelogin_name(request))
-    return (
-        browser.same_site_origin(request)
-        and expected is not None
-        and hmac.compare_digest(expected.encode(), presented.encode())
-    )
 
 
 def _login_page(
@@ -190,7 +162,7 @@ def _logged_in(
     browser.set_session_cookie(response, request, issued.access_token)
     days = Policy.from_settings(request.app.state.settings).device_days
     devices.keep(response, request, issued.device_token, lifetime=timedelta(days=days))
-    response.delete_cookie(_prelogin_name(request), path="/")
+    response.delete_cookie(prelogin_name(request), path="/")
     return response
 
 
@@ -402,15 +374,3 @@ def post_language(
     if prelogin_ok(request, csrf_token) and i18n.supported(locale):
         set_language_cookie(response, request, locale)
     return response
-
-
-def set_language_cookie(response: Response, request: Request, locale: str) -> None:
-    response.set_cookie(
-        i18n.LANGUAGE_COOKIE,
-        locale,
-        max_age=LANGUAGE_COOKIE_SECONDS,
-        path="/",
-        secure=not browser.is_plain_loopback(request),
-        httponly=True,
-        samesite="lax",
-    )

@@ -28,7 +28,7 @@ from baomi.security.roles import Permission, permissions_of
 from baomi.users.service import list_users
 from baomi.web import access_forms, activity
 from baomi.web.forms import attempt
-from baomi.web.levels import levels_of
+from baomi.web.levels import levels_of, vault_of
 from baomi.web.nav import mounted
 from baomi.web.permits import GrantsViewer, KeysViewer, OfficerViewer, UnlockViewer
 from baomi.web.render import page
@@ -148,7 +148,12 @@ def post_revoke(
     outcome = attempt(
         conn,
         lambda: revoke_grant(
-            conn, actor=viewer.actor, ctx=ctx, grant_id=grant_id, mail=mail_on(request)
+            conn,
+            actor=viewer.actor,
+            ctx=ctx,
+            grant_id=grant_id,
+            mail=mail_on(request),
+            tags=vault_of(request).tags,
         ),
     )
     if outcome.error is None:

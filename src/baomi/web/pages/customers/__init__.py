@@ -7,6 +7,6 @@ ahead of /customers/{customer_id}.
 
 from __future__ import annotations
 
-from baomi.web.pages.customers import check, detail, editing, level, listing, reveal
+from baomi.web.pages.customers import check, consents, detail, editing, level, listing, reveal
 
-ROUTERS = tuple(part.router for part in (listing, check, editing, reveal, level, detail))
+ROUTERS = tuple(part.router for part in (listing, check, editing, reveal, level, consents, detail))

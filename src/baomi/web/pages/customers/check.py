@@ -30,7 +30,7 @@ from baomi.security.roles import Permission
 from baomi.users.service import list_users
 from baomi.web.forms import attempt
 from baomi.web.i18n import N_
-from baomi.web.levels import levels_of
+from baomi.web.levels import vault_of
 from baomi.web.pages.customers.messages import FormErrors, form_errors
 from baomi.web.render import page
 from baomi.web.routing import is_htmx, page_router
@@ -82,6 +82,8 @@ class RequestForm:
     customer_id: str
     purpose: str
     hours: int
+    # C4.3.4: the processing purpose the customer's consents must cover.
+    purpose_code: str = ""
     errors: FormErrors = field(default_factory=FormErrors)
     filed: AccessRequestOut | None = None
 
@@ -210,17 +212,24 @@ def post_access_request(
     viewer: PageViewer,
     customer_id: str,
     purpose: Annotated[str, Form(max_length=2000)] = "",
+    purpose_code: Annotated[str, Form(max_length=32)] = "",
     duration_hours: Annotated[str, Form(max_length=8)] = "",
 ) -> Response:
     """File the prefilled request: whole record, the purpose and duration given (C4.3.1)."""
     hours = int(duration_hours) if duration_hours.isdigit() else 0
-    ask = RequestForm(customer_id=customer_id, purpose=purpose, hours=hours or DEFAULT_HOURS)
+    ask = RequestForm(
+        customer_id=customer_id,
+        purpose=purpose,
+        hours=hours or DEFAULT_HOURS,
+        purpose_code=purpose_code,
+    )
     error: BaomiError | ValidationError | None = None
     try:
         body = AccessRequestIn.model_validate(
             {
                 "customer_ids": [customer_id] if is_id(customer_id) else [],
                 "purpose": purpose.strip(),
+                "purpose_code": purpose_code,
                 "duration_hours": hours,
             }
         )
@@ -233,14 +242,18 @@ def post_access_request(
                 conn,
                 actor=viewer.actor,
                 ctx=ctx,
-                levels=levels_of(request),
+                vault=vault_of(request),
                 mail=mail_on(request),
                 request_in=body,
             ),
         )
         if outcome.value is not None:
             filed = RequestForm(
-                customer_id=customer_id, purpose=purpose, hours=hours, filed=outcome.value
+                customer_id=customer_id,
+                purpose=purpose,
+                hours=hours,
+                purpose_code=purpose_code,
+                filed=outcome.value,
             )
             return _render(request, conn, viewer, check=None, ask=filed)
         error = outcome.error
@@ -248,7 +261,8 @@ def post_access_request(
         customer_id=customer_id,
         purpose=purpose,
         hours=hours or DEFAULT_HOURS,
-        errors=form_errors(error, inputs=("purpose", "duration_hours")),
+        purpose_code=purpose_code,
+        errors=form_errors(error, inputs=("purpose", "purpose_code", "duration_hours")),
     )
     status = error.status if isinstance(error, BaomiError) else 422
     return _render(request, conn, viewer, check=None, ask=ask, status=status)

@@ -23,6 +23,7 @@ from baomi.errors import BaomiError
 from baomi.web.forms import attempt
 from baomi.web.i18n import DISPLAY_TIMEZONE, N_
 from baomi.web.pages.customers import display
+from baomi.web.pages.customers.consent_view import ConsentForm, consent_context
 from baomi.web.pages.customers.messages import FormErrors, form_errors
 from baomi.web.render import page
 from baomi.web.routing import page_router, redirect
@@ -36,6 +37,8 @@ NOTICES = {
     "communication": N_("The communication record has been added."),
     "level_raised": N_("The level has been raised."),
     "level_requested": N_("The request to lower the level has been sent for approval."),
+    "consent": N_("The consent has been recorded."),
+    "withdrawn": N_("The withdrawal has been recorded."),
 }
 EDITING_ACCESS = frozenset({"handler", "department_head"})
 
@@ -74,6 +77,9 @@ def detail_page(
         "masked": frozenset(customer.masked) - set(revealed or {}),
         "sections": display.SECTIONS,
         "labels": display.FIELD_LABELS,
+        "flags": customer.flags,
+        "flag_kinds": display.FLAG_KINDS,
+        "flag_fields": display.FLAG_FIELDS,
         "long_text": display.LONG_TEXT,
         "timeline_title": display.TIMELINE_TITLE,
         "access_reasons": display.ACCESS_REASONS,
@@ -95,6 +101,8 @@ def detail_page(
         "communication_errors": FormErrors(),
         "level_form": {"level": "", "reason": ""},
         "level_errors": FormErrors(),
+        "consent_form": ConsentForm(),
+        **consent_context(conn, actor=viewer.actor, ctx=ctx, vault=vault, customer_id=customer.id),
         **forms,
     }
     return page(request, viewer, "customers/detail.html", status=status, **values)

@@ -30,6 +30,21 @@ FIELD_LABELS = {
 }
 
 
+# Issue 12: what customers/flags.py finds in free text, and where besides the record's fields.
+FLAG_KINDS = {
+    "phone": N_("phone number"),
+    "id_number": N_("resident ID number"),
+    "uscc": N_("unified social credit code"),
+    "bank_card": N_("bank card number"),
+    "email": N_("e-mail address"),
+}
+FLAG_FIELDS = {
+    **FIELD_LABELS,
+    "text": N_("Communication text"),
+    "file": N_("Attached file"),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Section:
     """One of C2.1's kinds of customer data, with its fields in catalog order."""

@@ -19,6 +19,7 @@ from baomi.errors import BaomiError, ValidationFailed
 from baomi.notifications.api import mail_on
 from baomi.security.levels import Levels
 from baomi.web.forms import attempt
+from baomi.web.levels import vault_of
 from baomi.web.pages.customers.detail import detail_page
 from baomi.web.pages.customers.messages import form_errors
 from baomi.web.routing import page_router, redirect
@@ -67,7 +68,7 @@ def post_level(
                     conn,
                     actor=viewer.actor,
                     ctx=ctx,
-                    levels=levels,
+                    vault=vault_of(request),
                     mail=mail_on(request),
                     customer_id=customer_id,
                     change_in=change,

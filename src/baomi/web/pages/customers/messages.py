@@ -48,6 +48,13 @@ FIELD_CODES = {
     "date_invalid": DATE,
     "amount_invalid": N_("Use an amount of 0 or more, like 12800.00."),
     "payment_type_unknown": N_("Choose one of the payment methods."),
+    # Issue 12 item 4: the notes of a data-subject request are stored unencrypted.
+    "identifier_in_note": N_(
+        "Leave out the customer's phone, ID, credit code, card and e-mail: this text is not "
+        "encrypted."
+    ),
+    "consent_required": N_("Enter the id of the consent record the customer withdrew."),
+    "received_in_future": N_("The time received cannot be in the future."),
     "bank_card_length": N_("A bank card number has 12 to 19 digits."),
     "bank_card_checksum": N_(
         "This bank card number fails its check digit (Luhn): check it for a typing error."
@@ -139,6 +146,11 @@ CODES = {
     "outside_own_scope": N_("You may only file customers you or your department handle."),
     "grant_is_read_only": N_("Your access grant lets you read this customer, not change it."),
     "fields_not_granted": N_("Your access grant does not cover these fields."),
+    "purpose_not_consented": N_(
+        "The customer's consents do not cover this purpose for these fields (C4.3.4). Record "
+        "the customer's consent first, or choose the purpose it agreed to."
+    ),
+    "purpose_unknown": N_("Choose a purpose from the list."),
     "reassign_requires_head": N_(
         "Only the department head can give a customer to another handler."
     ),

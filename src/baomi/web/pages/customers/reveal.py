@@ -1,6 +1,7 @@
 """Revealing masked fields with a reason (C4.3.2), and the one-time code that 机密 needs (C4.2.4).
 
-The reveal dialog asks for a reason code (the list the API exposes) and the person's own words.
+The reveal dialog asks for the processing purpose (which the customer's consents must cover,
+C4.3.4), a reason code (the list the API exposes) and the person's own words.
 When the level's rule wants a recent second factor the service answers `step_up_required`; the
 dialog then asks for the one-time code, and its next submission confirms the code (the same
 step-up as POST /api/v1/auth/step-up) and retries the reveal. The values come back in that one
@@ -33,7 +34,7 @@ from baomi.web.viewer import PageViewer, Viewer
 
 router = page_router()
 
-_INPUTS = ("field", "reason_code", "reason", "otp")
+_INPUTS = ("field", "purpose", "reason_code", "reason", "otp")
 _ASKS_FOR_CODE = frozenset({"step_up_required", "invalid_otp", "throttled"})
 
 
@@ -41,6 +42,7 @@ _ASKS_FOR_CODE = frozenset({"step_up_required", "invalid_otp", "throttled"})
 class RevealForm:
     customer_id: str
     fields: tuple[str, ...]
+    purpose: str = ""
     reason_code: str = ""
     reason: str = ""
     needs_code: bool = False
@@ -87,13 +89,18 @@ def post_reveal(
     viewer: PageViewer,
     customer_id: str,
     field: Annotated[list[str], Form(max_length=len(FIELDS))] = [],  # noqa: B006
+    purpose: Annotated[str, Form(max_length=32)] = "",
     reason_code: Annotated[str, Form(max_length=32)] = "",
     reason: Annotated[str, Form(max_length=2000)] = "",
     otp: Annotated[str, Form(max_length=64)] = "",
 ) -> Response:
     """Reveal with a reason; with a code, confirm it first (step-up), then reveal."""
     form = RevealForm(
-        customer_id=customer_id, fields=_known(field), reason_code=reason_code, reason=reason
+        customer_id=customer_id,
+        fields=_known(field),
+        purpose=purpose,
+        reason_code=reason_code,
+        reason=reason,
     )
     actor = viewer.actor
     if otp.strip():
@@ -123,6 +130,7 @@ def post_reveal(
             fields=list(form.fields),
             reason_code=reason_code,
             reason=reason,
+            purpose=purpose,
         ),
     )
     if outcome.error is not None:
