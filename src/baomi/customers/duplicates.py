@@ -39,6 +39,7 @@ from baomi.customers.integrity import IntegrityFailure, refusal, report
 from baomi.customers.models import customer_index, customers
 from baomi.customers.refusals import refused
 from baomi.customers.schemas import CheckOut
+from baomi.customers.validation import is_email
 from baomi.customers.vault import Vault, index_terms, normalized_for
 from baomi.db_direct import DirectStatement, Record
 from baomi.db_locks import LockSpace, hold
@@ -97,6 +98,9 @@ def check_duplicate(
             )
         )
     try:
+        if kind == "email" and not is_email(value):
+            # What filing refuses cannot be on file: the same refusal, not "no such customer".
+            raise ValueError("not an e-mail address")
         term = normalized_for(kind, value)
     except ValueError:
         # Only a phone fails to normalise today; each kind has its code all the same.

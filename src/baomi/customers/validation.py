@@ -42,6 +42,11 @@ def _phone(value: str, path: str, errors: _Errors) -> str | None:
         return None
 
 
+def is_email(value: str) -> bool:
+    """Whether `value` has the shape of an e-mail address (what filing accepts)."""
+    return bool(_EMAIL.match(value.strip())) and len(value.strip()) <= 254
+
+
 def _email(value: str, path: str, errors: _Errors) -> str | None:
     value = value.strip()
     if not _EMAIL.match(value) or len(value) > 254:
